@@ -1,0 +1,25 @@
+import type { Hono } from 'hono';
+import { RESOURCES, type ResourceDescriptor } from '../lib/api/resources.ts';
+import type { AppContext } from '../lib/context.ts';
+import type { HandlerEnv } from '../handlers/http/env.ts';
+import { createStoreObject } from '../handlers/store-object/create.ts';
+import { deleteStoreObject } from '../handlers/store-object/delete.ts';
+import { getStoreObject } from '../handlers/store-object/get.ts';
+import { listStoreObjects } from '../handlers/store-object/list.ts';
+import { patchStoreObject } from '../handlers/store-object/patch.ts';
+import { updateStoreObject } from '../handlers/store-object/update.ts';
+import { ENGINE_HANDLERS } from '../handlers/index.ts';
+
+type HandlerFactory = (ctx: AppContext) => Hono<HandlerEnv>;
+
+function storeHandlers(res: ResourceDescriptor): HandlerFactory[] {
+  return [listStoreObjects(res), getStoreObject(res), createStoreObject(res), updateStoreObject(res), patchStoreObject(res), deleteStoreObject(res)];
+}
+
+/** Every handler the gateway mounts, for the resources this process serves. */
+export function allHandlers(): HandlerFactory[] {
+  const out: HandlerFactory[] = [];
+  for (const res of RESOURCES) if (res.backend === 'store') out.push(...storeHandlers(res));
+  out.push(...ENGINE_HANDLERS);
+  return out;
+}

@@ -1,0 +1,67 @@
+import YAML from 'yaml';
+import { PATCH_CONTENT_TYPES, type PatchType } from '../../lib/api/patch.ts';
+import { errors } from '../../lib/errors.ts';
+import { isRecord } from '../../lib/util.ts';
+import type { HandlerContext } from './env.ts';
+
+async function readText(c: HandlerContext, limit: number): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > limit) throw errors.tooLarge(limit);
+  const body = c.req.raw.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw errors.tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
+}
+
+function mediaType(c: HandlerContext): string {
+  return (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+}
+
+function parse(text: string, yaml: boolean): unknown {
+  if (!text.trim()) throw errors.badRequest('the request body is empty');
+  try {
+    if (yaml) {
+      const docs = YAML.parseAllDocuments(text);
+      if (docs.length !== 1) throw new Error('expected exactly one YAML document');
+      if (docs[0].errors.length) throw new Error(docs[0].errors[0].message);
+      return docs[0].toJS({ maxAliasCount: 100 });
+    }
+    return JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`the request body could not be decoded as ${yaml ? 'YAML' : 'JSON'}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The body of a create/update: a JSON or YAML object. */
+export async function readObjectBody(c: HandlerContext, limit: number): Promise<Record<string, unknown>> {
+  const type = mediaType(c);
+  const yaml = type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml';
+  if (type && type !== 'application/json' && !yaml) throw errors.unsupportedMediaType(type);
+  const value = parse(await readText(c, limit), yaml);
+  if (!isRecord(value)) throw errors.badRequest('the request body must be an object');
+  return value;
+}
+
+/** The body of a PATCH: its type comes from the Content-Type header. */
+export async function readPatchBody(c: HandlerContext, limit: number): Promise<{ type: PatchType; patch: unknown }> {
+  const media = mediaType(c);
+  const type = PATCH_CONTENT_TYPES[media];
+  if (!type) {
+    if (media === 'application/apply-patch+yaml')
+      throw errors.unsupportedMediaType(`${media} (server-side apply is not supported; use client-side kubectl apply)`);
+    throw errors.unsupportedMediaType(media);
+  }
+  return { type, patch: parse(await readText(c, limit), false) };
+}

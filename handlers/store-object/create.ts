@@ -1,0 +1,27 @@
+import { Hono } from 'hono';
+import type { ResourceDescriptor } from '../../lib/api/resources.ts';
+import type { AppContext } from '../../lib/context.ts';
+import { createObject } from '../../lib/store/admission.ts';
+import { readObjectBody } from '../http/body.ts';
+import { endpoint } from '../http/endpoint.ts';
+import type { HandlerEnv } from '../http/env.ts';
+import { collectionPath } from '../http/paths.ts';
+import { isDryRun } from '../http/query.ts';
+import { objectResponse } from '../http/respond.ts';
+
+/** POST a new object of a store-served resource. */
+export function createStoreObject(res: ResourceDescriptor) {
+  return (ctx: AppContext) => {
+    const app = new Hono<HandlerEnv>();
+    app.post(
+      collectionPath(res),
+      endpoint(ctx.log, async (c) => {
+        const dryRun = isDryRun(c);
+        const body = await readObjectBody(c, ctx.config.maxBodyBytes);
+        const obj = await createObject(ctx.store, res, c.req.param('namespace'), body, { dryRun });
+        return objectResponse(c, res, obj, 201);
+      }),
+    );
+    return app;
+  };
+}

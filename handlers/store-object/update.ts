@@ -1,0 +1,27 @@
+import { Hono } from 'hono';
+import type { ResourceDescriptor } from '../../lib/api/resources.ts';
+import type { AppContext } from '../../lib/context.ts';
+import { updateObject } from '../../lib/store/admission.ts';
+import { readObjectBody } from '../http/body.ts';
+import { endpoint } from '../http/endpoint.ts';
+import type { HandlerEnv } from '../http/env.ts';
+import { itemPath } from '../http/paths.ts';
+import { isDryRun } from '../http/query.ts';
+import { objectResponse } from '../http/respond.ts';
+
+/** PUT (replace) an object of a store-served resource, or its status subresource. */
+export function updateStoreObject(res: ResourceDescriptor) {
+  return (ctx: AppContext) => {
+    const app = new Hono<HandlerEnv>();
+    const handler = (subresource?: 'status') =>
+      endpoint(ctx.log, async (c) => {
+        const dryRun = isDryRun(c);
+        const body = await readObjectBody(c, ctx.config.maxBodyBytes);
+        const obj = await updateObject(ctx.store, res, c.req.param('namespace'), c.req.param('name') ?? '', body, { dryRun, subresource });
+        return objectResponse(c, res, obj);
+      });
+    app.put(itemPath(res), handler());
+    if (res.subresources.some((s) => s.name === 'status')) app.put(itemPath(res, 'status'), handler('status'));
+    return app;
+  };
+}

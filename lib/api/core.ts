@@ -1,0 +1,33 @@
+import * as v from 'valibot';
+import { ObjectMetaSchema } from './meta.ts';
+
+export const NamespaceSchema = v.pipe(
+  v.object({
+    apiVersion: v.optional(v.string()),
+    kind: v.optional(v.string()),
+    metadata: ObjectMetaSchema,
+    spec: v.optional(v.object({ finalizers: v.optional(v.nullable(v.array(v.string()))) })),
+    status: v.optional(v.object({ phase: v.optional(v.string()) })),
+  }),
+  v.description('Namespace provides a scope for names.'),
+);
+
+export const SecretSchema = v.pipe(
+  v.object({
+    apiVersion: v.optional(v.string()),
+    kind: v.optional(v.string()),
+    metadata: ObjectMetaSchema,
+    type: v.optional(v.pipe(v.string(), v.description('Used to facilitate programmatic handling of secret data.'))),
+    immutable: v.optional(v.boolean()),
+    data: v.optional(
+      v.nullable(
+        v.pipe(
+          v.record(v.string(), v.pipe(v.string(), v.base64('must be base64 encoded'))),
+          v.description('Secret data, base64 encoded.'),
+        ),
+      ),
+    ),
+    stringData: v.optional(v.nullable(v.pipe(v.record(v.string(), v.string()), v.description('Write-only convenience field: merged into data on write.')))),
+  }),
+  v.description('Secret holds secret data of a certain type.'),
+);

@@ -1,0 +1,46 @@
+import * as v from 'valibot';
+import { errors, type StatusCause } from '../errors.ts';
+import type { KubeObject } from './meta.ts';
+import { dnsSubdomainProblem } from './meta.ts';
+import { apiVersionOf, type ResourceDescriptor } from './resources.ts';
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  return (issue.path ?? []).map((p) => String(p.key)).join('.');
+}
+
+function issueCause(issue: v.BaseIssue<unknown>): StatusCause {
+  const field = issuePath(issue);
+  let message = issue.message;
+  if (issue.kind === 'schema' && issue.expected) {
+    message = issue.received === 'undefined' ? 'Required value' : `Invalid value: ${issue.received}: expected ${issue.expected}`;
+  }
+  return { reason: issue.received === 'undefined' ? 'FieldValueRequired' : 'FieldValueInvalid', message, field };
+}
+
+/**
+ * Validate a decoded object against its resource schema. Returns the schema's output (unknown fields
+ * dropped, as kube-apiserver prunes them) or throws 422 Invalid naming every failing field.
+ */
+export function validateObject(res: ResourceDescriptor, input: unknown, extra: StatusCause[] = []): KubeObject {
+  const result = v.safeParse(res.schema, input, { abortEarly: false });
+  const name = typeof input === 'object' && input !== null ? String((input as KubeObject).metadata?.name ?? '') : '';
+  const causes = [...extra];
+  if (!result.success) causes.push(...result.issues.map(issueCause));
+  if (causes.length) throw errors.invalid(res.kind, res.group, name, causes);
+  return result.output as KubeObject;
+}
+
+/** Checks every write must pass before validation: the body is the kind the URL names. */
+export function checkKindAndVersion(res: ResourceDescriptor, body: Record<string, unknown>): void {
+  const want = apiVersionOf(res);
+  if (body.apiVersion !== undefined && body.apiVersion !== want)
+    throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${want})`);
+  if (body.kind !== undefined && body.kind !== res.kind)
+    throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${res.kind})`);
+}
+
+export function nameCauses(name: string | undefined, field = 'metadata.name'): StatusCause[] {
+  if (!name) return [{ reason: 'FieldValueRequired', field, message: 'Required value: name or generateName is required' }];
+  const problem = dnsSubdomainProblem(name);
+  return problem ? [{ reason: 'FieldValueInvalid', field, message: `Invalid value: "${name}": ${problem}` }] : [];
+}

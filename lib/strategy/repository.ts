@@ -1,0 +1,70 @@
+import { dnsLabelProblem, type KubeObject } from '../api/meta.ts';
+import { REPOSITORY_IMMUTABLE_FIELDS, type RepositorySpec } from '../api/repository.ts';
+import type { StatusCause } from '../errors.ts';
+import { jsonEqual } from '../util.ts';
+import type { Strategy } from './types.ts';
+
+function spec(obj: KubeObject): RepositorySpec {
+  return (obj.spec ?? {}) as RepositorySpec;
+}
+
+function field(obj: unknown, keys: readonly string[]): unknown {
+  let cur = obj;
+  for (const k of keys) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  return cur;
+}
+
+export const repositoryStrategy: Strategy = {
+  prepareForCreate(obj) {
+    const s = spec(obj);
+    obj.spec = s;
+    s.type ??= s.oci && !s.git ? 'oci' : 'git';
+    s.content ??= 'Package';
+    if (s.git) s.git.branch ||= 'main';
+  },
+  prepareForUpdate(obj, old) {
+    const s = spec(obj);
+    obj.spec = s;
+    s.type ??= spec(old).type;
+    s.content ??= 'Package';
+    if (s.git && !s.git.branch) s.git.branch = spec(old).git?.branch || 'main';
+  },
+  validate(obj) {
+    const causes: StatusCause[] = [];
+    const name = obj.metadata.name ?? '';
+    const nameProblem = dnsLabelProblem(name);
+    if (nameProblem) causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": ${nameProblem}` });
+    const s = spec(obj);
+    if (s.type === 'git' && !s.git) causes.push({ reason: 'FieldValueRequired', field: 'spec.git', message: 'Required value: git repository details are required for type git' });
+    if (s.type === 'oci' && !s.oci) causes.push({ reason: 'FieldValueRequired', field: 'spec.oci', message: 'Required value: oci registry details are required for type oci' });
+    if (s.git?.repo) {
+      const repo = s.git.repo;
+      const ok = /^(https?|file):\/\//.test(repo) || repo.startsWith('/');
+      if (!ok) causes.push({ field: 'spec.git.repo', message: `Invalid value: "${repo}": must be an http(s):// or file:// URL or an absolute path` });
+      if (/^https?:\/\//.test(repo)) {
+        try {
+          new URL(repo);
+        } catch {
+          causes.push({ field: 'spec.git.repo', message: `Invalid value: "${repo}": not a valid URL` });
+        }
+      }
+    }
+    if (s.git?.directory && (s.git.directory.split('/').includes('..') || s.git.directory.includes('\\')))
+      causes.push({ field: 'spec.git.directory', message: `Invalid value: "${s.git.directory}": must not contain ".." segments` });
+    if (s.git?.branch !== undefined && !/^[A-Za-z0-9._\/-]+$/.test(s.git.branch))
+      causes.push({ field: 'spec.git.branch', message: `Invalid value: "${s.git.branch}": not a valid branch name` });
+    if (s.sync?.runOnceAt && Number.isNaN(Date.parse(s.sync.runOnceAt)))
+      causes.push({ field: 'spec.sync.runOnceAt', message: `Invalid value: "${s.sync.runOnceAt}": must be an RFC 3339 time` });
+    return causes;
+  },
+  validateUpdate(obj, old) {
+    const causes: StatusCause[] = [];
+    for (const keys of REPOSITORY_IMMUTABLE_FIELDS) {
+      const before = field(old.spec, keys);
+      const after = field(obj.spec, keys);
+      if (before !== undefined && !jsonEqual(before, after))
+        causes.push({ field: `spec.${keys.join('.')}`, message: 'Invalid value: field is immutable' });
+    }
+    return causes;
+  },
+};
