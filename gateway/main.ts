@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StaticTokenAuthenticator } from '../lib/auth/static-tokens.ts';
 import { createDevContext } from '../lib/bootstrap.ts';
@@ -12,6 +13,9 @@ import { writeFileAtomic } from '../lib/store/atomic-file.ts';
 import { ANONYMOUS } from '../handlers/http/env.ts';
 import { buildGateway } from './app.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { attachWebSocketWatch } from './websocket.ts';
+import { parseDuration, SyncScheduler } from './scheduler.ts';
+import syncRepositories from '../handlers/sync-repositories.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,6 +24,7 @@ const { values: flags } = parseArgs({
     'data-dir': { type: 'string' },
     kubeconfig: { type: 'string' },
     'log-level': { type: 'string' },
+    'sync-interval': { type: 'string' },
   },
   allowPositionals: false,
 });
@@ -30,6 +35,14 @@ const port = Number(flags.port ?? env.PORCH_PORT ?? 7007);
 const host = flags.host ?? env.PORCH_HOST ?? '127.0.0.1';
 const kubeconfigPath = resolve(flags.kubeconfig ?? env.PORCH_KUBECONFIG ?? join(dataDir, 'kubeconfig'));
 const log = createLogger({ level: (flags['log-level'] ?? env.PORCH_LOG_LEVEL ?? 'info') as LogLevel, base: { component: 'gateway' } });
+
+let syncIntervalMs: number;
+try {
+  syncIntervalMs = parseDuration(flags['sync-interval'] ?? env.PORCH_SYNC_INTERVAL ?? '10m');
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(2);
+}
 
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`invalid --port ${String(flags.port ?? env.PORCH_PORT)}`);
@@ -59,9 +72,12 @@ async function main(): Promise<void> {
     server.once('listening', ok);
     server.once('error', fail);
   });
+  const detachWs = attachWebSocketWatch(server as unknown as Server, app.fetch, log);
   const actual = (server.address() as AddressInfo).port;
   const url = `http://${host}:${actual}`;
   await writeKubeconfig(kubeconfigPath, url, token);
+  const scheduler = new SyncScheduler(syncRepositories(ctx), syncIntervalMs, log);
+  scheduler.start();
   console.log(`porch-ts listening on ${url} kubeconfig=${kubeconfigPath}`);
   log.info('started', { url, dataDir, kubeconfig: kubeconfigPath });
 
@@ -70,9 +86,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
+    scheduler.stop();
     ctx.shutdown.fire();
+    detachWs();
     server.close(() => {
-      void ctx.store.close().then(() => process.exit(0));
+      void ctx.engine.stop().then(() => ctx.store.close()).then(() => process.exit(0));
     });
     // Connections that outlive the grace period (idle keep-alives) must not hold the process.
     setTimeout(() => process.exit(0), 5000).unref();

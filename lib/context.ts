@@ -1,6 +1,8 @@
 import type { Store } from './store/types.ts';
 import type { Logger } from './log.ts';
 import type { ShutdownSignal } from './shutdown.ts';
+import type { Engine } from './engine/engine.ts';
+import type { RevisionOperations } from './engine/operations.ts';
 
 export interface UserInfo {
   username: string;
@@ -23,6 +25,8 @@ export interface AppContext {
   log: Logger;
   config: ServerConfig;
   shutdown: ShutdownSignal;
+  engine: Engine;
+  ops: RevisionOperations;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {

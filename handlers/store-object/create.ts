@@ -8,6 +8,7 @@ import type { HandlerEnv } from '../http/env.ts';
 import { collectionPath } from '../http/paths.ts';
 import { isDryRun } from '../http/query.ts';
 import { objectResponse } from '../http/respond.ts';
+import { appendWarnings, parseFieldValidation } from '../../lib/api/strict-fields.ts';
 
 /** POST a new object of a store-served resource. */
 export function createStoreObject(res: ResourceDescriptor) {
@@ -17,9 +18,13 @@ export function createStoreObject(res: ResourceDescriptor) {
       collectionPath(res),
       endpoint(ctx.log, async (c) => {
         const dryRun = isDryRun(c);
+        const fieldValidation = parseFieldValidation(c.req.query('fieldValidation'));
+        const warnings: string[] = [];
         const body = await readObjectBody(c, ctx.config.maxBodyBytes);
-        const obj = await createObject(ctx.store, res, c.req.param('namespace'), body, { dryRun });
-        return objectResponse(c, res, obj, 201);
+        const obj = await createObject(ctx.store, res, c.req.param('namespace'), body, { dryRun, fieldValidation, warnings });
+        const resp = objectResponse(c, res, obj, 201);
+        appendWarnings(resp.headers, warnings);
+        return resp;
       }),
     );
     return app;

@@ -8,6 +8,7 @@ import type { HandlerEnv } from '../http/env.ts';
 import { itemPath } from '../http/paths.ts';
 import { isDryRun } from '../http/query.ts';
 import { objectResponse } from '../http/respond.ts';
+import { appendWarnings, parseFieldValidation } from '../../lib/api/strict-fields.ts';
 
 /** PATCH (JSON patch, merge patch) an object of a store-served resource, or its status subresource. */
 export function patchStoreObject(res: ResourceDescriptor) {
@@ -16,9 +17,13 @@ export function patchStoreObject(res: ResourceDescriptor) {
     const handler = (subresource?: 'status') =>
       endpoint(ctx.log, async (c) => {
         const dryRun = isDryRun(c);
+        const fieldValidation = parseFieldValidation(c.req.query('fieldValidation'));
+        const warnings: string[] = [];
         const { type, patch } = await readPatchBody(c, ctx.config.maxBodyBytes);
-        const obj = await patchObject(ctx.store, res, c.req.param('namespace'), c.req.param('name') ?? '', type, patch, { dryRun, subresource });
-        return objectResponse(c, res, obj);
+        const obj = await patchObject(ctx.store, res, c.req.param('namespace'), c.req.param('name') ?? '', type, patch, { dryRun, subresource, fieldValidation, warnings });
+        const resp = objectResponse(c, res, obj);
+        appendWarnings(resp.headers, warnings);
+        return resp;
       });
     app.patch(itemPath(res), handler());
     if (res.subresources.some((s) => s.name === 'status')) app.patch(itemPath(res, 'status'), handler('status'));

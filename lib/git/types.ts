@@ -73,8 +73,10 @@ export interface GitRepository {
   /**
    * Fetch (for a remote) and list every package revision. `previous` is the last listing keyed by
    * ref; entries whose ref still points at the same commit are reused without reading git again.
+   * `fetch: false` lists the local state only (right after our own write, or to serve at start-up
+   * before the remote answers).
    */
-  listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>): Promise<RevisionListing>;
+  listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts?: { fetch?: boolean }): Promise<RevisionListing>;
   /** All files of the package directory at `commit`, keyed by path relative to the package. */
   readResources(commit: string, packagePath: string): Promise<Record<string, string>>;
   /**

@@ -5,6 +5,7 @@ import { findResource, RESOURCES, type ResourceDescriptor } from '../api/resourc
 import { checkKindAndVersion, nameCauses, validateObject } from '../api/validate.ts';
 import { errors, StatusError } from '../errors.ts';
 import { strategyFor } from '../strategy/index.ts';
+import { checkUnknownFields, type FieldValidation } from '../api/strict-fields.ts';
 import { nowTimestamp } from '../util.ts';
 import type { Store } from './types.ts';
 
@@ -14,6 +15,9 @@ import type { Store } from './types.ts';
 export interface WriteOptions {
   dryRun?: boolean;
   subresource?: 'status';
+  fieldValidation?: FieldValidation;
+  /** Collects `unknown field` warnings (fieldValidation=Warn) for the response. */
+  warnings?: string[];
 }
 
 const NAMESPACES = findResource('', 'v1', 'namespaces')!;
@@ -47,6 +51,7 @@ export async function createObject(store: Store, res: ResourceDescriptor, namesp
     meta.name = `${meta.generateName}${randomBytes(4).toString('hex').slice(0, 5)}`;
   if (res.namespaced) meta.namespace = namespace;
   const candidate = { ...body, metadata: meta };
+  opts.warnings?.push(...checkUnknownFields(res, candidate, opts.fieldValidation));
   const obj = validateObject(res, candidate, nameCauses(typeof meta.name === 'string' ? meta.name : undefined));
   const strategy = strategyFor(res);
   strategy.prepareForCreate?.(obj);
@@ -76,6 +81,7 @@ export async function updateObject(
     throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
   meta.name = name;
   if (res.namespaced) meta.namespace = namespace;
+  opts.warnings?.push(...checkUnknownFields(res, { ...body, metadata: meta }, opts.fieldValidation));
   const old = await store.get(res, namespace, name);
   if (!old) throw errors.notFound(gr(res), name);
   const obj = validateObject(res, { ...body, metadata: meta });

@@ -1,0 +1,27 @@
+import { Hono } from 'hono';
+import type { AppContext } from '../lib/context.ts';
+import { readObjectBody } from './http/body.ts';
+import { endpoint } from './http/endpoint.ts';
+import { userOf, type HandlerEnv } from './http/env.ts';
+import { collectionPath } from './http/paths.ts';
+import { decodePackageRevision, PACKAGEREVISIONS } from './http/porch-input.ts';
+import { objectResponse } from './http/respond.ts';
+import { isDryRun } from './http/query.ts';
+import { errors } from '../lib/errors.ts';
+
+/** POST packagerevisions: a new Draft (init, or a task such as edit). */
+export default function createPackageRevision(ctx: AppContext) {
+  const app = new Hono<HandlerEnv>();
+  app.post(
+    collectionPath(PACKAGEREVISIONS),
+    endpoint(ctx.log, async (c) => {
+      if (isDryRun(c)) throw errors.badRequest('dryRun is not supported for packagerevisions');
+      const namespace = c.req.param('namespace') ?? '';
+      const body = await readObjectBody(c, ctx.config.maxBodyBytes);
+      const input = decodePackageRevision(body, namespace, undefined, c.req.query('fieldValidation'));
+      const pr = await ctx.ops.create(namespace, input, userOf(c));
+      return objectResponse(c, PACKAGEREVISIONS, pr, 201);
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import type { AppContext } from '../lib/context.ts';
+import { normaliseRevisionFieldSelector, revisionMatcher } from '../lib/engine/fields.ts';
+import { endpoint } from './http/endpoint.ts';
+import type { HandlerEnv } from './http/env.ts';
+import { allNamespacesPath, collectionPath, watchPaths } from './http/paths.ts';
+import { PACKAGEREVISIONS } from './http/porch-input.ts';
+import { listQuery } from './http/query.ts';
+import { listResponse, negotiate } from './http/respond.ts';
+import { watchResponse } from './http/watch-stream.ts';
+import { sortRevisions } from '../lib/engine/order.ts';
+
+/** GET packagerevisions (one namespace or all), and their watch. */
+export default function listPackageRevisions(ctx: AppContext) {
+  const app = new Hono<HandlerEnv>();
+  const run = (forceWatch: boolean) =>
+    endpoint(ctx.log, async (c) => {
+      const q = listQuery(c);
+      const namespace = c.req.param('namespace');
+      const name = c.req.param('name');
+      const fields = normaliseRevisionFieldSelector(name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq', value: name }] : q.fieldSelector);
+      const match = revisionMatcher(namespace, q.labelSelector, fields);
+      const table = negotiate(c).table;
+      if (q.watch || forceWatch) {
+        const from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : undefined;
+        return watchResponse({
+          res: PACKAGEREVISIONS,
+          table,
+          timeoutSeconds: q.timeoutSeconds,
+          bookmarks: q.allowWatchBookmarks,
+          initialEventsEnd: q.sendInitialEvents || from === undefined,
+          currentResourceVersion: () => ctx.engine.currentResourceVersion(),
+          subscribe: (send) => {
+            if (from === undefined) for (const pr of sortRevisions(ctx.engine.listRevisions(namespace, match))) send({ type: 'ADDED', object: pr });
+            return ctx.engine.revisionHub.subscribe({ fromRV: from, filter: match, send });
+          },
+          onShutdown: ctx.shutdown.onShutdown,
+        });
+      }
+      const rv = ctx.engine.currentResourceVersion();
+      return listResponse(c, PACKAGEREVISIONS, sortRevisions(ctx.engine.listRevisions(namespace, match)), rv);
+    });
+  app.get(collectionPath(PACKAGEREVISIONS), run(false));
+  app.get(allNamespacesPath(PACKAGEREVISIONS), run(false));
+  for (const p of watchPaths(PACKAGEREVISIONS)) app.get(p, run(true));
+  return app;
+}

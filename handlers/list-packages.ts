@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import type { AppContext } from '../lib/context.ts';
+import { normalisePackageFieldSelector, packageMatcher } from '../lib/engine/fields.ts';
+import { endpoint } from './http/endpoint.ts';
+import type { HandlerEnv } from './http/env.ts';
+import { allNamespacesPath, collectionPath, watchPaths } from './http/paths.ts';
+import { PACKAGES } from './http/porch-input.ts';
+import { listQuery } from './http/query.ts';
+import { listResponse, negotiate } from './http/respond.ts';
+import { watchResponse } from './http/watch-stream.ts';
+import type { PorchPackage } from '../lib/api/porch.ts';
+
+function byName(a: PorchPackage, b: PorchPackage): number {
+  return (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+}
+
+/** GET packages: one per package path, with its latest published revision. */
+export default function listPackages(ctx: AppContext) {
+  const app = new Hono<HandlerEnv>();
+  const run = (forceWatch: boolean) =>
+    endpoint(ctx.log, async (c) => {
+      const q = listQuery(c);
+      const namespace = c.req.param('namespace');
+      const name = c.req.param('name');
+      const fields = normalisePackageFieldSelector(name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq', value: name }] : q.fieldSelector);
+      const match = packageMatcher(namespace, q.labelSelector, fields);
+      if (q.watch || forceWatch) {
+        const from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : undefined;
+        return watchResponse({
+          res: PACKAGES,
+          table: negotiate(c).table,
+          timeoutSeconds: q.timeoutSeconds,
+          bookmarks: q.allowWatchBookmarks,
+          initialEventsEnd: q.sendInitialEvents,
+          currentResourceVersion: () => ctx.engine.currentResourceVersion(),
+          subscribe: (send) => {
+            if (from === undefined) for (const p of ctx.engine.listPackages(namespace, match).sort(byName)) send({ type: 'ADDED', object: p });
+            return ctx.engine.packageHub.subscribe({ fromRV: from, filter: match, send });
+          },
+          onShutdown: ctx.shutdown.onShutdown,
+        });
+      }
+      return listResponse(c, PACKAGES, ctx.engine.listPackages(namespace, match).sort(byName), ctx.engine.currentResourceVersion());
+    });
+  app.get(collectionPath(PACKAGES), run(false));
+  app.get(allNamespacesPath(PACKAGES), run(false));
+  for (const p of watchPaths(PACKAGES)) app.get(p, run(true));
+  return app;
+}

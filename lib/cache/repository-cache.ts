@@ -1,0 +1,192 @@
+import type { KubeObject } from '../api/meta.ts';
+import type { PackageRevision, PorchPackage } from '../api/porch.ts';
+import type { Repository } from '../api/repository.ts';
+import type { GitPackageRevision, GitRepository } from '../git/types.ts';
+import { buildPackage, buildPackageRevision } from '../engine/objects.ts';
+import { packageName } from '../engine/names.ts';
+import { revisionKey } from '../git/repository.ts';
+import { latestRevisions, recordsFromListing } from './records.ts';
+import type { RevisionRecord } from './types.ts';
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheHooks {
+  /** The PackageRev holding a revision's metadata, if there is one. */
+  meta(namespace: string, name: string): KubeObject | undefined;
+  nextRv(): number;
+  revisionChanged(type: ChangeType, obj: PackageRevision, prev?: PackageRevision): void;
+  packageChanged(type: ChangeType, obj: PorchPackage, prev?: PorchPackage): void;
+}
+
+interface Entry {
+  record: RevisionRecord;
+  object: PackageRevision;
+  signature: string;
+}
+
+/**
+ * The in-memory view of one repository's package revisions. Refreshes are incremental (the git layer
+ * reuses refs that did not move) and serialised: a refresh asked for while one runs is queued behind it,
+ * so a listing taken before a write can never overwrite what that write produced.
+ */
+export class RepositoryCache {
+  private listing = new Map<string, GitPackageRevision>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly packages = new Map<string, PorchPackage>();
+  private running: Promise<void> | undefined;
+  private queued: { promise: Promise<void>; fetch: boolean } | undefined;
+  private repoGeneration = 0;
+  branchCommit = '';
+  lastError: string | undefined;
+  lastSyncTime: Date | undefined;
+  loaded = false;
+
+  constructor(
+    readonly namespace: string,
+    readonly name: string,
+    public repo: Repository,
+    readonly git: GitRepository,
+    private readonly hooks: CacheHooks,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  revisions(): IterableIterator<PackageRevision> {
+    return mapValues(this.entries.values(), (e) => e.object);
+  }
+
+  revision(name: string): PackageRevision | undefined {
+    return this.entries.get(name)?.object;
+  }
+
+  record(name: string): RevisionRecord | undefined {
+    return this.entries.get(name)?.record;
+  }
+
+  records(): IterableIterator<RevisionRecord> {
+    return mapValues(this.entries.values(), (e) => e.record);
+  }
+
+  allPackages(): IterableIterator<PorchPackage> {
+    return this.packages.values();
+  }
+
+  package(name: string): PorchPackage | undefined {
+    return this.packages.get(name);
+  }
+
+  /** Re-read git; `fetch` false reads only local state (after our own write). Coalesced and ordered. */
+  refresh(fetch: boolean): Promise<void> {
+    if (!this.running) {
+      this.running = this.doRefresh(fetch).finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    if (this.queued) {
+      this.queued.fetch ||= fetch;
+      return this.queued.promise;
+    }
+    const q = { fetch, promise: Promise.resolve() };
+    q.promise = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.refresh(q.fetch);
+      });
+    this.queued = q;
+    return q.promise;
+  }
+
+  private async doRefresh(fetch: boolean): Promise<void> {
+    const result = await this.git.listRevisions(this.listing, { fetch });
+    this.listing = new Map(result.revisions.map((r) => [revisionKey(r), r]));
+    this.branchCommit = result.branchCommit;
+    this.apply(result.revisions);
+    this.loaded = true;
+  }
+
+  /** The Repository object changed (e.g. `deployment`): every revision shows it. */
+  setRepository(repo: Repository): void {
+    const deploymentChanged = (repo.spec.deployment === true) !== (this.repo.spec.deployment === true);
+    this.repo = repo;
+    if (deploymentChanged) {
+      this.repoGeneration++;
+      this.apply([...this.listing.values()]);
+    }
+  }
+
+  /** A PackageRev changed: rebuild that one revision. */
+  metadataChanged(name: string): void {
+    if (this.entries.has(name)) this.apply([...this.listing.values()], new Set([name]));
+  }
+
+  private signature(r: RevisionRecord, latest: boolean, meta: KubeObject | undefined): string {
+    return `${r.git.ref}|${r.git.commit}|${r.lifecycle}|${r.deletionRef ?? ''}|${latest}|${meta?.metadata.resourceVersion ?? ''}|${this.repoGeneration}`;
+  }
+
+  private apply(listing: readonly GitPackageRevision[], only?: Set<string>): void {
+    const records = recordsFromListing(this.name, listing);
+    const latest = latestRevisions(records.values());
+    for (const [name, record] of records) {
+      if (only && !only.has(name)) continue;
+      const isLatest = latest.get(record.packagePath)?.name === name;
+      const meta = this.hooks.meta(this.namespace, name);
+      const sig = this.signature(record, isLatest, meta);
+      const prev = this.entries.get(name);
+      if (prev && prev.signature === sig) continue;
+      const object = buildPackageRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
+      this.entries.set(name, { record, object, signature: sig });
+      this.hooks.revisionChanged(prev ? 'MODIFIED' : 'ADDED', object, prev?.object);
+    }
+    if (!only) {
+      for (const [name, prev] of this.entries) {
+        if (records.has(name)) continue;
+        this.entries.delete(name);
+        this.hooks.revisionChanged('DELETED', { ...prev.object, metadata: { ...prev.object.metadata, resourceVersion: String(this.hooks.nextRv()) } });
+      }
+      this.applyPackages(records, latest);
+    }
+  }
+
+  private applyPackages(records: Map<string, RevisionRecord>, latest: Map<string, RevisionRecord>): void {
+    const seen = new Map<string, { path: string; created: number }>();
+    for (const r of records.values()) {
+      const name = packageName(this.name, r.packagePath);
+      const s = seen.get(name);
+      if (!s || r.git.author.timestamp < s.created) seen.set(name, { path: r.packagePath, created: r.git.author.timestamp });
+    }
+    for (const [name, { path, created }] of seen) {
+      const latestRev = latest.get(path)?.revision ?? 0;
+      const prev = this.packages.get(name);
+      if (prev && (prev.status.latestRevision ?? 0) === latestRev) continue;
+      const created_ = prev?.metadata.creationTimestamp ?? new Date(created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const obj = buildPackage(this.namespace, this.name, path, latestRev, this.hooks.nextRv(), created_);
+      this.packages.set(name, obj);
+      this.hooks.packageChanged(prev ? 'MODIFIED' : 'ADDED', obj, prev);
+    }
+    for (const [name, prev] of this.packages) {
+      if (seen.has(name)) continue;
+      this.packages.delete(name);
+      this.hooks.packageChanged('DELETED', { ...prev, metadata: { ...prev.metadata, resourceVersion: String(this.hooks.nextRv()) } });
+    }
+  }
+
+  /** The repository is gone: every revision and package leaves with a DELETED event. */
+  async close(): Promise<void> {
+    for (const e of this.entries.values())
+      this.hooks.revisionChanged('DELETED', { ...e.object, metadata: { ...e.object.metadata, resourceVersion: String(this.hooks.nextRv()) } });
+    for (const p of this.packages.values())
+      this.hooks.packageChanged('DELETED', { ...p, metadata: { ...p.metadata, resourceVersion: String(this.hooks.nextRv()) } });
+    this.entries.clear();
+    this.packages.clear();
+    await this.running?.catch(() => undefined);
+    await this.git.close();
+  }
+}
+
+function* mapValues<A, B>(it: Iterable<A>, fn: (a: A) => B): IterableIterator<B> {
+  for (const a of it) yield fn(a);
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { dnsLabelProblem, dnsSubdomainProblem } from '../api/meta.ts';
+import type { StatusCause } from '../errors.ts';
+
+// Porch's naming: <repo>.<path segments>.<package>.<workspace>, "/" in the package path becoming ".".
+
+export function packageRevisionName(repository: string, packagePath: string, workspace: string): string {
+  return `${repository}.${packagePath.split('/').join('.')}.${workspace}`;
+}
+
+export function packageName(repository: string, packagePath: string): string {
+  return `${repository}.${packagePath.split('/').join('.')}`;
+}
+
+/** Deterministic UIDs (a name-based UUID from SHA-1), so a revision keeps its UID across restarts. */
+export function deterministicUid(kind: string, namespace: string, name: string): string {
+  const h = createHash('sha1').update(`${kind}:porch.kpt.dev/v1alpha1/${namespace}/${name}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Checks on the parts a new revision's name is made of, as Porch validates them. */
+export function nameCauses(repository: string, packagePath: string, workspace: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const label = (value: string, field: string) => {
+    const p = dnsLabelProblem(value);
+    if (p) causes.push({ field, message: `Invalid value: "${value}": ${p}` });
+  };
+  label(repository, 'spec.repository');
+  label(workspace, 'spec.workspaceName');
+  const segments = packagePath.split('/');
+  if (!packagePath || segments.some((s) => !s || s === '.' || s === '..')) {
+    causes.push({ field: 'spec.packageName', message: `Invalid value: "${packagePath}": must be a relative path without empty, "." or ".." segments` });
+  } else {
+    label(segments[segments.length - 1], 'spec.packageName');
+    const dir = segments.slice(0, -1).join('-');
+    if (dir) {
+      const p = dnsLabelProblem(dir);
+      if (p) causes.push({ field: 'spec.packageName', message: `Invalid value: "${packagePath}": the path segments joined must form a DNS label: ${p}` });
+    }
+  }
+  if (!causes.length) {
+    const full = packageRevisionName(repository, packagePath, workspace);
+    const p = dnsSubdomainProblem(full);
+    if (p) causes.push({ field: 'metadata.name', message: `Invalid value: "${full}": ${p}` });
+  }
+  return causes;
+}

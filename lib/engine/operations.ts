@@ -1,0 +1,432 @@
+import type { KubeObject } from '../api/meta.ts';
+import { LATEST_REVISION_LABEL, type Lifecycle, type PackageRevision, type PackageRevisionResources, type Task } from '../api/porch.ts';
+import type { RepositoryCache } from '../cache/repository-cache.ts';
+import type { RevisionRecord } from '../cache/types.ts';
+import type { UserInfo } from '../context.ts';
+import { errors, StatusError, type StatusCause } from '../errors.ts';
+import { GitConflictError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
+import { deletionProposedRef, draftRef, proposedRef, publishedTag } from '../git/refs.ts';
+import { formatCommitMessage } from '../git/trailer.ts';
+import { jsonEqual } from '../util.ts';
+import { PACKAGEREVS, type Engine, errMessage } from './engine.ts';
+import { PR_GR, PRR_GR } from './gr.ts';
+import { initPackage, kptfileProblem, updateKptfile } from './kptfile.ts';
+import { checkApprovalTransition, checkUpdateTransition } from './lifecycle.ts';
+import { nameCauses, packageRevisionName } from './names.ts';
+import { buildResources } from './objects.ts';
+
+const REPO_LABEL = 'internal.porch.kpt.dev/repository';
+const INVALID = (name: string, causes: StatusCause[]) => errors.invalid('PackageRevision', 'porch.kpt.dev', name, causes);
+
+function directory(cache: RepositoryCache): string {
+  return (cache.repo.spec.git?.directory ?? '').replace(/^\/+|\/+$/g, '');
+}
+
+function author(cache: RepositoryCache, user: UserInfo): CommitAuthor {
+  const g = cache.repo.spec.git;
+  if (g?.author || g?.email) return { name: g.author || g.email || user.username, email: g.email ?? '' };
+  return { name: user.username, email: user.username.includes('@') ? user.username : '' };
+}
+
+function fullPath(cache: RepositoryCache, pkg: string): string {
+  const dir = directory(cache);
+  return dir ? `${dir}/${pkg}` : pkg;
+}
+
+/** Git failures become Status errors a client can act on. */
+async function git<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StatusError) throw err;
+    if (err instanceof GitConflictError)
+      throw errors.conflict(PR_GR, name, `the package revision was changed in git concurrently; retry with the latest version (${err.message})`);
+    if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 5);
+    throw errors.internal(`git operation failed: ${errMessage(err)}`);
+  }
+}
+
+function userMetadata(meta: PackageRevision['metadata'] | KubeObject['metadata']) {
+  const labels = { ...(meta.labels ?? {}) };
+  delete labels[LATEST_REVISION_LABEL];
+  return {
+    labels,
+    annotations: { ...(meta.annotations ?? {}) },
+    finalizers: [...(meta.finalizers ?? [])],
+    ownerReferences: structuredClone(meta.ownerReferences ?? []),
+  };
+}
+
+function checkResourceVersion(name: string, given: string | undefined, current: PackageRevision): void {
+  if (given && given !== current.metadata.resourceVersion) throw errors.staleResourceVersion(PR_GR, name);
+}
+
+/**
+ * The CaD operations on package revisions. Every write to one package is serialised (per repository
+ * and package path); a stale resourceVersion is a 409 and a fresh one waits its turn.
+ */
+export class RevisionOperations {
+  constructor(private readonly engine: Engine) {}
+
+  private lockKey(cache: RepositoryCache, pkg: string): string {
+    return `${cache.namespace}/${cache.name}/${pkg}`;
+  }
+
+  private requireRepository(namespace: string, repository: string | undefined): RepositoryCache {
+    if (!repository) throw INVALID('', [{ reason: 'FieldValueRequired', field: 'spec.repository', message: 'Required value' }]);
+    const cache = this.engine.repository(namespace, repository);
+    if (!cache) throw INVALID('', [{ reason: 'FieldValueNotFound', field: 'spec.repository', message: `Not found: repository "${repository}" in namespace "${namespace}"` }]);
+    if (!cache.loaded) throw errors.unavailable(`repository "${repository}" is not ready: ${cache.lastError ?? 'still loading'}`, 5);
+    return cache;
+  }
+
+  private async saveMeta(cache: RepositoryCache, name: string, wanted: ReturnType<typeof userMetadata>, deleting = false): Promise<void> {
+    const store = this.engine.store;
+    const cur = await store.get(PACKAGEREVS, cache.namespace, name);
+    const labels = { ...wanted.labels, [REPO_LABEL]: cache.name };
+    const meta = {
+      name,
+      namespace: cache.namespace,
+      labels,
+      annotations: wanted.annotations,
+      finalizers: wanted.finalizers,
+      ownerReferences: wanted.ownerReferences,
+    };
+    let saved: KubeObject;
+    if (!cur) {
+      if (deleting) return;
+      saved = await store.create(PACKAGEREVS, { apiVersion: '', kind: 'PackageRev', metadata: meta, spec: {}, status: {} });
+    } else {
+      const next = { ...cur, metadata: { ...cur.metadata, ...meta } };
+      if (jsonEqual(next.metadata, cur.metadata)) return;
+      saved = await store.update(PACKAGEREVS, next);
+    }
+    this.engine.applyMeta(saved);
+  }
+
+  // ---- create ----
+
+  async create(namespace: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
+    const spec = input.spec ?? {};
+    const pkg = spec.packageName ?? '';
+    const ws = spec.workspaceName ?? '';
+    const causes: StatusCause[] = [];
+    if (!pkg) causes.push({ reason: 'FieldValueRequired', field: 'spec.packageName', message: 'Required value' });
+    if (!ws) causes.push({ reason: 'FieldValueRequired', field: 'spec.workspaceName', message: 'Required value' });
+    if (spec.lifecycle && spec.lifecycle !== 'Draft')
+      causes.push({ field: 'spec.lifecycle', message: `Unsupported value: "${spec.lifecycle}": a new package revision must be a Draft` });
+    if (spec.revision) causes.push({ field: 'spec.revision', message: 'Forbidden: the revision is assigned when the package revision is published' });
+    const tasks = spec.tasks ?? [];
+    if (tasks.length > 1) causes.push({ field: 'spec.tasks', message: 'Too many: at most one task may be given on create' });
+    if (input.metadata.labels?.[LATEST_REVISION_LABEL] !== undefined)
+      causes.push({ reason: 'FieldValueForbidden', field: `metadata.labels[${LATEST_REVISION_LABEL}]`, message: 'Forbidden: the label is set by the server' });
+    if (causes.length) throw INVALID(input.metadata.name ?? '', causes);
+    const cache = this.requireRepository(namespace, spec.repository);
+    const nc = nameCauses(cache.name, pkg, ws);
+    if (nc.length) throw INVALID(input.metadata.name ?? '', nc);
+    const name = packageRevisionName(cache.name, pkg, ws);
+    const task: Task = tasks[0] ?? { type: 'init', init: { description: `${pkg.split('/').pop()} description` } };
+
+    return this.engine.packageLocks.run(this.lockKey(cache, pkg), async () => {
+      if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
+      const resources = await this.taskResources(cache, name, pkg, task);
+      const ref = draftRef(directory(cache), pkg, ws);
+      const message = formatCommitMessage(headline(task), { package: fullPath(cache, pkg), workspaceName: ws, revision: '0', task });
+      await git(name, () => cache.git.commitPackage({ ref, packagePath: pkg, resources, message, author: author(cache, user), expectedOld: null }))
+        .catch((err: unknown) => {
+          if (err instanceof StatusError && err.code === 409) throw errors.alreadyExists(PR_GR, name, `a draft of workspace "${ws}" already exists in git`);
+          throw err;
+        });
+      try {
+        await this.saveMeta(cache, name, userMetadata(input.metadata));
+      } catch (err) {
+        // Nothing may be left half-made: drop the branch we just wrote.
+        const rec = await cache.refresh(false).then(() => cache.record(name));
+        if (rec) await cache.git.deleteRef(rec.git.ref, rec.git.commit).catch(() => undefined);
+        await cache.refresh(false);
+        throw err;
+      }
+      await cache.refresh(false);
+      const pr = cache.revision(name);
+      if (!pr) throw errors.internal(`package revision ${name} was written but could not be read back`);
+      return pr;
+    });
+  }
+
+  private async taskResources(cache: RepositoryCache, name: string, pkg: string, task: Task): Promise<Record<string, string>> {
+    switch (task.type) {
+      case 'init':
+        return initPackage(pkg.split('/').pop() ?? pkg, task.init ?? {});
+      case 'edit': {
+        const src = task.edit?.sourceRef?.name;
+        if (!src) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.tasks[0].edit.sourceRef.name', message: 'Required value' }]);
+        const found = this.engine.findRevision(cache.namespace, src);
+        if (!found) throw INVALID(name, [{ reason: 'FieldValueNotFound', field: 'spec.tasks[0].edit.sourceRef.name', message: `Not found: package revision "${src}"` }]);
+        const rec = found.cache.record(src)!;
+        if (found.cache !== cache || rec.packagePath !== pkg)
+          throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a revision of the same package in the same repository` }]);
+        if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
+          throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a published revision (it is ${rec.lifecycle})` }]);
+        return git(name, () => found.cache.git.readResources(rec.git.commit, rec.packagePath));
+      }
+      default:
+        throw INVALID(name, [{ field: 'spec.tasks[0].type', message: `Unsupported value: "${task.type}": supported task types on create are init and edit` }]);
+    }
+  }
+
+  // ---- update (main resource) ----
+
+  async update(namespace: string, name: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
+    const { cache, pr } = this.engine.getRevision(namespace, name);
+    const rec0 = cache.record(name)!;
+    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
+      const cur = cache.revision(name);
+      const rec = cache.record(name);
+      if (!cur || !rec) throw errors.notFound(PR_GR, name);
+      checkResourceVersion(name, input.metadata.resourceVersion, cur);
+      const spec = input.spec ?? {};
+      const causes: StatusCause[] = [];
+      const immutable: [keyof PackageRevision['spec'], unknown, unknown][] = [
+        ['packageName', spec.packageName, cur.spec.packageName],
+        ['repository', spec.repository, cur.spec.repository],
+        ['workspaceName', spec.workspaceName, cur.spec.workspaceName],
+        ['revision', spec.revision ?? 0, cur.spec.revision ?? 0],
+      ];
+      for (const [f, given, have] of immutable)
+        if (given !== undefined && given !== '' && given !== have) causes.push({ field: `spec.${f}`, message: 'Invalid value: field is immutable' });
+      const wantLatest = input.metadata.labels?.[LATEST_REVISION_LABEL];
+      if (wantLatest !== undefined && wantLatest !== cur.metadata.labels?.[LATEST_REVISION_LABEL])
+        causes.push({ reason: 'FieldValueForbidden', field: `metadata.labels[${LATEST_REVISION_LABEL}]`, message: 'Forbidden: the label is set by the server' });
+      if (causes.length) throw INVALID(name, causes);
+
+      const target: Lifecycle = spec.lifecycle ?? rec.lifecycle;
+      checkUpdateTransition(name, rec.lifecycle, target);
+      const frozen = rec.lifecycle === 'Published' || rec.lifecycle === 'DeletionProposed';
+      if (frozen) {
+        const changed =
+          (spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? [])) ||
+          (spec.packageMetadata !== undefined && !jsonEqual(spec.packageMetadata ?? {}, cur.spec.packageMetadata ?? {}));
+        if (changed) throw errors.conflict(PR_GR, name, `the spec of a ${rec.lifecycle} package revision cannot change`);
+      }
+
+      const wasDeleting = Boolean(cur.metadata.deletionTimestamp);
+      await this.saveMeta(cache, name, userMetadata(input.metadata));
+
+      if (rec.lifecycle === 'Draft' && (spec.readinessGates !== undefined || input.status?.conditions !== undefined)) {
+        const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
+        const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
+        if (gatesChanged || condsChanged) {
+          const files = await git(name, () => cache.git.readResources(rec.git.commit, rec.packagePath));
+          files.Kptfile = updateKptfile(files.Kptfile ?? '', {
+            readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
+            conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
+          });
+          const message = formatCommitMessage('Updating package revision', { package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0' });
+          await git(name, () => cache.git.commitPackage({ ref: rec.git.ref, packagePath: rec.packagePath, resources: files, message, author: author(cache, user), expectedOld: rec.git.commit }));
+          await cache.refresh(false);
+        }
+      }
+
+      await this.moveLifecycle(cache, name, target, user);
+      if (wasDeleting && !(input.metadata.finalizers ?? []).length) {
+        await this.deleteNow(cache, name);
+        return { ...cur, metadata: { ...cur.metadata } };
+      }
+      return cache.revision(name) ?? cur;
+    });
+  }
+
+  /** Move a revision's refs to match a new lifecycle (the git side of every transition). */
+  private async moveLifecycle(cache: RepositoryCache, name: string, target: Lifecycle, user: UserInfo): Promise<void> {
+    const rec = cache.record(name)!;
+    if (rec.lifecycle === target) return;
+    const dir = directory(cache);
+    const pkg = rec.packagePath;
+    const g = cache.git;
+    if (rec.lifecycle === 'Draft' && target === 'Proposed') {
+      await git(name, () => g.moveRef(rec.git.ref, proposedRef(dir, pkg, rec.workspace), rec.git.commit));
+    } else if (rec.lifecycle === 'Proposed' && target === 'Draft') {
+      await git(name, () => g.moveRef(rec.git.ref, draftRef(dir, pkg, rec.workspace), rec.git.commit));
+    } else if (rec.lifecycle === 'Proposed' && target === 'Published') {
+      await this.publish(cache, rec, user);
+    } else if (rec.lifecycle === 'Published' && target === 'DeletionProposed') {
+      await git(name, () => g.updateRef(deletionProposedRef(dir, pkg, rec.revision), rec.git.commit, null));
+    } else if (rec.lifecycle === 'DeletionProposed' && target === 'Published') {
+      await git(name, () => g.deleteRef(rec.deletionRef!, rec.git.commit));
+    }
+    await cache.refresh(false);
+  }
+
+  private async publish(cache: RepositoryCache, rec: RevisionRecord, user: UserInfo): Promise<void> {
+    // Sync first so a revision number taken by someone pushing to git directly is not reused.
+    await cache.refresh(true).catch(() => undefined);
+    let highest = 0;
+    for (const r of cache.records())
+      if (r.packagePath === rec.packagePath && (r.lifecycle === 'Published' || r.lifecycle === 'DeletionProposed') && r.revision > highest) highest = r.revision;
+    const revision = highest + 1;
+    const pkgPath = fullPath(cache, rec.packagePath);
+    const message = formatCommitMessage(`Approving package revision ${pkgPath}/${revision}`, {
+      package: pkgPath,
+      workspaceName: rec.workspace,
+      revision: String(revision),
+    });
+    await git(rec.name, () =>
+      cache.git.publish({
+        packagePath: rec.packagePath,
+        sourceRef: rec.git.ref,
+        sourceCommit: rec.git.commit,
+        tag: publishedTag(directory(cache), rec.packagePath, revision),
+        message,
+        author: author(cache, user),
+      }),
+    );
+  }
+
+  // ---- approval subresource ----
+
+  async approve(namespace: string, name: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
+    const { cache } = this.engine.getRevision(namespace, name);
+    const rec0 = cache.record(name)!;
+    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
+      const cur = cache.revision(name);
+      const rec = cache.record(name);
+      if (!cur || !rec) throw errors.notFound(PR_GR, name);
+      checkResourceVersion(name, input.metadata.resourceVersion, cur);
+      const target = input.spec?.lifecycle;
+      if (!target) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.lifecycle', message: 'Required value' }]);
+      if (rec.revision === -1) throw errors.conflict(PR_GR, name, 'the placeholder revision of the registered branch cannot change lifecycle');
+      checkApprovalTransition(name, rec.lifecycle, target);
+      await this.moveLifecycle(cache, name, target, user);
+      const published = target === 'Published' && rec.lifecycle === 'Proposed';
+      if (published) return this.publishedSuccessor(cache, rec) ?? cur;
+      return cache.revision(name) ?? cur;
+    });
+  }
+
+  /** After publishing, the draft's name now belongs to the tag's revision. */
+  private publishedSuccessor(cache: RepositoryCache, rec: RevisionRecord): PackageRevision | undefined {
+    return cache.revision(rec.name);
+  }
+
+  // ---- delete ----
+
+  async delete(namespace: string, name: string, preconditions: { resourceVersion?: string; uid?: string }): Promise<PackageRevision> {
+    const { cache } = this.engine.getRevision(namespace, name);
+    const rec0 = cache.record(name)!;
+    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
+      const cur = cache.revision(name);
+      const rec = cache.record(name);
+      if (!cur || !rec) throw errors.notFound(PR_GR, name);
+      if (preconditions.resourceVersion && preconditions.resourceVersion !== cur.metadata.resourceVersion)
+        throw errors.conflict(PR_GR, name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+      if (preconditions.uid && preconditions.uid !== cur.metadata.uid)
+        throw errors.conflict(PR_GR, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${cur.metadata.uid}`);
+      if (rec.lifecycle === 'Published' && rec.revision > 0)
+        throw errors.forbidden(PR_GR, name, 'a Published package revision must be proposed for deletion (DeletionProposed) before it can be deleted');
+      const dependant = this.dependantOf(namespace, name);
+      if (dependant) throw errors.forbidden(PR_GR, name, `package revision "${dependant}" uses it as its upstream`);
+      if ((cur.metadata.finalizers ?? []).length) {
+        if (!cur.metadata.deletionTimestamp) {
+          const meta = await this.engine.store.get(PACKAGEREVS, namespace, name);
+          if (meta) this.engine.applyMeta(await this.engine.store.delete(PACKAGEREVS, namespace, name));
+        }
+        return cache.revision(name) ?? cur;
+      }
+      await this.deleteNow(cache, name);
+      return cur;
+    });
+  }
+
+  private dependantOf(namespace: string, name: string): string | undefined {
+    for (const cache of this.engine.repositories(namespace))
+      for (const pr of cache.revisions())
+        for (const t of pr.spec.tasks ?? []) {
+          if (t.type === 'clone' && t.clone?.upstreamRef?.upstreamRef?.name === name) return pr.metadata.name;
+          if (t.type === 'upgrade' && t.upgrade?.newUpstreamRef?.name === name) return pr.metadata.name;
+        }
+    return undefined;
+  }
+
+  private async deleteNow(cache: RepositoryCache, name: string): Promise<void> {
+    const rec = cache.record(name);
+    if (!rec) return;
+    const g = cache.git;
+    if (rec.revision === -1) {
+      const message = formatCommitMessage(`Delete ${fullPath(cache, rec.packagePath)}`, { package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '-1' });
+      await git(name, () => g.deletePackageFromBranch(rec.packagePath, message, { name: 'Package Orchestration Service', email: 'porch@kpt.dev' }));
+    } else {
+      if (rec.deletionRef) await git(name, () => g.deleteRef(rec.deletionRef!, rec.git.commit));
+      await git(name, () => g.deleteRef(rec.git.ref, rec.git.commit));
+    }
+    const meta = await this.engine.store.get(PACKAGEREVS, cache.namespace, name);
+    if (meta) {
+      if ((meta.metadata.finalizers ?? []).length)
+        await this.engine.store.update(PACKAGEREVS, { ...meta, metadata: { ...meta.metadata, finalizers: [] } });
+      else await this.engine.store.delete(PACKAGEREVS, cache.namespace, name).catch(() => undefined);
+    }
+    await cache.refresh(false);
+  }
+
+  // ---- resources ----
+
+  async getResources(namespace: string, name: string): Promise<PackageRevisionResources> {
+    const { cache, pr } = this.engine.getRevision(namespace, name);
+    const rec = cache.record(name)!;
+    const files = await git(name, () => cache.git.readResources(rec.git.commit, rec.packagePath));
+    return buildResources(pr, files);
+  }
+
+  async updateResources(namespace: string, name: string, input: PackageRevisionResources, user: UserInfo): Promise<PackageRevisionResources> {
+    const found = this.engine.findRevision(namespace, name);
+    if (!found) throw errors.notFound(PRR_GR, name);
+    const { cache } = found;
+    const rec0 = cache.record(name)!;
+    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
+      const cur = cache.revision(name);
+      const rec = cache.record(name);
+      if (!cur || !rec) throw errors.notFound(PRR_GR, name);
+      if (input.metadata.resourceVersion && input.metadata.resourceVersion !== cur.metadata.resourceVersion)
+        throw errors.staleResourceVersion(PRR_GR, name);
+      if (rec.lifecycle !== 'Draft')
+        throw errors.conflict(PRR_GR, name, `cannot update the resources of a ${rec.lifecycle} package revision; only Draft package revisions can be changed`);
+      const resources = input.spec?.resources ?? {};
+      const causes = resourceCauses(resources);
+      if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
+      const message = formatCommitMessage('Intermediate commit', { package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0' });
+      await git(name, () => cache.git.commitPackage({ ref: rec.git.ref, packagePath: rec.packagePath, resources, message, author: author(cache, user), expectedOld: rec.git.commit }));
+      await cache.refresh(false);
+      const pr = cache.revision(name) ?? cur;
+      return buildResources(pr, resources);
+    });
+  }
+}
+
+function headline(task: Task): string {
+  switch (task.type) {
+    case 'init':
+      return 'Creating new empty revision';
+    case 'clone':
+      return 'Creating new revision by cloning';
+    case 'edit':
+      return 'Creating new revision by copying previous revision';
+    case 'upgrade':
+      return 'Upgrading revision';
+    default:
+      return 'Intermediate commit';
+  }
+}
+
+/** A package's files: relative paths inside the package, and a valid Kptfile at its root. */
+export function resourceCauses(resources: Record<string, string>): StatusCause[] {
+  const causes: StatusCause[] = [];
+  for (const path of Object.keys(resources)) {
+    const field = `spec.resources[${path}]`;
+    const segs = path.split('/');
+    if (!path || path.startsWith('/') || path.includes('\\') || path.includes('\0') || segs.some((s) => s === '' || s === '.' || s === '..'))
+      causes.push({ field, message: `Invalid value: "${path}": must be a relative path inside the package without "." or ".." segments` });
+    else if (segs[0] === '.git') causes.push({ field, message: `Invalid value: "${path}": paths under .git are not allowed` });
+  }
+  const problem = kptfileProblem(resources.Kptfile);
+  if (problem) causes.push({ field: 'spec.resources[Kptfile]', message: `Invalid value: ${problem}` });
+  return causes;
+}

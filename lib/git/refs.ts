@@ -1,0 +1,62 @@
+// Porch's ref layout. `dir` is the Repository's directory without leading/trailing slashes ("" = top).
+
+function join(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join('/');
+}
+
+export function normaliseDirectory(directory: string): string {
+  return directory.replace(/^\/+|\/+$/g, '');
+}
+
+export function draftRef(dir: string, pkg: string, ws: string): string {
+  return `refs/heads/${join('drafts', dir, pkg, ws)}`;
+}
+
+export function proposedRef(dir: string, pkg: string, ws: string): string {
+  return `refs/heads/${join('proposed', dir, pkg, ws)}`;
+}
+
+export function publishedTag(dir: string, pkg: string, revision: number): string {
+  return `refs/tags/${join(dir, pkg, `v${revision}`)}`;
+}
+
+export function deletionProposedRef(dir: string, pkg: string, revision: number): string {
+  return `refs/heads/${join('deletionProposed', dir, pkg, `v${revision}`)}`;
+}
+
+export type ParsedRef =
+  | { kind: 'draft' | 'proposed'; packagePath: string; workspace: string }
+  | { kind: 'published' | 'deletionProposed'; packagePath: string; revision: number };
+
+function underDir(dir: string, rest: string): string | undefined {
+  if (!dir) return rest;
+  return rest.startsWith(`${dir}/`) ? rest.slice(dir.length + 1) : undefined;
+}
+
+/** What a ref means in Porch's layout; undefined for refs that are not package revisions. */
+export function parseRef(dir: string, ref: string): ParsedRef | undefined {
+  const split = (s: string | undefined) => {
+    if (!s) return undefined;
+    const i = s.lastIndexOf('/');
+    return i <= 0 ? undefined : { pkg: s.slice(0, i), last: s.slice(i + 1) };
+  };
+  const version = (v: string) => (/^v[1-9]\d*$/.test(v) ? Number(v.slice(1)) : undefined);
+  if (ref.startsWith('refs/tags/')) {
+    const p = split(underDir(dir, ref.slice('refs/tags/'.length)));
+    const n = p && version(p.last);
+    return p && n ? { kind: 'published', packagePath: p.pkg, revision: n } : undefined;
+  }
+  if (!ref.startsWith('refs/heads/')) return undefined;
+  const name = ref.slice('refs/heads/'.length);
+  for (const kind of ['drafts', 'proposed', 'deletionProposed'] as const) {
+    if (!name.startsWith(`${kind}/`)) continue;
+    const p = split(underDir(dir, name.slice(kind.length + 1)));
+    if (!p) return undefined;
+    if (kind === 'deletionProposed') {
+      const n = version(p.last);
+      return n ? { kind, packagePath: p.pkg, revision: n } : undefined;
+    }
+    return { kind: kind === 'drafts' ? 'draft' : 'proposed', packagePath: p.pkg, workspace: p.last };
+  }
+  return undefined;
+}
