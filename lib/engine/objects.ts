@@ -34,6 +34,7 @@ function timestamp(seconds: number): string {
 export function buildPackageRevision(r: RevisionRecord, b: BuildContext): PackageRevision {
   const kpt = readKptfile(r.git.kptfile);
   const labels: Record<string, string> = { ...(b.meta?.metadata.labels ?? {}) };
+  for (const k of Object.keys(labels)) if (k.startsWith('internal.porch.kpt.dev/')) delete labels[k];
   if (b.latest) labels[LATEST_REVISION_LABEL] = 'true';
   else delete labels[LATEST_REVISION_LABEL];
   const metadata: ObjectMeta = {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
@@ -27,6 +27,15 @@ const TASK_WALK_DEPTH = 50;
 /** Key of a listing entry: placeholders share their branch's ref, so the package path is part of it. */
 export function revisionKey(r: Pick<GitPackageRevision, 'ref' | 'packagePath' | 'kind'>): string {
   return r.kind === 'placeholder' ? `${r.ref}\0${r.packagePath}` : r.ref;
+}
+
+/** isomorphic-git's listRefs order: by name, a peeled "^{}" entry right after its tag. */
+function compareRefNames(a: string, b: string): number {
+  const x = a.endsWith('^{}') ? a.slice(0, -3) : a;
+  const y = b.endsWith('^{}') ? b.slice(0, -3) : b;
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return a.endsWith('^{}') ? 1 : -1;
 }
 
 function isLocal(url: string): boolean {
@@ -58,6 +67,8 @@ export class IsoGitRepository implements GitRepository {
   private readonly lock = new KeyedMutex();
   private readonly infoCache = new Map<string, PackageInfo | null>();
   private mirrorReady = false;
+  /** packed-refs parsed once per version of the file (inode, size, mtime). */
+  private packed: { key: string; refs: Map<string, string> } | undefined;
 
   constructor(private readonly opts: GitRepositoryOptions) {
     this.remote = !isLocal(opts.url);
@@ -137,6 +148,8 @@ export class IsoGitRepository implements GitRepository {
   // ---- refs ----
 
   private async resolve(ref: string): Promise<string | undefined> {
+    const fast = await this.resolveFast(ref);
+    if (fast !== null) return fast;
     try {
       return await git.resolveRef({ fs, gitdir: this.gitdir, ref });
     } catch {
@@ -144,16 +157,79 @@ export class IsoGitRepository implements GitRepository {
     }
   }
 
+  /**
+   * packed-refs as a map (peeled lines as "<ref>^{}", as isomorphic-git reads them), re-read only when
+   * the file changed. null when it cannot be read consistently (e.g. caught mid-write): callers then
+   * fall back to isomorphic-git, which reads it under its own lock.
+   */
+  private async packedRefs(): Promise<Map<string, string> | null> {
+    const path = join(this.gitdir, 'packed-refs');
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return new Map();
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.packed?.key === key) return this.packed.refs;
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined || (text.length > 0 && !text.endsWith('\n')) || Buffer.byteLength(text) !== st.size || st.size === 0) return null;
+    const refs = new Map<string, string>();
+    let last = '';
+    for (const line of text.split('\n')) {
+      if (!line || /^\s*#/.test(line)) continue;
+      if (line.startsWith('^')) refs.set(`${last}^{}`, line.slice(1));
+      else {
+        const i = line.indexOf(' ');
+        last = line.slice(i + 1);
+        refs.set(last, line.slice(0, i));
+      }
+    }
+    this.packed = { key, refs };
+    return refs;
+  }
+
+  /** A loose ref file's content: undefined when there is none, null when it is not a plain object id. */
+  private async looseRef(ref: string): Promise<string | undefined | null> {
+    const text = await readFile(join(this.gitdir, ref), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : null));
+    if (text === undefined || text === null) return text;
+    const oid = text.trim();
+    return /^[0-9a-f]{40}$/.test(oid) ? oid : null;
+  }
+
+  /**
+   * The same lookup as isomorphic-git's resolveRef (each of ref, refs/<ref>, refs/tags/<ref>,
+   * refs/heads/<ref>, refs/remotes/<ref>, refs/remotes/<ref>/HEAD: loose file, then packed-refs)
+   * without parsing packed-refs each time. Returns undefined when the ref does not exist and null
+   * when the answer needs isomorphic-git (symbolic refs, partly written files).
+   */
+  private async resolveFast(ref: string): Promise<string | undefined | null> {
+    if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+    const packed = await this.packedRefs();
+    if (!packed) return null;
+    const candidates = [ref, `refs/${ref}`, `refs/tags/${ref}`, `refs/heads/${ref}`, `refs/remotes/${ref}`, `refs/remotes/${ref}/HEAD`];
+    for (const c of candidates) {
+      if (['config', 'description', 'index', 'shallow', 'commondir'].includes(c)) continue;
+      const loose = await this.looseRef(c);
+      if (loose === null) return null;
+      const value = loose ?? packed.get(c);
+      if (value === undefined) continue;
+      return /^[0-9a-f]{40}$/.test(value.trim()) ? value.trim() : null;
+    }
+    return undefined;
+  }
+
   /** Compare-and-set of one ref, pushed to the remote; the local ref is restored when the push fails. */
   private async setRef(ref: string, value: string | undefined, expected: string | undefined): Promise<void> {
     const cur = await this.resolve(ref);
     if (cur !== expected) throw new GitConflictError(`${ref} is at ${cur ?? 'nothing'}, expected ${expected ?? 'nothing'}`);
     if (value === cur) return;
-    if (value) await git.writeRef({ fs, gitdir: this.gitdir, ref, value, force: true });
-    else await git.deleteRef({ fs, gitdir: this.gitdir, ref });
+    if (value === undefined) {
+      // Deletion is pushed while the local ref still exists (the push names it), then mirrored locally.
+      if (this.remote) await this.push(ref, true);
+      await git.deleteRef({ fs, gitdir: this.gitdir, ref });
+      return;
+    }
+    await git.writeRef({ fs, gitdir: this.gitdir, ref, value, force: true });
     if (!this.remote) return;
     try {
-      await this.push(ref, value === undefined);
+      await this.push(ref, false);
     } catch (err) {
       if (cur) await git.writeRef({ fs, gitdir: this.gitdir, ref, value: cur, force: true });
       else await git.deleteRef({ fs, gitdir: this.gitdir, ref }).catch(() => undefined);
@@ -161,16 +237,45 @@ export class IsoGitRepository implements GitRepository {
     }
   }
 
+  /**
+   * Every branch and tag with its object id, in isomorphic-git's listRefs order: packed-refs read
+   * once and the loose ref files walked once, rather than one resolveRef (and so one packed-refs
+   * parse) per ref. Runs under the write lock so our own ref writes are never seen half done.
+   */
   private async allRefs(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const base of ['refs/heads', 'refs/tags']) {
-      const names = await git.listRefs({ fs, gitdir: this.gitdir, filepath: base }).catch(() => [] as string[]);
-      for (const n of names) {
-        const full = `${base}/${n}`;
-        const oid = await this.resolve(full);
-        if (oid) out.set(full, oid);
+    return this.lock.run('write', async () => {
+      const packed = await this.packedRefs();
+      const out = new Map<string, string>();
+      for (const base of ['refs/heads', 'refs/tags']) {
+        let sorted: string[];
+        if (packed) {
+          const names = new Set(await this.looseFiles(base));
+          for (const k of packed.keys()) if (k.startsWith(`${base}/`)) names.add(k.slice(base.length + 1));
+          sorted = [...names].sort(compareRefNames);
+        } else sorted = await git.listRefs({ fs, gitdir: this.gitdir, filepath: base }).catch(() => [] as string[]);
+        for (const n of sorted) {
+          const full = `${base}/${n}`;
+          let oid: string | undefined | null = packed ? await this.resolveFast(full) : null;
+          if (oid === null) oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: full }).catch(() => undefined);
+          if (oid) out.set(full, oid);
+        }
       }
-    }
+      return out;
+    });
+  }
+
+  /** Loose ref files under `base` (relative to it), as isomorphic-git's readdirDeep finds them. */
+  private async looseFiles(base: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await readdir(join(this.gitdir, base, rel), { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(p);
+        else out.push(p);
+      }
+    };
+    await walk('');
     return out;
   }
 
@@ -191,8 +296,7 @@ export class IsoGitRepository implements GitRepository {
   }
 
   private async commitInfo(oid: string) {
-    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid });
-    return commit;
+    return this.io.readCommit(oid);
   }
 
   private async packageInfo(commit: string, pkg: string, withTasks: boolean): Promise<PackageInfo | null> {
@@ -238,6 +342,7 @@ export class IsoGitRepository implements GitRepository {
     const refs = await this.allRefs();
     const out: GitPackageRevision[] = [];
     const branchCommit = refs.get(this.branchRef()) ?? '';
+    let read = 0;
 
     for (const [ref, oid] of refs) {
       const parsed = parseRef(this.dir, ref);
@@ -247,7 +352,9 @@ export class IsoGitRepository implements GitRepository {
         out.push(prev);
         continue;
       }
-      const commit = await git.resolveRef({ fs, gitdir: this.gitdir, ref }).then((o) => this.peel(o));
+      // Let requests in between during a long first listing.
+      if (++read % 256 === 0) await new Promise((r) => setImmediate(r));
+      const commit = await this.peel(oid);
       const info = await this.packageInfo(commit, parsed.packagePath, true);
       if (!info) continue;
       const revision = 'revision' in parsed ? parsed.revision : 0;
@@ -284,9 +391,7 @@ export class IsoGitRepository implements GitRepository {
 
   /** Annotated tags point at a tag object; everything here wants the commit. */
   private async peel(oid: string): Promise<string> {
-    const { type, object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'parsed' });
-    if (type === 'tag') return this.peel((object as { object: string }).object);
-    return oid;
+    return this.io.peel(oid);
   }
 
   async readResources(commit: string, packagePath: string): Promise<Record<string, string>> {
@@ -403,6 +508,8 @@ export class IsoGitRepository implements GitRepository {
 
   async close(): Promise<void> {
     this.infoCache.clear();
+    this.io.close();
+    this.packed = undefined;
   }
 }
 

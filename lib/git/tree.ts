@@ -1,8 +1,412 @@
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 
-// Tree reading and writing through isomorphic-git: paths are replaced by rebuilding only the trees on
-// the way down to them, so unchanged siblings keep their object ids.
+// Tree reading and writing. Writes go through isomorphic-git: paths are replaced by rebuilding only the
+// trees on the way down to them, so unchanged siblings keep their object ids. Reads go through
+// ObjectReader below (pack index lookups, zlib, delta application, bounded caches) because
+// isomorphic-git, without a long-lived cache, re-reads and re-verifies a whole packfile for every
+// object, and with one keeps every object it ever read. Whatever the fast path does not recognise as
+// ordinary (other object types, unusual tree entries, unparseable headers, missing objects) is handed
+// to isomorphic-git, so results and errors stay the same.
+
+export type GitObjectType = 'commit' | 'tree' | 'blob' | 'tag';
+
+interface RawObject {
+  type: GitObjectType;
+  body: Buffer;
+}
+
+const PACK_TYPES: Record<number, GitObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
+const OFS_DELTA = 6;
+const REF_DELTA = 7;
+const IDX_MAGIC = 0xff744f63;
+const FANOUT = 8;
+const NAMES = FANOUT + 256 * 4;
+
+/** One pack: its .idx kept as the raw buffer (binary search), the .pack read at offsets on demand. */
+class Pack {
+  readonly count: number;
+  private readonly offsetsAt: number;
+  private readonly largeAt: number;
+  private sorted: Float64Array | undefined;
+  private fd: number | undefined;
+  private size = 0;
+
+  private constructor(
+    readonly id: number,
+    readonly packPath: string,
+    private readonly idx: Buffer,
+  ) {
+    this.count = idx.readUInt32BE(FANOUT + 255 * 4);
+    this.offsetsAt = NAMES + this.count * 20 + this.count * 4;
+    this.largeAt = this.offsetsAt + this.count * 4;
+  }
+
+  static open(id: number, idxPath: string): Pack | undefined {
+    const idx = fs.readFileSync(idxPath);
+    if (idx.length < NAMES + 40 || idx.readUInt32BE(0) !== IDX_MAGIC || idx.readUInt32BE(4) !== 2) return undefined;
+    return new Pack(id, idxPath.replace(/\.idx$/, '.pack'), idx);
+  }
+
+  /** Offset of the object in the pack, or -1. */
+  find(oid: Buffer): number {
+    const first = oid[0];
+    let lo = first === 0 ? 0 : this.idx.readUInt32BE(FANOUT + (first - 1) * 4);
+    let hi = this.idx.readUInt32BE(FANOUT + first * 4);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = NAMES + mid * 20;
+      const c = this.idx.compare(oid, 0, 20, at, at + 20);
+      if (c === 0) return this.offsetOf(mid);
+      if (c < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    return -1;
+  }
+
+  private offsetOf(i: number): number {
+    const v = this.idx.readUInt32BE(this.offsetsAt + i * 4);
+    if (!(v & 0x80000000)) return v;
+    const at = this.largeAt + (v & 0x7fffffff) * 8;
+    return this.idx.readUInt32BE(at) * 0x100000000 + this.idx.readUInt32BE(at + 4);
+  }
+
+  private open(): number {
+    if (this.fd === undefined) {
+      this.fd = fs.openSync(this.packPath, 'r');
+      this.size = fs.fstatSync(this.fd).size;
+    }
+    return this.fd;
+  }
+
+  /** Where the object starting at `offset` ends: the next object's offset, or the trailer. */
+  private end(offset: number): number {
+    if (!this.sorted) {
+      const all = new Float64Array(this.count);
+      for (let i = 0; i < this.count; i++) all[i] = this.offsetOf(i);
+      this.sorted = all.sort();
+    }
+    const s = this.sorted;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid] <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < s.length ? s[lo] : this.size - 20;
+  }
+
+  /** The stored entry at `offset`: type code, inflated data, and for deltas where the base is. */
+  entry(offset: number): { code: number; data: Buffer; baseOffset?: number; baseOid?: Buffer } {
+    const fd = this.open();
+    const len = this.end(offset) - offset;
+    const buf = Buffer.allocUnsafe(len);
+    if (fs.readSync(fd, buf, 0, len, offset) !== len) throw new Error(`short read in ${this.packPath}`);
+    let c = buf[0];
+    const code = (c >> 4) & 7;
+    let size = c & 15;
+    let shift = 4;
+    let p = 1;
+    while (c & 0x80) {
+      c = buf[p++];
+      size += (c & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    let baseOffset: number | undefined;
+    let baseOid: Buffer | undefined;
+    if (code === OFS_DELTA) {
+      c = buf[p++];
+      let rel = c & 0x7f;
+      while (c & 0x80) {
+        c = buf[p++];
+        rel = (rel + 1) * 128 + (c & 0x7f);
+      }
+      baseOffset = offset - rel;
+    } else if (code === REF_DELTA) {
+      baseOid = buf.subarray(p, p + 20);
+      p += 20;
+    }
+    const data = inflateSync(buf.subarray(p));
+    if (data.length !== size) throw new Error(`object at ${offset} in ${this.packPath} inflated to ${data.length} bytes, expected ${size}`);
+    return { code, data, baseOffset, baseOid };
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** Git's delta format: base size, result size, then copy-from-base and insert instructions. */
+function applyDelta(delta: Buffer, base: Buffer): Buffer {
+  let p = 0;
+  const varint = () => {
+    let v = 0;
+    let shift = 0;
+    let c: number;
+    do {
+      c = delta[p++];
+      v += (c & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (c & 0x80);
+    return v;
+  };
+  if (varint() !== base.length) throw new Error('delta base size mismatch');
+  const out = Buffer.allocUnsafe(varint());
+  let o = 0;
+  while (p < delta.length) {
+    const op = delta[p++];
+    if (op & 0x80) {
+      let off = 0;
+      let len = 0;
+      if (op & 0x01) off += delta[p++];
+      if (op & 0x02) off += delta[p++] * 0x100;
+      if (op & 0x04) off += delta[p++] * 0x10000;
+      if (op & 0x08) off += delta[p++] * 0x1000000;
+      if (op & 0x10) len += delta[p++];
+      if (op & 0x20) len += delta[p++] * 0x100;
+      if (op & 0x40) len += delta[p++] * 0x10000;
+      if (len === 0) len = 0x10000;
+      if (off + len > base.length || o + len > out.length) throw new Error('delta copy out of range');
+      base.copy(out, o, off, off + len);
+      o += len;
+    } else if (op) {
+      if (o + op > out.length || p + op > delta.length) throw new Error('delta insert out of range');
+      delta.copy(out, o, p, p + op);
+      o += op;
+      p += op;
+    } else throw new Error('delta opcode 0');
+  }
+  if (o !== out.length) throw new Error('delta result size mismatch');
+  return out;
+}
+
+/**
+ * Raw object reads from a git directory: packs (looked up first) and loose objects. Returns undefined
+ * when the object is not found, so callers can defer to isomorphic-git. Decoded pack objects are kept
+ * in a small LRU so delta chains read in sequence cost one inflate each.
+ */
+export class ObjectReader {
+  private packs: Pack[] | undefined;
+  private packNames = '';
+  private nextPackId = 0;
+  private readonly lru = new Map<string, RawObject>();
+  private lruBytes = 0;
+
+  constructor(
+    readonly gitdir: string,
+    private readonly maxCacheBytes = 2 * 1024 * 1024,
+  ) {}
+
+  /** (Re)list objects/pack; keeps packs already open, closes ones that went away. Returns whether it changed. */
+  private scanPacks(): boolean {
+    let names: string[];
+    try {
+      names = fs.readdirSync(join(this.gitdir, 'objects', 'pack')).filter((n) => n.endsWith('.idx')).sort();
+    } catch {
+      names = [];
+    }
+    const key = names.join('\n');
+    if (this.packs && key === this.packNames) return false;
+    const old = new Map((this.packs ?? []).map((p) => [p.packPath, p]));
+    const next: Pack[] = [];
+    for (const n of names) {
+      const idxPath = join(this.gitdir, 'objects', 'pack', n);
+      const kept = old.get(idxPath.replace(/\.idx$/, '.pack'));
+      if (kept) {
+        old.delete(kept.packPath);
+        next.push(kept);
+        continue;
+      }
+      try {
+        const p = Pack.open(this.nextPackId++, idxPath);
+        if (p) next.push(p);
+      } catch {
+        // unreadable index: such objects are left to isomorphic-git
+      }
+    }
+    for (const p of old.values()) p.close();
+    this.packs = next;
+    this.packNames = key;
+    return true;
+  }
+
+  read(oid: string): RawObject | undefined {
+    if (oid.length !== 40) return undefined;
+    const bin = Buffer.from(oid, 'hex');
+    if (bin.length !== 20) return undefined;
+    if (!this.packs) this.scanPacks();
+    const hit = this.fromPacks(bin);
+    if (hit) return hit;
+    const loose = this.readLoose(oid);
+    if (loose) return loose;
+    // A fetch or gc may have brought new packs.
+    return this.scanPacks() ? this.fromPacks(bin) : undefined;
+  }
+
+  private fromPacks(bin: Buffer): RawObject | undefined {
+    for (const p of this.packs ?? []) {
+      const off = p.find(bin);
+      if (off >= 0) return this.readPacked(p, off);
+    }
+    return undefined;
+  }
+
+  private readPacked(pack: Pack, offset: number): RawObject {
+    const key = `${pack.id}/${offset}`;
+    const cached = this.lru.get(key);
+    if (cached) {
+      this.lru.delete(key);
+      this.lru.set(key, cached);
+      return cached;
+    }
+    const e = pack.entry(offset);
+    let obj: RawObject;
+    if (e.code === OFS_DELTA || e.code === REF_DELTA) {
+      const base = e.baseOffset !== undefined ? this.readPacked(pack, e.baseOffset) : this.read(e.baseOid!.toString('hex'));
+      if (!base) throw new Error(`delta base ${e.baseOid?.toString('hex')} not found`);
+      obj = { type: base.type, body: applyDelta(e.data, base.body) };
+    } else {
+      const type = PACK_TYPES[e.code];
+      if (!type) throw new Error(`unknown pack object type ${e.code}`);
+      obj = { type, body: e.data };
+    }
+    this.remember(key, obj);
+    return obj;
+  }
+
+  private remember(key: string, obj: RawObject): void {
+    if (obj.body.length > this.maxCacheBytes / 8) return;
+    this.lru.set(key, obj);
+    this.lruBytes += obj.body.length + 64;
+    while (this.lruBytes > this.maxCacheBytes) {
+      const [k, v] = this.lru.entries().next().value as [string, RawObject];
+      this.lru.delete(k);
+      this.lruBytes -= v.body.length + 64;
+    }
+  }
+
+  private readLoose(oid: string): RawObject | undefined {
+    let file: Buffer;
+    try {
+      file = fs.readFileSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)));
+    } catch {
+      return undefined;
+    }
+    const raw = inflateSync(file);
+    // isomorphic-git checks loose objects against their id; a mismatch is left to it to report.
+    if (createHash('sha1').update(raw).digest('hex') !== oid) return undefined;
+    const nul = raw.indexOf(0);
+    const header = raw.toString('latin1', 0, nul);
+    const sp = header.indexOf(' ');
+    const type = header.slice(0, sp);
+    if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') return undefined;
+    const body = raw.subarray(nul + 1);
+    if (Number(header.slice(sp + 1)) !== body.length) return undefined;
+    return { type, body };
+  }
+
+  close(): void {
+    for (const p of this.packs ?? []) p.close();
+    this.packs = undefined;
+    this.packNames = '';
+    this.lru.clear();
+    this.lruBytes = 0;
+  }
+}
+
+export interface CommitSignature {
+  name: string;
+  email: string;
+  timestamp: number;
+  timezoneOffset: number;
+}
+
+/** The parts of a commit read here, shaped as isomorphic-git's readCommit returns them. */
+export interface CommitObject {
+  tree: string;
+  parent: string[];
+  author: CommitSignature;
+  committer: CommitSignature;
+  message: string;
+}
+
+const TREE_MODES = new Map<string, TreeEntry['type']>([
+  ['40000', 'tree'],
+  ['040000', 'tree'],
+  ['100644', 'blob'],
+  ['100755', 'blob'],
+  ['120000', 'blob'],
+  ['160000', 'commit'],
+]);
+
+/**
+ * Tree entries as isomorphic-git's readTree gives them (mode "040000" for trees, sorted by path), or
+ * undefined for anything this does not handle the same way: non-ASCII names (isomorphic-git sorts by
+ * code point and strips some characters before its safety checks) and names it refuses.
+ */
+function parseTree(body: Buffer): TreeEntry[] | undefined {
+  const entries: TreeEntry[] = [];
+  let p = 0;
+  while (p < body.length) {
+    const sp = body.indexOf(32, p);
+    const nul = sp < 0 ? -1 : body.indexOf(0, sp);
+    if (nul < 0 || nul + 21 > body.length) return undefined;
+    for (let i = sp + 1; i < nul; i++) if (body[i] >= 0x80) return undefined;
+    const rawMode = body.toString('latin1', p, sp);
+    const type = TREE_MODES.get(rawMode);
+    if (!type) return undefined;
+    const path = body.toString('latin1', sp + 1, nul);
+    const lower = path.toLowerCase().replace(/[. ]+$/, '');
+    if (path === '.' || path === '..' || /[\\/:]/.test(path) || lower === '.git' || /^\.?git~[1-9]$/.test(lower)) return undefined;
+    entries.push({ mode: rawMode === '40000' ? '040000' : rawMode, path, oid: body.toString('hex', nul + 1, nul + 21), type });
+    p = nul + 21;
+  }
+  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function parseSignature(value: string): CommitSignature | undefined {
+  const m = /^(.*) <(.*)> (.*) (.*)$/.exec(value);
+  const tz = m && /(\+|-)(\d\d)(\d\d)/.exec(m[4]);
+  if (!m || !tz) return undefined;
+  const minutes = (tz[1] === '+' ? 1 : -1) * (Number(tz[2]) * 60 + Number(tz[3]));
+  // isomorphic-git reports the offset with the opposite sign (minutes behind UTC), keeping +0000 as 0.
+  return { name: m[1], email: m[2], timestamp: Number(m[3]), timezoneOffset: minutes === 0 ? 0 : -minutes };
+}
+
+/** A commit parsed the way isomorphic-git does it (first tree, the parents right after it, first author). */
+function parseCommit(body: Buffer): CommitObject | undefined {
+  const text = body.toString('utf8');
+  const split = text.indexOf('\n\n');
+  if (split < 0) return undefined;
+  const lines: string[] = [];
+  for (const line of text.slice(0, split).split('\n')) {
+    if (line[0] === ' ' && lines.length) lines[lines.length - 1] += '\n' + line.slice(1);
+    else lines.push(line);
+  }
+  const key = (h: string) => h.slice(0, h.indexOf(' '));
+  const value = (h: string) => h.slice(h.indexOf(' ') + 1);
+  if (!lines.length || key(lines[0]) !== 'tree') return undefined;
+  const parent: string[] = [];
+  let i = 1;
+  for (; i < lines.length && key(lines[i]) === 'parent'; i++) parent.push(value(lines[i]));
+  let author: CommitSignature | undefined;
+  let committer: CommitSignature | undefined;
+  for (; i < lines.length; i++) {
+    const k = key(lines[i]);
+    if (k === 'author' && !author) author = parseSignature(value(lines[i]));
+    else if (k === 'committer' && !committer) committer = parseSignature(value(lines[i]));
+    if (author === undefined && k === 'author') return undefined;
+    if (committer === undefined && k === 'committer') return undefined;
+  }
+  if (!author || !committer) return undefined;
+  const message = text.slice(split + 2).replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
+  return { tree: value(lines[0]), parent, author, committer, message };
+}
 
 export interface TreeEntry {
   mode: string;
@@ -13,22 +417,69 @@ export interface TreeEntry {
 
 export class TreeIO {
   private readonly treeCache = new Map<string, TreeEntry[]>();
+  private treeCacheEntries = 0;
+  private readonly objects: ObjectReader;
 
-  constructor(readonly gitdir: string) {}
+  constructor(readonly gitdir: string) {
+    this.objects = new ObjectReader(gitdir);
+  }
+
+  private raw(oid: string): RawObject | undefined {
+    try {
+      return this.objects.read(oid);
+    } catch {
+      return undefined;
+    }
+  }
 
   async readTree(oid: string): Promise<TreeEntry[]> {
     const hit = this.treeCache.get(oid);
     if (hit) return hit;
-    const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid });
-    const entries = tree as TreeEntry[];
-    if (this.treeCache.size > 50_000) this.treeCache.clear();
+    const raw = this.raw(oid);
+    const parsed = raw?.type === 'tree' ? parseTree(raw.body) : undefined;
+    const entries = parsed ?? ((await git.readTree({ fs, gitdir: this.gitdir, oid })).tree as TreeEntry[]);
+    // Bounded by entries held: trees are cheap to re-read, and most are read once per listing.
+    if (this.treeCacheEntries > 20_000) {
+      this.treeCache.clear();
+      this.treeCacheEntries = 0;
+    }
     this.treeCache.set(oid, entries);
+    this.treeCacheEntries += entries.length + 1;
     return entries;
   }
 
+  /** A commit, as isomorphic-git's readCommit returns it (annotated tags are peeled). */
+  async readCommit(oid: string): Promise<CommitObject> {
+    const raw = this.raw(oid);
+    const parsed = raw?.type === 'commit' ? parseCommit(raw.body) : undefined;
+    if (parsed) return parsed;
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid });
+    return commit;
+  }
+
+  /** The object an annotated tag points at, followed until it is not a tag. */
+  async peel(oid: string): Promise<string> {
+    for (let depth = 0; depth < 100; depth++) {
+      const raw = this.raw(oid);
+      if (!raw) break;
+      if (raw.type !== 'tag') return oid;
+      const m = /^object ([0-9a-f]{40})\n/.exec(raw.body.toString('latin1', 0, 48));
+      if (!m) break;
+      oid = m[1];
+    }
+    const { type, object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'parsed' });
+    if (type === 'tag') return this.peel((object as { object: string }).object);
+    return oid;
+  }
+
+  close(): void {
+    this.objects.close();
+    this.treeCache.clear();
+    this.treeCacheEntries = 0;
+  }
+
   async commitTree(commit: string): Promise<string> {
-    const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit });
-    return c.tree;
+    return (await this.readCommit(commit)).tree;
   }
 
   /** The tree at `path` (slash-separated, "" = root) under `root`, or undefined. */
@@ -43,6 +494,8 @@ export class TreeIO {
   }
 
   async readBlob(oid: string): Promise<string> {
+    const raw = this.raw(oid);
+    if (raw?.type === 'blob') return raw.body.toString('utf8');
     const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid });
     return Buffer.from(blob).toString('utf8');
   }
