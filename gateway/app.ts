@@ -1,4 +1,8 @@
 import { Hono } from 'hono';
+import type { Authorizer } from '../lib/auth/authorizer.ts';
+import { authorizeOrThrow } from '../lib/auth/authorizer.ts';
+import { attributesOf } from '../lib/auth/attributes.ts';
+import type { NodeRequestLike } from '../lib/auth/chain.ts';
 import { RESOURCES } from '../lib/api/resources.ts';
 import type { AppContext, UserInfo } from '../lib/context.ts';
 import { errors } from '../lib/errors.ts';
@@ -8,10 +12,41 @@ import { discoveryRoutes } from './discovery.ts';
 import { openapiRoutes } from './openapi.ts';
 import { allHandlers } from './routes.ts';
 import { VERSION_INFO } from './version.ts';
+import { allowAll, isStrippedHeader, type GatewayAuth } from './auth.ts';
 
 export interface GatewayOptions {
   /** Resolves the caller; throwing a StatusError (401) refuses the request. */
-  authenticate: (req: Request) => Promise<UserInfo>;
+  authenticate: (req: Request, incoming?: NodeRequestLike) => Promise<UserInfo>;
+  /** Decides every request after authentication; default: everything allowed. */
+  authorizer?: Authorizer;
+  /** Front-proxy headers (X-Remote-*) removed from the request once it is authenticated. */
+  stripHeaders?: GatewayAuth['strip'];
+}
+
+/** The Node request @hono/node-server (and the WebSocket upgrade) passes as `env.incoming`. */
+function incomingOf(env: unknown): NodeRequestLike | undefined {
+  if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
+  const incoming = (env as { incoming?: unknown }).incoming;
+  return typeof incoming === 'object' && incoming !== null ? (incoming as NodeRequestLike) : undefined;
+}
+
+/** The request without headers a handler must never see; the same object when there are none. */
+function stripped(req: Request, strip: GatewayAuth['strip']): Request {
+  const names = [...req.headers.keys()].filter((n) => isStrippedHeader(n, strip));
+  if (names.length === 0) return req;
+  try {
+    for (const n of names) req.headers.delete(n);
+    return req;
+  } catch {
+    const headers = new Headers(req.headers);
+    for (const n of names) headers.delete(n);
+    const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: req.signal };
+    if (req.body && req.method !== 'GET' && req.method !== 'HEAD') {
+      init.body = req.body;
+      init.duplex = 'half';
+    }
+    return new Request(req.url, init);
+  }
 }
 
 /** Which resource (and verb) an unmatched path names, so it gets a 405 rather than a 404. */
@@ -45,16 +80,22 @@ export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<Handle
   });
 
   for (const probe of ['/healthz', '/livez', '/readyz']) app.get(probe, (c) => c.text('ok'));
-  app.get('/version', () => jsonResponse(VERSION_INFO));
 
+  const authorizer = opts.authorizer ?? allowAll;
+  const strip = opts.stripHeaders ?? { exact: ['X-Remote-User', 'X-Remote-Group'], prefixes: ['X-Remote-Extra-'] };
   app.use('*', async (c, next) => {
     try {
-      c.set('user', await opts.authenticate(c.req.raw));
+      const user = await opts.authenticate(c.req.raw, incomingOf(c.env));
+      c.set('user', user);
+      c.req.raw = stripped(c.req.raw, strip);
+      await authorizeOrThrow(authorizer, user, attributesOf(c.req.raw));
     } catch (err) {
       return statusResponse(err, ctx.log);
     }
     await next();
   });
+
+  app.get('/version', () => jsonResponse(VERSION_INFO));
 
   app.route('/', discoveryRoutes());
   app.route('/', openapiRoutes());

@@ -4,21 +4,39 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { StaticTokenAuthenticator } from '../lib/auth/static-tokens.ts';
+import { generateServingCertificate } from '../lib/auth/tls.ts';
 import { createDevContext } from '../lib/bootstrap.ts';
-import type { UserInfo } from '../lib/context.ts';
 import { createLogger, type LogLevel } from '../lib/log.ts';
 import { writeFileAtomic } from '../lib/store/atomic-file.ts';
-import { ANONYMOUS } from '../handlers/http/env.ts';
 import { buildGateway } from './app.ts';
+import { buildAuth } from './auth.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { attachWebSocketWatch } from './websocket.ts';
 import { parseDuration, SyncScheduler } from './scheduler.ts';
 import syncRepositories from '../handlers/sync-repositories.ts';
 
+// `--allow-anonymous=false` / `=true` (parseArgs booleans take no value in Node 20).
+const argv = process.argv.slice(2).map((a) => {
+  const m = /^--allow-anonymous=(.*)$/.exec(a);
+  if (!m) return a;
+  return /^(false|0|no)$/i.test(m[1]) ? '--no-allow-anonymous' : '--allow-anonymous';
+});
+
 const { values: flags } = parseArgs({
+  args: argv,
   options: {
+    tls: { type: 'boolean' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'token-file': { type: 'string' },
+    'rbac-file': { type: 'string' },
+    'client-ca': { type: 'string' },
+    'requestheader-client-ca': { type: 'string' },
+    'requestheader-allowed-names': { type: 'string' },
+    'allow-anonymous': { type: 'boolean' },
+    'no-allow-anonymous': { type: 'boolean' },
     port: { type: 'string' },
     host: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -35,6 +53,35 @@ const port = Number(flags.port ?? env.PORCH_PORT ?? 7007);
 const host = flags.host ?? env.PORCH_HOST ?? '127.0.0.1';
 const kubeconfigPath = resolve(flags.kubeconfig ?? env.PORCH_KUBECONFIG ?? join(dataDir, 'kubeconfig'));
 const log = createLogger({ level: (flags['log-level'] ?? env.PORCH_LOG_LEVEL ?? 'info') as LogLevel, base: { component: 'gateway' } });
+
+const envBool = (v: string | undefined): boolean | undefined => (v === undefined || v === '' ? undefined : /^(true|1|yes)$/i.test(v));
+const optPath = (flag: string | undefined, envValue: string | undefined): string | undefined => {
+  const v = flag ?? envValue;
+  return v ? resolve(v) : undefined;
+};
+const tlsCert = optPath(flags['tls-cert'], env.PORCH_TLS_CERT);
+const tlsKey = optPath(flags['tls-key'], env.PORCH_TLS_KEY);
+const tls = Boolean(flags.tls ?? envBool(env.PORCH_TLS) ?? false) || tlsCert !== undefined;
+const tokenFile = optPath(flags['token-file'], env.PORCH_TOKEN_FILE);
+const rbacFile = optPath(flags['rbac-file'], env.PORCH_RBAC_FILE);
+const clientCA = optPath(flags['client-ca'], env.PORCH_CLIENT_CA);
+const requestheaderClientCA = optPath(flags['requestheader-client-ca'], env.PORCH_REQUESTHEADER_CLIENT_CA);
+const requestheaderAllowedNames = (flags['requestheader-allowed-names'] ?? env.PORCH_REQUESTHEADER_ALLOWED_NAMES ?? '')
+  .split(',')
+  .map((n) => n.trim())
+  .filter((n) => n !== '');
+const allowAnonymous = flags['no-allow-anonymous']
+  ? false
+  : (flags['allow-anonymous'] ?? envBool(env.PORCH_ALLOW_ANONYMOUS) ?? (tokenFile === undefined && rbacFile === undefined));
+
+if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+  console.error('--tls-cert and --tls-key must be given together');
+  process.exit(2);
+}
+if ((clientCA || requestheaderClientCA) && !tls) {
+  console.error('--client-ca and --requestheader-client-ca need --tls');
+  process.exit(2);
+}
 
 let syncIntervalMs: number;
 try {
@@ -59,27 +106,67 @@ async function adminToken(): Promise<string> {
   return token;
 }
 
+/** The serving certificate: the given files, or a self-signed one kept in the data directory. */
+async function servingCertificate(): Promise<{ certPem: string; keyPem: string }> {
+  if (tlsCert && tlsKey) return { certPem: await readFile(tlsCert, 'utf8'), keyPem: await readFile(tlsKey, 'utf8') };
+  const certPath = join(dataDir, 'serving.crt');
+  const keyPath = join(dataDir, 'serving.key');
+  const [certPem, keyPem] = await Promise.all([readFile(certPath, 'utf8').catch(() => ''), readFile(keyPath, 'utf8').catch(() => '')]);
+  if (certPem && keyPem) return { certPem, keyPem };
+  const hosts = ['localhost', '127.0.0.1', '::1'];
+  if (!hosts.includes(host) && host !== '0.0.0.0' && host !== '::') hosts.push(host);
+  const pair = await generateServingCertificate({ hosts });
+  await writeFileAtomic(keyPath, pair.keyPem);
+  await writeFileAtomic(certPath, pair.certPem);
+  return pair;
+}
+
 async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const ctx = await createDevContext({ dataDir, log });
   const token = await adminToken();
-  const admin: UserInfo = { username: 'porch-ts-admin', groups: ['system:masters', 'system:authenticated'] };
-  const tokens = new StaticTokenAuthenticator(new Map([[token, admin]]));
-  const app = buildGateway(ctx, { authenticate: async (req) => tokens.authenticate(req) ?? ANONYMOUS });
+  const auth = await buildAuth({
+    adminToken: token,
+    tokenFile,
+    rbacFile,
+    clientCA,
+    requestheaderClientCA,
+    requestheaderAllowedNames,
+    allowAnonymous,
+    log,
+  });
+  const app = buildGateway(ctx, { authenticate: auth.authenticate, authorizer: auth.authorizer, stripHeaders: auth.strip });
 
-  const server = serve({ fetch: app.fetch, port, hostname: host });
+  const serving = tls ? await servingCertificate() : undefined;
+  const server = serving
+    ? serve({
+        fetch: app.fetch,
+        port,
+        hostname: host,
+        createServer: createHttpsServer,
+        serverOptions: {
+          cert: serving.certPem,
+          key: serving.keyPem,
+          // Client certificates are asked for but checked by the authenticators, as kube-apiserver does.
+          requestCert: auth.clientCAPem.length > 0,
+          rejectUnauthorized: false,
+          ...(auth.clientCAPem.length > 0 ? { ca: auth.clientCAPem } : {}),
+        },
+      })
+    : serve({ fetch: app.fetch, port, hostname: host });
   await new Promise<void>((ok, fail) => {
     server.once('listening', ok);
     server.once('error', fail);
   });
   const detachWs = attachWebSocketWatch(server as unknown as Server, app.fetch, log);
   const actual = (server.address() as AddressInfo).port;
-  const url = `http://${host}:${actual}`;
-  await writeKubeconfig(kubeconfigPath, url, token);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${serving ? 'https' : 'http'}://${urlHost}:${actual}`;
+  await writeKubeconfig(kubeconfigPath, url, token, 'default', serving ? { caPem: serving.certPem } : {});
   const scheduler = new SyncScheduler(syncRepositories(ctx), syncIntervalMs, log);
   scheduler.start();
   console.log(`porch-ts listening on ${url} kubeconfig=${kubeconfigPath}`);
-  log.info('started', { url, dataDir, kubeconfig: kubeconfigPath });
+  log.info('started', { url, dataDir, kubeconfig: kubeconfigPath, tls, rbac: rbacFile !== undefined, allowAnonymous });
 
   let stopping = false;
   const stop = (signal: string) => {

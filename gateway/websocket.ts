@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../lib/log.ts';
@@ -6,34 +6,63 @@ import type { Logger } from '../lib/log.ts';
 /** kube-apiserver's subprotocol that wraps each frame in base64; plain JSON frames otherwise. */
 const BASE64_PROTOCOL = 'base64.binary.k8s.io';
 
-type FetchFn = (req: Request) => Response | Promise<Response>;
+/**
+ * Bytes the WebSocket may hold unsent before the watch stops reading events for it: past that, the
+ * events wait in the watch stream, whose own limit cuts a slow client off.
+ */
+const SEND_HIGH_WATER = 1024 * 1024;
+
+/** The gateway's fetch; `env.incoming` is the Node upgrade request, whose TLS socket carries the client certificate. */
+type FetchFn = (req: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>;
+
+const HOP_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 
 function toRequest(req: IncomingMessage): Request {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;
     // The handler sees an ordinary watch request; the upgrade is this module's business.
-    if (['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol'].includes(k)) continue;
+    if (HOP_HEADERS.has(k)) continue;
     headers.set(k, Array.isArray(v) ? v.join(', ') : v);
   }
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'GET', headers });
+  const scheme = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  return new Request(`${scheme}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'GET', headers });
 }
 
-async function pump(res: Response, ws: WebSocket, base64: boolean): Promise<void> {
-  const send = (line: string) => ws.send(base64 ? Buffer.from(line).toString('base64') : line);
-  if (res.status !== 200 || !res.body) {
-    send(await res.text());
-    ws.close(1000);
-    return;
-  }
-  const reader = res.body.getReader();
-  ws.on('close', () => void reader.cancel().catch(() => undefined));
+/** A refused watch (401, 410, ...) is answered as plain HTTP instead of an upgrade, like kube-apiserver. */
+async function refuse(socket: Duplex, res: Response): Promise<void> {
+  const body = Buffer.from(await res.text());
+  const head = [`HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}`, 'connection: close', `content-length: ${body.length}`];
+  for (const [k, v] of res.headers) if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') head.push(`${k}: ${v}`);
+  socket.end(Buffer.concat([Buffer.from(head.join('\r\n') + '\r\n\r\n'), body]));
+}
+
+async function pump(body: ReadableStream<Uint8Array>, ws: WebSocket, base64: boolean): Promise<void> {
+  const reader = body.getReader();
+  const closed = new Promise<void>((ok) => ws.once('close', () => ok()));
+  void closed.then(() => reader.cancel().catch(() => undefined));
+  // Settles when the watch ends or drops this client, also while waiting for the socket below.
+  const streamDone = reader.closed.catch(() => undefined);
+  let flushed: Promise<void> = Promise.resolve();
+  const send = (line: string) => {
+    flushed = new Promise<void>((ok) => ws.send(base64 ? Buffer.from(line).toString('base64') : line, () => ok()));
+  };
   const decoder = new TextDecoder();
   let buf = '';
   for (;;) {
-    const { done, value } = await reader.read().catch(() => ({ done: true as const, value: undefined }));
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
+    // Reading on while the socket is backed up would move the buffering here, out of the watch's limit.
+    if (ws.bufferedAmount > SEND_HIGH_WATER) await Promise.race([flushed, closed, streamDone]);
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The watch dropped this client (too slow to read): so does the socket, without a close handshake
+      // the client would not read either.
+      ws.terminate();
+      return;
+    }
+    if (chunk.done) break;
+    buf += decoder.decode(chunk.value, { stream: true });
     for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
@@ -44,8 +73,9 @@ async function pump(res: Response, ws: WebSocket, base64: boolean): Promise<void
 }
 
 /**
- * Watches over WebSocket: the upgrade is accepted here and the request is served by the same watch
- * handler as chunked HTTP, each newline-delimited event becoming one message.
+ * Watches over WebSocket: the request is served by the same watch handler as chunked HTTP, each
+ * newline-delimited event becoming one message. The handler runs before the upgrade is accepted, so
+ * a watch it refuses gets its Status as an HTTP response.
  */
 export function attachWebSocketWatch(server: Server, fetch: FetchFn, log: Logger): () => void {
   const wss = new WebSocketServer({
@@ -56,18 +86,33 @@ export function attachWebSocketWatch(server: Server, fetch: FetchFn, log: Logger
     const url = new URL(req.url ?? '/', 'http://localhost');
     const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' || url.pathname.includes('/watch/');
     if (!isWatch) {
-      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nonly watch requests can be upgraded to WebSocket\n');
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nonly watch requests can be upgraded to WebSocket\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const base64 = ws.protocol === BASE64_PROTOCOL;
-      Promise.resolve(fetch(toRequest(req)))
-        .then((res) => pump(res, ws, base64))
-        .catch((err: unknown) => {
-          log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
-          ws.close(1011);
+    socket.on('error', () => undefined);
+    let body: ReadableStream<Uint8Array> | undefined;
+    // A client gone before the upgrade completes must not leave its watch subscribed.
+    const abandon = () => void body?.cancel().catch(() => undefined);
+    socket.once('close', abandon);
+    Promise.resolve(fetch(toRequest(req), { incoming: req }))
+      .then(async (res) => {
+        const stream = res.body;
+        if (res.status !== 200 || !stream) return refuse(socket, res);
+        body = stream;
+        if (socket.destroyed) return abandon();
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          socket.off('close', abandon);
+          void pump(stream, ws, ws.protocol === BASE64_PROTOCOL).catch((err: unknown) => {
+            log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
+            ws.terminate();
+          });
         });
-    });
+      })
+      .catch((err: unknown) => {
+        log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
+        abandon();
+        socket.destroy();
+      });
   };
   server.on('upgrade', onUpgrade);
   return () => {

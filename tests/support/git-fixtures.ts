@@ -1,0 +1,364 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Repositories written with the git CLI the way Porch writes them, independent of lib/git, so tests
+// read what a real Porch left behind rather than what our own writer produces:
+//   - draft/proposed revisions: a commit off the branch head on drafts/<dir>/<pkg>/<ws>, message
+//     "<headline>\n\n\nkpt:{…}\n" (Porch adds a newline to the headline before annotating);
+//   - approval: a merge commit on the branch, parents [branch head, draft head], message
+//     "Approving package revision <pkg>/<N>\n\nkpt:{…}\n", and a lightweight tag <dir>/<pkg>/v<N> on it;
+//   - deletion proposal: branch deletionProposed/<dir>/<pkg>/v<N> at the tagged commit.
+// Everything goes through plumbing (hash-object, mktree, commit-tree, update-ref) on a bare repository.
+
+export const PORCH = { name: 'Package Orchestration Service', email: 'porch@kpt.dev' };
+
+export function git(cwd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): string {
+  return execFileSync('git', args, {
+    cwd,
+    input: opts.input,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...opts.env },
+    maxBuffer: 1 << 30,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }).replace(/\n$/, '');
+}
+
+export function tempDir(prefix = 'porch-git-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function createBareRepo(path: string, branch = 'main'): string {
+  execFileSync('git', ['init', '-q', '--bare', `--initial-branch=${branch}`, path]);
+  return path;
+}
+
+/** `git fsck --strict` of a repository; throws with git's output when it finds a problem. */
+export function fsck(gitdir: string): void {
+  git(gitdir, ['fsck', '--strict', '--no-progress', '--no-dangling']);
+}
+
+export function kptfile(name: string, description = `${name} package`): string {
+  return [
+    'apiVersion: kpt.dev/v1',
+    'kind: Kptfile',
+    'metadata:',
+    `  name: ${name}`,
+    '  annotations:',
+    '    config.kubernetes.io/local-config: "true"',
+    'info:',
+    `  description: ${description}`,
+    '',
+  ].join('\n');
+}
+
+export function configMap(name: string, value: string): string {
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
+}
+
+/** A minimal package: Kptfile plus one ConfigMap. */
+export function packageFiles(pkgPath: string, marker = 'v'): Record<string, string> {
+  const name = pkgPath.split('/').pop()!;
+  return { Kptfile: kptfile(name), 'cm.yaml': configMap(name, marker) };
+}
+
+export interface Annotation {
+  package: string;
+  workspaceName?: string;
+  revision?: string;
+  task?: Record<string, unknown>;
+}
+
+/** Porch's annotation line: fields in Go struct order, empty ones omitted. */
+export function kptAnnotation(a: Annotation): string {
+  const o: Record<string, unknown> = { package: a.package };
+  if (a.workspaceName) o.workspaceName = a.workspaceName;
+  if (a.revision) o.revision = a.revision;
+  if (a.task) o.task = a.task;
+  return `kpt:${JSON.stringify(o)}`;
+}
+
+const HEADLINES: Record<string, string> = {
+  init: 'Creating new empty revision',
+  clone: 'Creating new revision by cloning',
+  edit: 'Creating new revision by copying previous revision',
+  upgrade: 'Upgrading revision',
+  render: 'Rendering package',
+};
+
+/** A draft commit's message as Porch writes it for a change of type `taskType` ("" = no task). */
+export function draftMessage(a: Annotation): string {
+  const type = typeof a.task?.type === 'string' ? a.task.type : '';
+  const headline = type ? (HEADLINES[type] ?? `Intermediate commit: ${type}`) : 'Intermediate commit';
+  return `${headline}\n\n\n${kptAnnotation(a)}\n`;
+}
+
+export function approvalMessage(fullPath: string, revision: number, workspace: string): string {
+  return `Approving package revision ${fullPath}/${revision}\n\n${kptAnnotation({ package: fullPath, workspaceName: workspace, revision: String(revision) })}\n`;
+}
+
+interface TreeEntry {
+  mode: string;
+  type: string;
+  oid: string;
+  name: string;
+}
+
+export interface Signature {
+  name: string;
+  email: string;
+}
+
+/** Writes Porch-shaped history into a bare repository with git plumbing. */
+export class PorchRepoWriter {
+  /** Commit timestamps start here and advance a minute per commit, so history order is stable. */
+  private clock = 1_700_000_000;
+  readonly dir: string;
+  readonly branch: string;
+
+  constructor(
+    readonly gitdir: string,
+    opts: { directory?: string; branch?: string } = {},
+  ) {
+    this.dir = (opts.directory ?? '').replace(/^\/+|\/+$/g, '');
+    this.branch = opts.branch ?? 'main';
+  }
+
+  static create(gitdir: string, opts: { directory?: string; branch?: string; initialCommit?: boolean } = {}): PorchRepoWriter {
+    createBareRepo(gitdir, opts.branch ?? 'main');
+    const w = new PorchRepoWriter(gitdir, opts);
+    if (opts.initialCommit !== false) w.initialCommit();
+    return w;
+  }
+
+  git(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): string {
+    return git(this.gitdir, args, opts);
+  }
+
+  full(pkg: string): string {
+    return this.dir ? `${this.dir}/${pkg}` : pkg;
+  }
+
+  resolve(ref: string): string | undefined {
+    try {
+      return this.git(['rev-parse', '--verify', '-q', `${ref}^{commit}`]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  head(): string | undefined {
+    return this.resolve(`refs/heads/${this.branch}`);
+  }
+
+  blob(content: string): string {
+    return this.git(['hash-object', '-w', '--stdin'], { input: content });
+  }
+
+  private entries(tree: string | undefined): TreeEntry[] {
+    if (!tree) return [];
+    const out = this.git(['ls-tree', tree]);
+    if (!out) return [];
+    return out.split('\n').map((line) => {
+      const tab = line.indexOf('\t');
+      const [mode, type, oid] = line.slice(0, tab).split(' ');
+      return { mode, type, oid, name: line.slice(tab + 1) };
+    });
+  }
+
+  private mktree(entries: TreeEntry[]): string {
+    return this.git(['mktree'], { input: entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\n`).join('') });
+  }
+
+  /** A tree of `files` (path → content, nested paths allowed). */
+  filesTree(files: Record<string, string>): string {
+    const here: TreeEntry[] = [];
+    const sub = new Map<string, Record<string, string>>();
+    for (const [path, content] of Object.entries(files)) {
+      const slash = path.indexOf('/');
+      if (slash < 0) here.push({ mode: '100644', type: 'blob', oid: this.blob(content), name: path });
+      else {
+        const d = path.slice(0, slash);
+        sub.set(d, { ...(sub.get(d) ?? {}), [path.slice(slash + 1)]: content });
+      }
+    }
+    for (const [d, f] of sub) here.push({ mode: '040000', type: 'tree', oid: this.filesTree(f), name: d });
+    return this.mktree(here);
+  }
+
+  /** `root` with the directory at `path` replaced by `tree` (undefined removes it). */
+  replaceDir(root: string | undefined, path: string, tree: string | undefined): string {
+    const [first, ...rest] = path.split('/').filter(Boolean);
+    const entries = this.entries(root).filter((e) => e.name !== first);
+    const old = this.entries(root).find((e) => e.name === first && e.type === 'tree');
+    const next = rest.length ? this.replaceDir(old?.oid, rest.join('/'), tree) : tree;
+    if (next && (rest.length === 0 || this.entries(next).length)) entries.push({ mode: '040000', type: 'tree', oid: next, name: first });
+    return this.mktree(entries);
+  }
+
+  treeOf(commit: string): string {
+    return this.git(['rev-parse', `${commit}^{tree}`]);
+  }
+
+  commit(args: { tree: string; parents: string[]; message: string; author?: Signature }): string {
+    this.clock += 60;
+    const author = args.author ?? PORCH;
+    const date = `${this.clock} +0000`;
+    return this.git(['commit-tree', args.tree, ...args.parents.flatMap((p) => ['-p', p])], {
+      input: args.message,
+      env: {
+        GIT_AUTHOR_NAME: author.name,
+        GIT_AUTHOR_EMAIL: author.email,
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_NAME: PORCH.name,
+        GIT_COMMITTER_EMAIL: PORCH.email,
+        GIT_COMMITTER_DATE: date,
+      },
+    });
+  }
+
+  updateRef(ref: string, oid: string): void {
+    this.git(['update-ref', ref, oid]);
+  }
+
+  deleteRef(ref: string): void {
+    this.git(['update-ref', '-d', ref]);
+  }
+
+  /** Porch's createBranch: README.md "Created by porch", "Initial commit: Creating main branch". */
+  initialCommit(): string {
+    const tree = this.mktree([{ mode: '100644', type: 'blob', oid: this.blob('Created by porch'), name: 'README.md' }]);
+    const c = this.commit({ tree, parents: [], message: 'Initial commit: Creating main branch' });
+    this.updateRef(`refs/heads/${this.branch}`, c);
+    return c;
+  }
+
+  /** A commit on the branch that replaces (or with undefined removes) a directory, no annotation. */
+  commitOnBranch(path: string, files: Record<string, string> | undefined, message: string, author?: Signature): string {
+    const head = this.head();
+    const root = this.replaceDir(head ? this.treeOf(head) : undefined, this.full(path), files ? this.filesTree(files) : undefined);
+    const c = this.commit({ tree: root, parents: head ? [head] : [], message, author });
+    this.updateRef(`refs/heads/${this.branch}`, c);
+    return c;
+  }
+
+  /** Draft (or proposed) revision: a commit off the branch head (or `base`) on its own branch. */
+  draft(pkg: string, workspace: string, opts: { files?: Record<string, string>; task?: Record<string, unknown>; kind?: 'drafts' | 'proposed'; base?: string; author?: Signature } = {}): string {
+    const base = opts.base ?? this.head();
+    const files = opts.files ?? packageFiles(pkg, workspace);
+    const root = this.replaceDir(base ? this.treeOf(base) : undefined, this.full(pkg), this.filesTree(files));
+    const task = opts.task ?? { type: 'init', init: { description: `${pkg} package` } };
+    const c = this.commit({ tree: root, parents: base ? [base] : [], message: draftMessage({ package: this.full(pkg), workspaceName: workspace, revision: '0', task }), author: opts.author });
+    this.updateRef(`refs/heads/${opts.kind ?? 'drafts'}/${this.full(pkg)}/${workspace}`, c);
+    return c;
+  }
+
+  /** Another commit on an existing draft branch (an update of its resources). */
+  amendDraft(pkg: string, workspace: string, files: Record<string, string>, task?: Record<string, unknown>, kind: 'drafts' | 'proposed' = 'drafts'): string {
+    const ref = `refs/heads/${kind}/${this.full(pkg)}/${workspace}`;
+    const parent = this.resolve(ref)!;
+    const root = this.replaceDir(this.treeOf(parent), this.full(pkg), this.filesTree(files));
+    const c = this.commit({ tree: root, parents: [parent], message: draftMessage({ package: this.full(pkg), workspaceName: workspace, revision: '0', task }) });
+    this.updateRef(ref, c);
+    return c;
+  }
+
+  /**
+   * Approve what is on drafts|proposed/<pkg>/<ws>: merge into the branch, tag v<revision>, delete the
+   * source branch. Returns the merge commit.
+   */
+  approve(pkg: string, workspace: string, revision: number, kind: 'drafts' | 'proposed' = 'proposed', author?: Signature): string {
+    const source = `refs/heads/${kind}/${this.full(pkg)}/${workspace}`;
+    const draft = this.resolve(source)!;
+    const head = this.head();
+    const pkgTree = this.git(['rev-parse', `${draft}:${this.full(pkg)}`]);
+    const root = this.replaceDir(head ? this.treeOf(head) : undefined, this.full(pkg), pkgTree);
+    const merge = this.commit({ tree: root, parents: head ? [head, draft] : [draft], message: approvalMessage(this.full(pkg), revision, workspace), author });
+    this.updateRef(`refs/heads/${this.branch}`, merge);
+    this.updateRef(`refs/tags/${this.full(pkg)}/v${revision}`, merge);
+    this.deleteRef(source);
+    return merge;
+  }
+
+  /** Draft + approval in one go. */
+  publish(pkg: string, workspace: string, revision: number, opts: { files?: Record<string, string>; task?: Record<string, unknown>; author?: Signature } = {}): string {
+    this.draft(pkg, workspace, { ...opts, kind: 'proposed' });
+    return this.approve(pkg, workspace, revision, 'proposed', opts.author);
+  }
+
+  proposeDeletion(pkg: string, revision: number): string {
+    const c = this.resolve(`refs/tags/${this.full(pkg)}/v${revision}`)!;
+    this.updateRef(`refs/heads/deletionProposed/${this.full(pkg)}/v${revision}`, c);
+    return c;
+  }
+
+  /** A tag written by hand (no kpt annotation on the commit); `annotated` makes a tag object. */
+  tag(name: string, commit: string, annotated = false): void {
+    if (annotated)
+      this.git(['tag', '-a', '-m', `release ${name}`, name, commit], {
+        env: { GIT_COMMITTER_NAME: 'someone', GIT_COMMITTER_EMAIL: 'someone@example.com' },
+      });
+    else this.updateRef(`refs/tags/${name}`, commit);
+  }
+}
+
+export interface BulkShape {
+  packages: number;
+  revisions: number;
+  /** The first `drafts` packages also get a draft, workspace "draft". */
+  drafts?: number;
+  directory?: string;
+}
+
+export function bulkPackagePath(i: number): string {
+  return `group${String(Math.floor(i / 100)).padStart(2, '0')}/pkg${String(i).padStart(4, '0')}`;
+}
+
+/**
+ * A large Porch-shaped repository in one `git fast-import` run: for each revision round, each package
+ * gets a draft commit off main and an approval merge tagged <pkg>/v<n>; then drafts. Refs end up packed.
+ */
+export function bulkPorchRepo(gitdir: string, shape: BulkShape): void {
+  createBareRepo(gitdir);
+  const dir = (shape.directory ?? '').replace(/^\/+|\/+$/g, '');
+  const full = (p: string) => (dir ? `${dir}/${p}` : p);
+  const out: string[] = [];
+  let mark = 0;
+  let time = 1_700_000_000;
+  const data = (s: string) => `data ${Buffer.byteLength(s)}\n${s}\n`;
+  const sig = (who: string) => `${who} ${PORCH.name} <${PORCH.email}> ${time} +0000\n`;
+  const commit = (ref: string, message: string, from: number | undefined, merge: number | undefined, files: Record<string, string>) => {
+    const m = ++mark;
+    time += 1;
+    out.push(`commit ${ref}\nmark :${m}\n${sig('author')}${sig('committer')}${data(message)}`);
+    if (from !== undefined) out.push(`from :${from}\n`);
+    if (merge !== undefined) out.push(`merge :${merge}\n`);
+    for (const [p, c] of Object.entries(files)) out.push(`M 100644 inline ${p}\n${data(c)}`);
+    out.push('\n');
+    return m;
+  };
+  let main = commit('refs/heads/main', 'Initial commit: Creating main branch', undefined, undefined, { 'README.md': 'Created by porch' });
+  const files = (p: string, n: number) => {
+    const name = p.split('/').pop()!;
+    return { [`${full(p)}/Kptfile`]: kptfile(name, `${name} revision ${n}`), [`${full(p)}/cm.yaml`]: configMap(name, String(n)) };
+  };
+  for (let n = 1; n <= shape.revisions; n++) {
+    for (let i = 0; i < shape.packages; i++) {
+      const p = bulkPackagePath(i);
+      const ws = `ws${n}`;
+      const task = n === 1 ? { type: 'init', init: { description: p } } : { type: 'edit', edit: { sourceRef: { name: `repo.${p.replace(/\//g, '.')}.ws${n - 1}` } } };
+      const d = commit('refs/heads/fixture-tmp', draftMessage({ package: full(p), workspaceName: ws, revision: '0', task }), main, undefined, files(p, n));
+      main = commit('refs/heads/main', approvalMessage(full(p), n, ws), main, d, files(p, n));
+      out.push(`reset refs/tags/${full(p)}/v${n}\nfrom :${main}\n\n`);
+    }
+  }
+  for (let i = 0; i < (shape.drafts ?? 0); i++) {
+    const p = bulkPackagePath(i);
+    commit(`refs/heads/drafts/${full(p)}/draft`, draftMessage({ package: full(p), workspaceName: 'draft', revision: '0', task: { type: 'edit', edit: {} } }), main, undefined, files(p, 99));
+  }
+  git(gitdir, ['fast-import', '--quiet', '--force'], { input: out.join('') });
+  git(gitdir, ['update-ref', '-d', 'refs/heads/fixture-tmp']);
+  git(gitdir, ['pack-refs', '--all']);
+}
