@@ -3,8 +3,16 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../lib/log.ts';
 
-/** kube-apiserver's subprotocol that wraps each frame in base64; plain JSON frames otherwise. */
+/** kube-apiserver's watch subprotocols: each event base64-encoded, or raw in a binary frame. */
 const BASE64_PROTOCOL = 'base64.binary.k8s.io';
+const BINARY_PROTOCOL = 'binary.k8s.io';
+
+/** How one event line goes out for the negotiated subprotocol; without one, as a JSON text frame. */
+type Framing = 'base64' | 'binary' | 'text';
+
+function framingOf(protocol: string): Framing {
+  return protocol === BASE64_PROTOCOL ? 'base64' : protocol === BINARY_PROTOCOL ? 'binary' : 'text';
+}
 
 /**
  * Bytes the WebSocket may hold unsent before the watch stops reading events for it: past that, the
@@ -37,7 +45,7 @@ async function refuse(socket: Duplex, res: Response): Promise<void> {
   socket.end(Buffer.concat([Buffer.from(head.join('\r\n') + '\r\n\r\n'), body]));
 }
 
-async function pump(body: ReadableStream<Uint8Array>, ws: WebSocket, base64: boolean): Promise<void> {
+async function pump(body: ReadableStream<Uint8Array>, ws: WebSocket, framing: Framing): Promise<void> {
   const reader = body.getReader();
   const closed = new Promise<void>((ok) => ws.once('close', () => ok()));
   void closed.then(() => reader.cancel().catch(() => undefined));
@@ -45,7 +53,8 @@ async function pump(body: ReadableStream<Uint8Array>, ws: WebSocket, base64: boo
   const streamDone = reader.closed.catch(() => undefined);
   let flushed: Promise<void> = Promise.resolve();
   const send = (line: string) => {
-    flushed = new Promise<void>((ok) => ws.send(base64 ? Buffer.from(line).toString('base64') : line, () => ok()));
+    const data = framing === 'base64' ? Buffer.from(line).toString('base64') : framing === 'binary' ? Buffer.from(line) : line;
+    flushed = new Promise<void>((ok) => ws.send(data, () => ok()));
   };
   const decoder = new TextDecoder();
   let buf = '';
@@ -80,7 +89,8 @@ async function pump(body: ReadableStream<Uint8Array>, ws: WebSocket, base64: boo
 export function attachWebSocketWatch(server: Server, fetch: FetchFn, log: Logger): () => void {
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (protocols) => (protocols.has(BASE64_PROTOCOL) ? BASE64_PROTOCOL : false),
+    // Never the bearer-token subprotocol a client may offer alongside: that one only carries credentials.
+    handleProtocols: (protocols) => (protocols.has(BASE64_PROTOCOL) ? BASE64_PROTOCOL : protocols.has(BINARY_PROTOCOL) ? BINARY_PROTOCOL : false),
   });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -102,7 +112,7 @@ export function attachWebSocketWatch(server: Server, fetch: FetchFn, log: Logger
         if (socket.destroyed) return abandon();
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('close', abandon);
-          void pump(stream, ws, ws.protocol === BASE64_PROTOCOL).catch((err: unknown) => {
+          void pump(stream, ws, framingOf(ws.protocol)).catch((err: unknown) => {
             log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
             ws.terminate();
           });

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
+import { errors } from '../lib/errors.ts';
 import { normaliseRevisionFieldSelector, revisionMatcher } from '../lib/engine/fields.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
@@ -23,6 +24,7 @@ export default function listPackageRevisions(ctx: AppContext) {
       const table = negotiate(c).table;
       if (q.watch || forceWatch) {
         const from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : undefined;
+        if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) throw errors.badRequest(`invalid resourceVersion "${q.resourceVersion}"`);
         return watchResponse({
           res: PACKAGEREVISIONS,
           table,

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
+import { errors } from '../lib/errors.ts';
 import { normalisePackageFieldSelector, packageMatcher } from '../lib/engine/fields.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
@@ -26,12 +27,13 @@ export default function listPackages(ctx: AppContext) {
       const match = packageMatcher(namespace, q.labelSelector, fields);
       if (q.watch || forceWatch) {
         const from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : undefined;
+        if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) throw errors.badRequest(`invalid resourceVersion "${q.resourceVersion}"`);
         return watchResponse({
           res: PACKAGES,
           table: negotiate(c).table,
           timeoutSeconds: q.timeoutSeconds,
           bookmarks: q.allowWatchBookmarks,
-          initialEventsEnd: q.sendInitialEvents,
+          initialEventsEnd: q.sendInitialEvents || from === undefined,
           currentResourceVersion: () => ctx.engine.currentResourceVersion(),
           subscribe: (send) => {
             if (from === undefined) for (const p of ctx.engine.listPackages(namespace, match).sort(byName)) send({ type: 'ADDED', object: p });

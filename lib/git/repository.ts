@@ -281,10 +281,15 @@ export class IsoGitRepository implements GitRepository {
 
   // ---- reading ----
 
+  /** A local repository that vanished must fail the sync, not list as empty. */
+  private checkLocal(): void {
+    if (!fs.existsSync(join(this.gitdir, 'HEAD')) && !fs.existsSync(join(this.gitdir, '.git')))
+      throw new GitUnavailableError(`${this.opts.url} is not a git repository`);
+  }
+
   async open(): Promise<void> {
     if (this.remote) await this.fetchRemote();
-    else if (!fs.existsSync(join(this.gitdir, 'HEAD')) && !fs.existsSync(join(this.gitdir, '.git')))
-      throw new GitUnavailableError(`${this.opts.url} is not a git repository`);
+    else this.checkLocal();
     if (await this.resolve(this.branchRef())) return;
     if (!this.opts.createBranch) return;
     await this.lock.run('write', async () => {
@@ -337,6 +342,7 @@ export class IsoGitRepository implements GitRepository {
   }
 
   async listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts: { fetch?: boolean } = {}): Promise<RevisionListing> {
+    if (!this.remote) this.checkLocal();
     if (this.remote && opts.fetch !== false) await this.fetchRemote();
     else if (this.remote) await this.ensureMirror();
     const refs = await this.allRefs();

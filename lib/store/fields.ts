@@ -23,7 +23,7 @@ function fieldGetter(res: ResourceDescriptor, obj: KubeObject): (field: string) 
 }
 
 export function checkStoreFieldSelector(res: ResourceDescriptor, sel: FieldSelector): void {
-  const probe: KubeObject = { apiVersion: '', kind: res.kind, metadata: {} };
+  const probe: KubeObject = { apiVersion: '', kind: res.kind, metadata: { name: '', namespace: '' } };
   const get = fieldGetter(res, probe);
   for (const r of sel) {
     if (get(r.field) === undefined)

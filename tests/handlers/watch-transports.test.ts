@@ -301,10 +301,13 @@ describe('watch transports against the gateway', () => {
   it('WebSocket: each event is one JSON text message', async () => {
     const w = await watchWs(`${CORE}/secrets?watch=true`);
     expect(w.ws.protocol).toBe('');
+    const binary: boolean[] = [];
+    w.ws.on('message', (_d: WebSocket.RawData, isBinary: boolean) => binary.push(isBinary));
     await api(gw.url, 'POST', `${CORE}/secrets`, secret('ws-plain'));
     const ev = (await w.until(named('ws-plain'), 'the secret')).pop()!;
     expect(ev.type).toBe('ADDED');
     expect(ev.object.kind).toBe('Secret');
+    expect(binary.every((b) => !b)).toBe(true);
   });
 
   it('WebSocket with base64.binary.k8s.io: each event is one base64-encoded message', async () => {
@@ -317,6 +320,17 @@ describe('watch transports against the gateway', () => {
     expect(ev.type).toBe('ADDED');
     expect(raw[0]).toMatch(/^[A-Za-z0-9+/]+=*$/);
     expect(JSON.parse(Buffer.from(raw[0], 'base64').toString('utf8')).object.metadata.name).toBe(pr.metadata.name);
+  });
+
+  it('WebSocket with binary.k8s.io: each event is one binary message', async () => {
+    const frames: { binary: boolean; text: string }[] = [];
+    const w = await watchWs(`${CORE}/secrets?watch=true&fieldSelector=type%3Dexample.com%2Fbinary`, ['binary.k8s.io']);
+    expect(w.ws.protocol).toBe('binary.k8s.io');
+    w.ws.on('message', (d: WebSocket.RawData, binary: boolean) => frames.push({ binary, text: d.toString() }));
+    await api(gw.url, 'POST', `${CORE}/secrets`, { ...secret('ws-binary'), type: 'example.com/binary' });
+    await w.until(named('ws-binary', 'ADDED'), 'the secret');
+    expect(frames[0].binary).toBe(true);
+    expect(JSON.parse(frames[0].text)).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'ws-binary' } } });
   });
 
   it('refuses a WebSocket watch from a too-old resourceVersion with an HTTP 410 Status', async () => {
@@ -352,16 +366,23 @@ describe('watch transports against the gateway', () => {
     process.env.PORCH_BOOKMARK_INTERVAL_SECONDS = '0.2';
     const h = await watchHttp(`${CORE}/secrets?watch=true&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan`);
     const initial = await h.until((e) => e.type === 'BOOKMARK', 'the initial-events-end bookmark');
-    expect(initial.pop()?.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+    const end = initial.pop()!;
+    expect(end.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
     const periodic = (await h.until((e) => e.type === 'BOOKMARK', 'a periodic bookmark')).pop()!;
-    expect(periodic.object).toMatchObject({ kind: 'Secret', apiVersion: 'v1', metadata: { resourceVersion: store.currentResourceVersion() } });
+    expect(periodic.object).toMatchObject({ kind: 'Secret', apiVersion: 'v1' });
+    expect(periodic.object.metadata.annotations).toBeUndefined();
+    const rv = Number(periodic.object.metadata.resourceVersion);
+    expect(rv).toBeGreaterThanOrEqual(Number(end.object.metadata.resourceVersion));
+    expect(rv).toBeLessThanOrEqual(Number(store.currentResourceVersion()));
 
     const prr = await watchWs(`${PORCH}/packagerevisionresources?watch=true&allowWatchBookmarks=true`);
     const prrInitial = await prr.until((e) => e.type === 'BOOKMARK', 'the resources initial-events-end bookmark');
     expect(prrInitial.map((e) => e.type)).toContain('ADDED');
     const prrPeriodic = (await prr.until((e) => e.type === 'BOOKMARK', 'a periodic resources bookmark')).pop()!;
     expect(prrPeriodic.object.kind).toBe('PackageRevisionResources');
-    expect(prrPeriodic.object.metadata.resourceVersion).toBe(ctx.engine.currentResourceVersion());
+    const prrRv = Number(prrPeriodic.object.metadata.resourceVersion);
+    expect(prrRv).toBeGreaterThanOrEqual(Number(prrInitial.at(-1)?.object.metadata.resourceVersion));
+    expect(prrRv).toBeLessThanOrEqual(Number(ctx.engine.currentResourceVersion()));
   });
 
   it('applies label selectors to every event: an object leaving the selection is DELETED', async () => {
