@@ -2,7 +2,7 @@ import type { KubeObject } from '../api/meta.ts';
 import type { PackageRevision, PorchPackage } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
 import type { GitPackageRevision, GitRepository } from '../git/types.ts';
-import { buildPackage, buildPackageRevision } from '../engine/objects.ts';
+import { buildPackage, buildPackageRevision, flatString } from '../engine/objects.ts';
 import { packageName } from '../engine/names.ts';
 import { revisionKey } from '../git/repository.ts';
 import { latestRevisions, recordsFromListing } from './records.ts';
@@ -21,7 +21,10 @@ export interface CacheHooks {
 interface Entry {
   record: RevisionRecord;
   object: PackageRevision;
-  signature: string;
+  /** With record: everything the object was built from (compared field by field; no string kept). */
+  latest: boolean;
+  metaRv: string;
+  generation: number;
 }
 
 /**
@@ -123,8 +126,18 @@ export class RepositoryCache {
     if (this.entries.has(name)) this.apply([...this.listing.values()], new Set([name]));
   }
 
-  private signature(r: RevisionRecord, latest: boolean, meta: KubeObject | undefined): string {
-    return `${r.git.ref}|${r.git.commit}|${r.lifecycle}|${r.deletionRef ?? ''}|${latest}|${meta?.metadata.resourceVersion ?? ''}|${this.repoGeneration}`;
+  /** Whether `prev` was built from the same inputs, so its object can stay as it is. */
+  private unchanged(prev: Entry, r: RevisionRecord, latest: boolean, metaRv: string): boolean {
+    const a = prev.record;
+    return (
+      a.git.ref === r.git.ref &&
+      a.git.commit === r.git.commit &&
+      a.lifecycle === r.lifecycle &&
+      (a.deletionRef ?? '') === (r.deletionRef ?? '') &&
+      prev.latest === latest &&
+      prev.metaRv === metaRv &&
+      prev.generation === this.repoGeneration
+    );
   }
 
   private apply(listing: readonly GitPackageRevision[], only?: Set<string>): void {
@@ -134,11 +147,12 @@ export class RepositoryCache {
       if (only && !only.has(name)) continue;
       const isLatest = latest.get(record.packagePath)?.name === name;
       const meta = this.hooks.meta(this.namespace, name);
-      const sig = this.signature(record, isLatest, meta);
+      const metaRv = meta?.metadata.resourceVersion ?? '';
       const prev = this.entries.get(name);
-      if (prev && prev.signature === sig) continue;
-      const object = buildPackageRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
-      this.entries.set(name, { record, object, signature: sig });
+      if (prev && this.unchanged(prev, record, isLatest, metaRv)) continue;
+      const kept: RevisionRecord = { ...record, name: flatString(record.name) };
+      const object = buildPackageRevision(kept, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
+      this.entries.set(kept.name, { record: kept, object, latest: isLatest, metaRv, generation: this.repoGeneration });
       this.hooks.revisionChanged(prev ? 'MODIFIED' : 'ADDED', object, prev?.object);
     }
     if (!only) {

@@ -10,7 +10,7 @@ import {
 import type { Repository } from '../api/repository.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import { deepFreeze, nowTimestamp } from '../util.ts';
-import { readKptfile } from './kptfile.ts';
+import { readKptfile, type KptfileInfo } from './kptfile.ts';
 import { deterministicUid, packageName } from './names.ts';
 
 export interface BuildContext {
@@ -27,12 +27,129 @@ function repoDirectory(repo: Repository): string {
   return d.replace(/^\/+|\/+$/g, '');
 }
 
+/** RFC 3339 of a commit time; many revisions share one (a commit and its tag), so one string each. */
+let lastTimestamp = { seconds: Number.NaN, text: '' };
 function timestamp(seconds: number): string {
-  return nowTimestamp(new Date(seconds * 1000));
+  if (lastTimestamp.seconds !== seconds) lastTimestamp = { seconds, text: flatString(nowTimestamp(new Date(seconds * 1000))) };
+  return lastTimestamp.text;
+}
+
+// ---- Kptfiles: a fast path for the common shape ----
+//
+// Every revision's Kptfile is parsed when its object is built, and YAML.parse dominates a cold load.
+// Most Kptfiles are plain block mappings of plain or simply quoted scalars; for exactly those,
+// simpleYamlMapping below gives the value YAML.parse would (YAML 1.2 core schema), and anything else
+// (sequences, comments, flow style, anchors, tags, multi-line or non-string scalars, ...) goes to
+// readKptfile unchanged. Results are shared by identical Kptfile texts.
+
+/** Scalars the core schema resolves to something other than a string (null, booleans, numbers). */
+const NON_STRING = [
+  /^(?:~|[Nn]ull|NULL)?$/,
+  /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
+  /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/,
+  /^0o[0-7]+$/,
+  /^0x[0-9a-fA-F]+$/,
+  /^[-+]?\.(?:inf|Inf|INF)$/,
+  /^\.(?:nan|NaN|NAN)$/,
+];
+const PLAIN_KEY = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+const PLAIN_VALUE = /^[A-Za-z0-9_/][A-Za-z0-9 _./@=+,()%~:-]*$/;
+
+function scalar(raw: string): string | undefined {
+  if (raw.length >= 2 && raw[0] === '"' && raw.endsWith('"')) {
+    const inner = raw.slice(1, -1);
+    return /["\\]/.test(inner) ? undefined : inner;
+  }
+  if (raw.length >= 2 && raw[0] === "'" && raw.endsWith("'")) {
+    const inner = raw.slice(1, -1);
+    return inner.includes("'") ? undefined : inner;
+  }
+  if (!PLAIN_VALUE.test(raw) || raw.endsWith(' ') || raw.endsWith(':') || raw.includes(': ')) return undefined;
+  return NON_STRING.some((re) => re.test(raw)) ? undefined : raw;
+}
+
+type SimpleMap = { [key: string]: SimpleMap | string | null };
+
+/** A document of nested block mappings with string leaves, or undefined when it is anything more. */
+function simpleYamlMapping(text: string): SimpleMap | undefined {
+  if (/[\t\r#&*!|>{}[\]`]/.test(text) || /^(?:---|\.\.\.|%)/m.test(text)) return undefined;
+  const root: SimpleMap = {};
+  const stack: { indent: number; map: SimpleMap }[] = [{ indent: 0, map: root }];
+  let pending: { map: SimpleMap; key: string; indent: number } | undefined;
+  let lines = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const indent = line.length - line.trimStart().length;
+    if (line.endsWith(' ')) return undefined;
+    if (pending) {
+      if (indent > pending.indent) {
+        const child: SimpleMap = {};
+        pending.map[pending.key] = child;
+        stack.push({ indent, map: child });
+      } else pending.map[pending.key] = null;
+      pending = undefined;
+    }
+    while (indent < stack[stack.length - 1].indent) stack.pop();
+    const top = stack[stack.length - 1];
+    if (indent !== top.indent) return undefined;
+    const rest = line.slice(indent);
+    const colon = rest.indexOf(':');
+    if (colon <= 0) return undefined;
+    const key = rest.slice(0, colon);
+    if (!PLAIN_KEY.test(key) || key === '__proto__' || NON_STRING.some((re) => re.test(key)) || Object.hasOwn(top.map, key)) return undefined;
+    const after = rest.slice(colon + 1);
+    if (after === '') pending = { map: top.map, key, indent };
+    else {
+      if (after[0] !== ' ') return undefined;
+      const value = scalar(after.trimStart());
+      if (value === undefined) return undefined;
+      top.map[key] = value;
+    }
+    lines++;
+  }
+  if (pending) pending.map[pending.key] = null;
+  return lines ? root : undefined;
+}
+
+function isMap(v: SimpleMap | string | null | undefined): v is SimpleMap {
+  return v !== null && typeof v === 'object';
+}
+
+/** What readKptfile takes from a document: with only mappings and strings there are no lists to read. */
+function infoFromSimple(doc: SimpleMap): KptfileInfo {
+  const info: KptfileInfo = {};
+  if (isMap(doc.upstream)) info.upstream = doc.upstream;
+  if (isMap(doc.upstreamLock)) info.upstreamLock = doc.upstreamLock;
+  const meta = isMap(doc.metadata) ? doc.metadata : {};
+  if (isMap(meta.labels)) info.labels = meta.labels as Record<string, string>;
+  if (isMap(meta.annotations)) info.annotations = meta.annotations as Record<string, string>;
+  return info;
+}
+
+const kptfileInfos = new Map<string, KptfileInfo>();
+
+/** readKptfile, with the fast path above and results shared by identical texts (they end up frozen). */
+export function kptfileInfo(text: string): KptfileInfo {
+  const hit = kptfileInfos.get(text);
+  if (hit) return hit;
+  const simple = text ? simpleYamlMapping(text) : undefined;
+  const info = simple ? infoFromSimple(simple) : readKptfile(text);
+  if (kptfileInfos.size >= 1024) kptfileInfos.delete(kptfileInfos.keys().next().value as string);
+  kptfileInfos.set(text, info);
+  return info;
+}
+
+/**
+ * `s` as one flat string. Names and uids are built by concatenation, which V8 keeps as a tree of
+ * pieces (several times the size of the text) for as long as the string lives; cached objects keep
+ * theirs for as long as they are cached.
+ */
+export function flatString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 export function buildPackageRevision(r: RevisionRecord, b: BuildContext): PackageRevision {
-  const kpt = readKptfile(r.git.kptfile);
+  const kpt = kptfileInfo(r.git.kptfile);
   const labels: Record<string, string> = { ...(b.meta?.metadata.labels ?? {}) };
   for (const k of Object.keys(labels)) if (k.startsWith('internal.porch.kpt.dev/')) delete labels[k];
   if (b.latest) labels[LATEST_REVISION_LABEL] = 'true';
@@ -40,7 +157,7 @@ export function buildPackageRevision(r: RevisionRecord, b: BuildContext): Packag
   const metadata: ObjectMeta = {
     name: r.name,
     namespace: b.namespace,
-    uid: deterministicUid('packagerevision', b.namespace, r.name),
+    uid: flatString(deterministicUid('packagerevision', b.namespace, r.name)),
     resourceVersion: String(b.rv),
     creationTimestamp: b.meta?.metadata.creationTimestamp ?? timestamp(r.git.author.timestamp),
   };
@@ -110,7 +227,7 @@ export function buildPackage(namespace: string, repository: string, packagePath:
   return deepFreeze({
     apiVersion: PORCH_API_VERSION,
     kind: 'PorchPackage',
-    metadata: { name, namespace, uid: deterministicUid('package', namespace, name), resourceVersion: String(rv), creationTimestamp: created },
+    metadata: { name: flatString(name), namespace, uid: flatString(deterministicUid('package', namespace, name)), resourceVersion: String(rv), creationTimestamp: created },
     spec: { packageName: packagePath, repository },
     status: latestRevision > 0 ? { latestRevision } : {},
   });

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
-import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { KeyedMutex } from '../util.ts';
-import { normaliseDirectory, parseRef } from './refs.ts';
-import { parseTrailer } from './trailer.ts';
+import { PORCH_IDENTITY, writeCommit } from './commit.ts';
+import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
+import { normaliseDirectory, parseRef, type ParsedRef } from './refs.ts';
+import { compareAndSwapRef } from './refstore.ts';
+import { Remote, RemoteMovedError, ZERO } from './remote.ts';
 import { TreeIO } from './tree.ts';
 import {
   GitConflictError,
@@ -15,14 +17,22 @@ import {
   type GitPackageRevision,
   type GitRepository,
   type GitRepositoryOptions,
-  type GitSignature,
   type RevisionListing,
   type TrailerTask,
 } from './types.ts';
 
-const COMMITTER = { name: 'Package Orchestration Service', email: 'porch@kpt.dev' };
-const TASK_TYPES = new Set(['init', 'clone', 'edit', 'upgrade']);
-const TASK_WALK_DEPTH = 50;
+// A Porch repository over isomorphic-git. A local bare repository is used in place; a remote one is
+// mirrored into a bare repository under workDir whose refs/heads and refs/tags equal the remote's as
+// of the last sync, and every ref change is pushed (with the remote's old value checked) before it
+// counts as done, so the remote stays the source of truth.
+
+/** Commits read per revision when looking for its first task. */
+const TASK_WALK_LIMIT = 64;
+/** Commits read on the registered branch when looking for each package's last annotated commit. */
+const PLACEHOLDER_WALK_LIMIT = 10_000;
+/** Entries kept in the per-repository caches below before they are dropped wholesale. */
+const CACHE_LIMIT = 100_000;
+const WRITE = 'write';
 
 /** Key of a listing entry: placeholders share their branch's ref, so the package path is part of it. */
 export function revisionKey(r: Pick<GitPackageRevision, 'ref' | 'packagePath' | 'kind'>): string {
@@ -42,39 +52,60 @@ function isLocal(url: string): boolean {
   return url.startsWith('/') || url.startsWith('file://');
 }
 
-function now(): number {
-  return Math.floor(Date.now() / 1000);
+/** One mutex per git directory in this process, whichever Repository objects share it. */
+const locks = new Map<string, KeyedMutex>();
+function lockFor(gitdir: string): KeyedMutex {
+  const key = resolvePath(gitdir);
+  let m = locks.get(key);
+  if (!m) locks.set(key, (m = new KeyedMutex()));
+  return m;
 }
 
-interface PackageInfo {
+function bounded<K, V>(map: Map<K, V>, key: K, value: V): V {
+  if (map.size >= CACHE_LIMIT) map.clear();
+  map.set(key, value);
+  return value;
+}
+
+function checkPath(what: string, path: string): void {
+  if (!path || path.startsWith('/') || path.split('/').some((s) => s === '' || s === '.' || s === '..' || s === '.git'))
+    throw new Error(`invalid ${what} ${JSON.stringify(path)}`);
+}
+
+interface Summary extends CommitSummary {
+  tree: string;
+}
+
+interface PackageAt {
   tree: string;
   kptfile: string;
-  tasks: TrailerTask[];
-  author: GitSignature;
-  trailerWorkspace?: string;
 }
 
-/**
- * A Porch repository over isomorphic-git. A local bare repository is used in place; a remote one is
- * mirrored under workDir (refs/heads and refs/tags mapped one to one) and every ref change is pushed
- * before it is taken as done, so the remote is the source of truth.
- */
 export class IsoGitRepository implements GitRepository {
   private readonly gitdir: string;
-  private readonly remote: boolean;
+  private readonly remote: Remote | undefined;
   private readonly dir: string;
   private readonly io: TreeIO;
-  private readonly lock = new KeyedMutex();
-  private readonly infoCache = new Map<string, PackageInfo | null>();
+  private readonly lock: KeyedMutex;
+  private readonly summaries = new Map<string, Summary>();
+  private readonly kptfiles = new Map<string, string>();
+  private readonly taskCache = new Map<string, TrailerTask[]>();
   private mirrorReady = false;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
   private packed: { key: string; refs: Map<string, string> } | undefined;
 
   constructor(private readonly opts: GitRepositoryOptions) {
-    this.remote = !isLocal(opts.url);
-    this.gitdir = this.remote ? join(opts.workDir, 'mirror.git') : opts.url.startsWith('file://') ? fileURLToPath(opts.url) : opts.url;
+    if (isLocal(opts.url)) {
+      const path = opts.url.startsWith('file://') ? fileURLToPath(opts.url) : opts.url;
+      // A non-bare repository is accepted too; only its git directory is used.
+      this.gitdir = fs.existsSync(join(path, '.git', 'HEAD')) ? join(path, '.git') : path;
+    } else {
+      this.remote = new Remote({ url: opts.url, auth: opts.auth, caBundle: opts.caBundle, timeoutMs: opts.timeoutMs });
+      this.gitdir = join(opts.workDir, 'mirror.git');
+    }
     this.dir = normaliseDirectory(opts.directory);
     this.io = new TreeIO(this.gitdir);
+    this.lock = lockFor(this.gitdir);
   }
 
   private fullPath(pkg: string): string {
@@ -85,64 +116,145 @@ export class IsoGitRepository implements GitRepository {
     return `refs/heads/${this.opts.branch}`;
   }
 
-  // ---- network ----
-
-  private netOptions() {
-    const auth = this.opts.auth;
-    const headers: Record<string, string> = {};
-    if (auth?.kind === 'bearer') headers.Authorization = `Bearer ${auth.token}`;
-    let tried = false;
-    return {
-      http,
-      headers,
-      onAuth: () => {
-        if (auth?.kind !== 'basic' || tried) return { cancel: true };
-        tried = true;
-        return { username: auth.username, password: auth.password };
-      },
-      onAuthFailure: () => ({ cancel: true }),
-    };
-  }
-
-  private async net<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const timeout = this.opts.timeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        fn(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new GitUnavailableError(`${what} ${this.opts.url}: timed out after ${timeout} ms`)), timeout);
-        }),
-      ]);
-    } catch (err) {
-      throw mapNetError(what, this.opts.url, err);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  // ---- remote mirror ----
 
   private async ensureMirror(): Promise<void> {
     if (!this.remote || this.mirrorReady) return;
     await mkdir(this.gitdir, { recursive: true });
     if (!fs.existsSync(join(this.gitdir, 'HEAD'))) await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.opts.branch });
     await git.setConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.url', value: this.opts.url });
-    await git.setConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/heads/*' });
     this.mirrorReady = true;
   }
 
-  private async fetchRemote(): Promise<void> {
+  /** Bring the mirror's refs (and the objects they need) up to the remote's. */
+  private async sync(): Promise<void> {
+    await this.lock.run(WRITE, () => this.syncLocked());
+  }
+
+  private async syncLocked(): Promise<void> {
+    const remote = this.remote!;
     await this.ensureMirror();
-    await this.net('fetch from', () =>
-      git.fetch({ fs, gitdir: this.gitdir, remote: 'origin', tags: true, prune: true, pruneTags: true, singleBranch: false, ...this.netOptions() }),
+    const advertised = await remote.call('list refs of', (o) =>
+      git.listServerRefs({ http: o.http, url: o.url, headers: o.headers, onAuth: o.onAuth, protocolVersion: 1, peelTags: true }),
+    );
+    const want = new Map<string, string>();
+    const peeled = new Map<string, string>();
+    for (const r of advertised) {
+      if (!r.ref.startsWith('refs/heads/') && !r.ref.startsWith('refs/tags/')) continue;
+      if (r.ref.endsWith('^{}')) continue;
+      want.set(r.ref, r.oid);
+      if (r.peeled) peeled.set(r.ref, r.peeled);
+    }
+    const have = new Map([...(await this.allRefsUnlocked())].filter(([ref]) => !ref.endsWith('^{}')));
+    const changed = [...want].filter(([ref, oid]) => have.get(ref) !== oid);
+    const gone = [...have.keys()].filter((ref) => !want.has(ref));
+    if (!changed.length && !gone.length) return;
+
+    const missing = new Set<string>();
+    for (const [, oid] of changed) if (!(await this.hasObject(oid))) missing.add(oid);
+    if (missing.size) await this.fetchObjects(want, missing, have);
+
+    if (have.size === 0 && gone.length === 0 && changed.length > 64) {
+      await this.writePackedRefs(want, peeled);
+      return;
+    }
+    for (const ref of gone) await compareAndSwapRef(this.gitdir, ref, have.get(ref), undefined);
+    for (const [ref, oid] of changed) {
+      // Objects the remote advertised but did not send (it moved during the fetch) wait for the next sync.
+      if (missing.has(oid) && !(await this.hasObject(oid))) continue;
+      await compareAndSwapRef(this.gitdir, ref, have.get(ref), oid);
+    }
+  }
+
+  private async hasObject(oid: string): Promise<boolean> {
+    return this.io.peel(oid).then(
+      () => true,
+      () => false,
     );
   }
 
-  private async push(ref: string, del: boolean): Promise<void> {
-    await this.net('push to', async () => {
-      const res = await git.push({ fs, gitdir: this.gitdir, remote: 'origin', ref, remoteRef: ref, delete: del, ...this.netOptions() });
-      const r = res.refs?.[ref];
-      if (r && !r.ok) throw new GitConflictError(`push of ${ref} was rejected: ${r.error ?? 'rejected'}`);
-    });
+  /** A fresh mirror: all refs in one packed-refs file rather than thousands of loose files. */
+  private async writePackedRefs(refs: Map<string, string>, peeled: Map<string, string>): Promise<void> {
+    const lines = ['# pack-refs with: peeled fully-peeled sorted '];
+    for (const ref of [...refs.keys()].sort()) {
+      if (!(await this.hasObject(refs.get(ref)!))) continue;
+      lines.push(`${refs.get(ref)} ${ref}`);
+      const p = peeled.get(ref);
+      if (p && p !== refs.get(ref)) lines.push(`^${p}`);
+    }
+    const path = join(this.gitdir, 'packed-refs');
+    await writeFile(`${path}.new`, `${lines.join('\n')}\n`);
+    await rename(`${path}.new`, path);
+  }
+
+  /**
+   * Fetch the objects behind `missing`. isomorphic-git's fetch offers every local ref as a "have"
+   * (resolving each one, which is quadratic with packed refs) and rewrites every remote ref, so it runs
+   * against a scratch git directory that shares the mirror's object store (objects is a symlink),
+   * offers only the mirror's branch heads as haves, and maps no refs at all; the mirror's refs are
+   * then set by syncLocked.
+   */
+  private async fetchObjects(want: Map<string, string>, missing: Set<string>, have: Map<string, string>): Promise<void> {
+    const remote = this.remote!;
+    const shadow = join(this.opts.workDir, 'fetch.git');
+    const haves = [...new Set([...have].filter(([ref]) => ref.startsWith('refs/heads/')).map(([, oid]) => oid))].slice(0, 256);
+    const anchor = want.has(this.branchRef()) ? this.branchRef() : [...want.keys()].find((r) => r.startsWith('refs/heads/'));
+    if (anchor) {
+      await this.prepareShadow(shadow, haves.map((oid, i) => [`refs/haves/h${i}`, oid]));
+      await remote.call('fetch from', (o) =>
+        git.fetch({ fs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: false, tags: false, remoteRef: anchor, cache: {} }),
+      );
+    }
+    // Tags whose objects no branch reaches (annotated tags, tags on abandoned commits): one by one,
+    // with the branch head offered under the tag's own name, as a single-ref fetch only offers that.
+    for (const [ref, oid] of want) {
+      if (!missing.has(oid) || !ref.startsWith('refs/tags/') || (await this.hasObject(oid))) continue;
+      const base = have.get(this.branchRef()) ?? haves[0];
+      await this.prepareShadow(shadow, base ? [[ref, base]] : []);
+      await remote.call('fetch from', (o) =>
+        git.fetch({ fs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: true, tags: false, ref, remoteRef: ref, cache: {} }),
+      );
+    }
+  }
+
+  private async prepareShadow(shadow: string, refs: [string, string][]): Promise<void> {
+    await mkdir(shadow, { recursive: true });
+    const objects = join(shadow, 'objects');
+    if (!fs.existsSync(objects)) await symlink(join(resolvePath(this.gitdir), 'objects'), objects, 'dir');
+    await writeFile(join(shadow, 'HEAD'), 'ref: refs/heads/main\n');
+    // A fetch refspec that matches nothing: isomorphic-git then writes no refs.
+    await writeFile(
+      join(shadow, 'config'),
+      `[core]\n\tbare = true\n[remote "origin"]\n\turl = ${this.opts.url}\n\tfetch = +refs/porch-mirror-none/*:refs/porch-mirror-none/*\n`,
+    );
+    await rm(join(shadow, 'refs'), { recursive: true, force: true });
+    await rm(join(shadow, 'shallow'), { force: true });
+    await mkdir(join(shadow, 'refs'), { recursive: true });
+    await writeFile(join(shadow, 'packed-refs'), refs.map(([r, o]) => `${o} ${r}\n`).join(''));
+  }
+
+  /** Push one ref (value undefined: delete it) if the remote still has it at `expected`. */
+  private async push(ref: string, value: string | undefined, expected: string | undefined): Promise<void> {
+    await this.remote!.call('push to', (o) =>
+      git.push({
+        fs,
+        gitdir: this.gitdir,
+        url: o.url,
+        http: o.http,
+        headers: o.headers,
+        onAuth: o.onAuth,
+        ref,
+        remoteRef: ref,
+        delete: value === undefined,
+        cache: {},
+        // The advertised old value is what receive-pack will check under its lock, so comparing it
+        // with ours makes the push a compare-and-swap.
+        onPrePush: ({ remoteRef }) => {
+          if (remoteRef.oid !== (expected ?? ZERO)) throw new RemoteMovedError(ref, remoteRef.oid, expected);
+          return true;
+        },
+      }),
+    );
   }
 
   // ---- refs ----
@@ -215,24 +327,26 @@ export class IsoGitRepository implements GitRepository {
     return undefined;
   }
 
-  /** Compare-and-set of one ref, pushed to the remote; the local ref is restored when the push fails. */
+  /**
+   * Compare-and-swap of one ref (lock held). Locally that is the whole story; for a remote the mirror
+   * is updated and the change pushed with the same expectation, and the mirror put back if the push
+   * fails. A deletion is pushed first: isomorphic-git's push names the local ref it deletes.
+   */
   private async setRef(ref: string, value: string | undefined, expected: string | undefined): Promise<void> {
+    if (!this.remote) return compareAndSwapRef(this.gitdir, ref, expected, value);
     const cur = await this.resolve(ref);
     if (cur !== expected) throw new GitConflictError(`${ref} is at ${cur ?? 'nothing'}, expected ${expected ?? 'nothing'}`);
     if (value === cur) return;
     if (value === undefined) {
-      // Deletion is pushed while the local ref still exists (the push names it), then mirrored locally.
-      if (this.remote) await this.push(ref, true);
-      await git.deleteRef({ fs, gitdir: this.gitdir, ref });
+      await this.push(ref, undefined, cur);
+      await compareAndSwapRef(this.gitdir, ref, cur, undefined);
       return;
     }
-    await git.writeRef({ fs, gitdir: this.gitdir, ref, value, force: true });
-    if (!this.remote) return;
+    await compareAndSwapRef(this.gitdir, ref, cur, value);
     try {
-      await this.push(ref, false);
+      await this.push(ref, value, cur);
     } catch (err) {
-      if (cur) await git.writeRef({ fs, gitdir: this.gitdir, ref, value: cur, force: true });
-      else await git.deleteRef({ fs, gitdir: this.gitdir, ref }).catch(() => undefined);
+      await compareAndSwapRef(this.gitdir, ref, value, cur).catch(() => undefined);
       throw err;
     }
   }
@@ -240,28 +354,34 @@ export class IsoGitRepository implements GitRepository {
   /**
    * Every branch and tag with its object id, in isomorphic-git's listRefs order: packed-refs read
    * once and the loose ref files walked once, rather than one resolveRef (and so one packed-refs
-   * parse) per ref. Runs under the write lock so our own ref writes are never seen half done.
+   * parse) per ref. Runs under the write lock (allRefs) so our own ref writes are never seen half done.
    */
   private async allRefs(): Promise<Map<string, string>> {
-    return this.lock.run('write', async () => {
-      const packed = await this.packedRefs();
-      const out = new Map<string, string>();
-      for (const base of ['refs/heads', 'refs/tags']) {
-        let sorted: string[];
-        if (packed) {
-          const names = new Set(await this.looseFiles(base));
-          for (const k of packed.keys()) if (k.startsWith(`${base}/`)) names.add(k.slice(base.length + 1));
-          sorted = [...names].sort(compareRefNames);
-        } else sorted = await git.listRefs({ fs, gitdir: this.gitdir, filepath: base }).catch(() => [] as string[]);
-        for (const n of sorted) {
-          const full = `${base}/${n}`;
-          let oid: string | undefined | null = packed ? await this.resolveFast(full) : null;
-          if (oid === null) oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: full }).catch(() => undefined);
-          if (oid) out.set(full, oid);
-        }
+    return this.lock.run(WRITE, () => this.allRefsUnlocked());
+  }
+
+  private async allRefsUnlocked(): Promise<Map<string, string>> {
+    const packed = await this.packedRefs();
+    const out = new Map<string, string>();
+    for (const base of ['refs/heads', 'refs/tags']) {
+      let sorted: string[];
+      const loose = packed ? new Set(await this.looseFiles(base)) : new Set<string>();
+      if (packed) {
+        const names = new Set(loose);
+        for (const k of packed.keys()) if (k.startsWith(`${base}/`)) names.add(k.slice(base.length + 1));
+        sorted = [...names].sort(compareRefNames);
+      } else sorted = await git.listRefs({ fs, gitdir: this.gitdir, filepath: base }).catch(() => [] as string[]);
+      for (const n of sorted) {
+        const full = `${base}/${n}`;
+        // A listed name resolves to its own loose file, else its packed-refs line (as resolveRef's first candidate).
+        let oid: string | undefined | null = !packed ? null : loose.has(n) ? await this.looseRef(full) : undefined;
+        if (packed && oid === undefined) oid = packed.get(full);
+        if (oid !== undefined && oid !== null && !/^[0-9a-f]{40}$/.test(oid)) oid = null;
+        if (oid === null) oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: full }).catch(() => undefined);
+        if (oid) out.set(full, oid);
       }
-      return out;
-    });
+    }
+    return out;
   }
 
   /** Loose ref files under `base` (relative to it), as isomorphic-git's readdirDeep finds them. */
@@ -272,7 +392,8 @@ export class IsoGitRepository implements GitRepository {
       for (const e of entries) {
         const p = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(p);
-        else out.push(p);
+        // A lock file is a ref being written by someone (git, another process), not a ref.
+        else if (!e.name.endsWith('.lock')) out.push(p);
       }
     };
     await walk('');
@@ -283,145 +404,160 @@ export class IsoGitRepository implements GitRepository {
 
   /** A local repository that vanished must fail the sync, not list as empty. */
   private checkLocal(): void {
-    if (!fs.existsSync(join(this.gitdir, 'HEAD')) && !fs.existsSync(join(this.gitdir, '.git')))
+    if (!fs.existsSync(join(this.gitdir, 'HEAD')) || !fs.existsSync(join(this.gitdir, 'objects')))
       throw new GitUnavailableError(`${this.opts.url} is not a git repository`);
   }
 
   async open(): Promise<void> {
-    if (this.remote) await this.fetchRemote();
+    if (this.remote) await this.sync();
     else this.checkLocal();
-    if (await this.resolve(this.branchRef())) return;
-    if (!this.opts.createBranch) return;
-    await this.lock.run('write', async () => {
+    await this.lock.run(WRITE, async () => {
       if (await this.resolve(this.branchRef())) return;
-      const tree = await this.io.writeFiles({ 'README.md': `# ${this.opts.branch}\n\nPackages managed by Porch.\n` });
-      const oid = await this.writeCommit('Initial commit: Creating main branch\n', tree, [], COMMITTER);
+      // Porch's ErrorIfMissing / CreateIfMissing main branch strategies.
+      if (!this.opts.createBranch) throw new GitUnavailableError(`branch "${this.opts.branch}" doesn't exist in ${this.opts.url}`);
+      const tree = await this.io.writeFiles({ 'README.md': 'Created by porch' });
+      const oid = await writeCommit(this.gitdir, { tree, parents: [], author: PORCH_IDENTITY, message: 'Initial commit: Creating main branch' });
       await this.setRef(this.branchRef(), oid, undefined);
     });
   }
 
-  private async commitInfo(oid: string) {
-    return this.io.readCommit(oid);
+  /** Commit fields the listing needs, cached per commit (commits never change). */
+  private async summary(oid: string): Promise<Summary> {
+    const hit = this.summaries.get(oid);
+    if (hit) return hit;
+    const c = await this.io.readCommit(oid);
+    return bounded(this.summaries, oid, { ...summarise(c), tree: c.tree });
   }
 
-  private async packageInfo(commit: string, pkg: string, withTasks: boolean): Promise<PackageInfo | null> {
-    const key = `${commit}\0${pkg}\0${withTasks}`;
-    if (this.infoCache.has(key)) return this.infoCache.get(key)!;
-    const c = await this.commitInfo(commit);
-    const tree = await this.io.subtree(c.tree, this.fullPath(pkg));
-    let info: PackageInfo | null = null;
-    if (tree) {
-      const k = (await this.io.readTree(tree)).find((e) => e.path === 'Kptfile' && e.type === 'blob');
-      if (k) {
-        const trailer = parseTrailer(c.message);
-        info = {
-          tree,
-          kptfile: await this.io.readBlob(k.oid),
-          tasks: withTasks ? await this.tasksOf(commit, this.fullPath(pkg)) : [],
-          author: { name: c.author.name, email: c.author.email, timestamp: c.author.timestamp },
-          trailerWorkspace: trailer && trailer.package === this.fullPath(pkg) && trailer.workspaceName ? trailer.workspaceName : undefined,
-        };
-      }
-    }
-    if (this.infoCache.size > 100_000) this.infoCache.clear();
-    this.infoCache.set(key, info);
-    return info;
+  private readonly readSummary = (oid: string): Promise<CommitSummary> => this.summary(oid);
+
+  private async blobText(oid: string): Promise<string> {
+    const hit = this.kptfiles.get(oid);
+    if (hit !== undefined) return hit;
+    return bounded(this.kptfiles, oid, await this.io.readBlob(oid));
   }
 
-  /** The task of the newest commit annotating this package with init/clone/edit/upgrade. */
-  private async tasksOf(start: string, fullPath: string): Promise<TrailerTask[]> {
-    let oid: string | undefined = start;
-    for (let depth = 0; oid && depth < TASK_WALK_DEPTH; depth++) {
-      const c = await this.commitInfo(oid);
-      const t = parseTrailer(c.message);
-      if (t && t.package === fullPath && t.task && TASK_TYPES.has(String(t.task.type))) return [t.task as TrailerTask];
-      // A merge (an approval) came from the revision's own branch: its second parent.
-      oid = c.parent.length > 1 ? c.parent[1] : c.parent[0];
+  /** The package directory at `fullPath` under root tree `root`, if it holds a Kptfile. */
+  private async packageAt(root: string, fullPath: string): Promise<PackageAt | undefined> {
+    const tree = await this.io.subtree(root, fullPath);
+    if (!tree) return undefined;
+    const k = (await this.io.readTree(tree)).find((e) => e.path === 'Kptfile' && e.type === 'blob');
+    return k ? { tree, kptfile: await this.blobText(k.oid) } : undefined;
+  }
+
+  private async tasksFor(commit: string, fullPath: string, workspace: string): Promise<TrailerTask[]> {
+    const key = `${commit}\0${fullPath}\0${workspace}`;
+    const hit = this.taskCache.get(key);
+    if (hit) return hit;
+    return bounded(this.taskCache, key, await revisionTasks(this.readSummary, commit, fullPath, workspace, TASK_WALK_LIMIT));
+  }
+
+  /** The commit a ref value names: annotated tags are peeled. */
+  private async peel(oid: string): Promise<string> {
+    return this.io.peel(oid);
+  }
+
+  private async describe(parsed: ParsedRef, ref: string, commit: string): Promise<GitPackageRevision | undefined> {
+    const c = await this.summary(commit);
+    const full = this.fullPath(parsed.packagePath);
+    const pkg = await this.packageAt(c.tree, full);
+    if (!pkg) return undefined;
+    let workspace: string;
+    let revision: number;
+    if ('workspace' in parsed) {
+      workspace = parsed.workspace;
+      revision = 0;
+    } else {
+      // Published revisions name their workspace in the approval commit's annotation; hand-made tags
+      // have none, and Porch then calls the workspace after the revision.
+      workspace = annotatedWorkspace(c.annotations, full) ?? `v${parsed.revision}`;
+      revision = parsed.revision;
     }
-    return [];
+    return {
+      kind: parsed.kind,
+      packagePath: parsed.packagePath,
+      workspace,
+      revision,
+      ref,
+      commit,
+      tree: pkg.tree,
+      kptfile: pkg.kptfile,
+      tasks: await this.tasksFor(commit, full, workspace),
+      author: c.author,
+    };
+  }
+
+  /** One placeholder per package on the registered branch (workspace = branch name, revision -1). */
+  private async placeholders(head: string): Promise<GitPackageRevision[]> {
+    const c = await this.summary(head);
+    const root = this.dir ? await this.io.subtree(c.tree, this.dir) : c.tree;
+    if (!root) return [];
+    const found = await this.io.findPackages(root);
+    // publishedBy/publishedAt of a package on the branch: its last annotated commit, as Porch finds it.
+    const latest = await latestPackageCommits(this.readSummary, head, new Set([...found.keys()].map((p) => this.fullPath(p))), PLACEHOLDER_WALK_LIMIT);
+    const out: GitPackageRevision[] = [];
+    for (const [pkg, { tree, kptfile }] of found)
+      out.push({
+        kind: 'placeholder',
+        packagePath: pkg,
+        workspace: this.opts.branch,
+        revision: -1,
+        ref: this.branchRef(),
+        commit: head,
+        tree,
+        kptfile: await this.blobText(kptfile),
+        tasks: [],
+        author: latest.get(this.fullPath(pkg))?.author ?? c.author,
+      });
+    return out;
   }
 
   async listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts: { fetch?: boolean } = {}): Promise<RevisionListing> {
     if (!this.remote) this.checkLocal();
-    if (this.remote && opts.fetch !== false) await this.fetchRemote();
-    else if (this.remote) await this.ensureMirror();
+    else if (opts.fetch !== false) await this.sync();
+    else await this.ensureMirror();
     const refs = await this.allRefs();
     const out: GitPackageRevision[] = [];
     const branchCommit = refs.get(this.branchRef()) ?? '';
-    let read = 0;
 
     for (const [ref, oid] of refs) {
       const parsed = parseRef(this.dir, ref);
       if (!parsed) continue;
       const prev = previous?.get(ref);
-      if (prev && prev.commit === oid && prev.kind !== 'placeholder') {
+      let commit = ref.startsWith('refs/tags/') ? refs.get(`${ref}^{}`) : oid;
+      // A ref still at the commit of the previous listing is taken as is, without reading anything.
+      if (commit === undefined) commit = prev?.commit === oid ? oid : await this.peel(oid);
+      if (prev && prev.commit === commit && prev.kind === parsed.kind && prev.packagePath === parsed.packagePath) {
         out.push(prev);
         continue;
       }
-      // Let requests in between during a long first listing.
-      if (++read % 256 === 0) await new Promise((r) => setImmediate(r));
-      const commit = await this.peel(oid);
-      const info = await this.packageInfo(commit, parsed.packagePath, true);
-      if (!info) continue;
-      const revision = 'revision' in parsed ? parsed.revision : 0;
-      const workspace = 'workspace' in parsed ? parsed.workspace : (info.trailerWorkspace ?? `v${revision}`);
-      out.push({ kind: parsed.kind, packagePath: parsed.packagePath, workspace, revision, ref, commit: oid, tree: info.tree, kptfile: info.kptfile, tasks: info.tasks, author: info.author });
+      const tag = parsed.kind === 'published' || parsed.kind === 'deletionProposed';
+      // Like Porch, a tag that does not name a package (missing Kptfile, unreadable) is skipped; a
+      // branch of ours that cannot be read is an error.
+      const entry = tag ? await this.describe(parsed, ref, commit).catch(() => undefined) : await this.describe(parsed, ref, commit);
+      if (entry) out.push(entry);
     }
 
     if (branchCommit) {
-      const reused = previous ? [...previous.values()].filter((p) => p.kind === 'placeholder' && p.commit === branchCommit) : [];
-      if (reused.length) out.push(...reused);
-      else {
-        const c = await this.commitInfo(branchCommit);
-        const root = this.dir ? await this.io.subtree(c.tree, this.dir) : c.tree;
-        if (root) {
-          const pkgs = await this.io.findPackages(root);
-          for (const [pkg, { tree, kptfile }] of pkgs)
-            out.push({
-              kind: 'placeholder',
-              packagePath: pkg,
-              workspace: this.opts.branch,
-              revision: -1,
-              ref: this.branchRef(),
-              commit: branchCommit,
-              tree,
-              kptfile: await this.io.readBlob(kptfile),
-              tasks: [],
-              author: { name: c.author.name, email: c.author.email, timestamp: c.author.timestamp },
-            });
-        }
-      }
+      const prevPlaceholders = previous ? [...previous.values()].filter((p) => p.kind === 'placeholder') : [];
+      if (prevPlaceholders.length && prevPlaceholders.every((p) => p.commit === branchCommit)) out.push(...prevPlaceholders);
+      else out.push(...(await this.placeholders(branchCommit)));
     }
     return { revisions: out, branchCommit };
   }
 
-  /** Annotated tags point at a tag object; everything here wants the commit. */
-  private async peel(oid: string): Promise<string> {
-    return this.io.peel(oid);
-  }
-
   async readResources(commit: string, packagePath: string): Promise<Record<string, string>> {
-    const c = await this.commitInfo(await this.peel(commit));
+    const c = await this.summary(await this.peel(commit));
     const tree = await this.io.subtree(c.tree, this.fullPath(packagePath));
     return tree ? this.io.readFiles(tree) : {};
   }
 
   // ---- writing ----
 
-  private async writeCommit(message: string, tree: string, parent: string[], author: CommitAuthor): Promise<string> {
-    const ts = now();
-    const offset = new Date().getTimezoneOffset();
-    return git.writeCommit({
-      fs,
-      gitdir: this.gitdir,
-      commit: {
-        message,
-        tree,
-        parent,
-        author: { name: author.name, email: author.email, timestamp: ts, timezoneOffset: offset },
-        committer: { ...COMMITTER, timestamp: ts, timezoneOffset: offset },
-      },
-    });
+  private async mismatch(ref: string, expected: string | null): Promise<string | undefined> {
+    const cur = await this.resolve(ref);
+    if (expected === null ? cur !== undefined : cur !== expected) throw new GitConflictError(`${ref} is at ${cur ?? 'nothing'}, expected ${expected ?? 'nothing'}`);
+    return cur;
   }
 
   async commitPackage(args: {
@@ -433,24 +569,23 @@ export class IsoGitRepository implements GitRepository {
     expectedOld: string | null;
     baseCommit?: string;
   }): Promise<string> {
-    return this.lock.run('write', async () => {
-      const cur = await this.resolve(args.ref);
-      if (args.expectedOld === null ? cur !== undefined : cur !== args.expectedOld)
-        throw new GitConflictError(`${args.ref} is at ${cur ?? 'nothing'}, expected ${args.expectedOld ?? 'nothing'}`);
+    checkPath('package path', args.packagePath);
+    for (const p of Object.keys(args.resources)) checkPath('resource path', p);
+    return this.lock.run(WRITE, async () => {
+      const cur = await this.mismatch(args.ref, args.expectedOld);
       const parent = args.expectedOld ?? args.baseCommit ?? (await this.resolve(this.branchRef()));
-      const root = parent ? await this.io.commitTree(parent) : undefined;
+      const root = parent ? (await this.summary(parent)).tree : undefined;
       const pkgTree = await this.io.writeFiles(args.resources);
       const newRoot = await this.io.replace(root, this.fullPath(args.packagePath), pkgTree);
-      const oid = await this.writeCommit(args.message, newRoot, parent ? [parent] : [], args.author);
+      const oid = await writeCommit(this.gitdir, { tree: newRoot, parents: parent ? [parent] : [], author: args.author, message: args.message });
       await this.setRef(args.ref, oid, cur);
       return oid;
     });
   }
 
   async moveRef(from: string, to: string, commit: string): Promise<void> {
-    await this.lock.run('write', async () => {
-      const cur = await this.resolve(from);
-      if (cur !== commit) throw new GitConflictError(`${from} is at ${cur ?? 'nothing'}, expected ${commit}`);
+    await this.lock.run(WRITE, async () => {
+      await this.mismatch(from, commit);
       const existing = await this.resolve(to);
       if (existing !== undefined && existing !== commit) throw new GitConflictError(`${to} already exists`);
       if (existing === undefined) await this.setRef(to, commit, undefined);
@@ -458,41 +593,53 @@ export class IsoGitRepository implements GitRepository {
     });
   }
 
-  async publish(args: { packagePath: string; sourceRef: string; sourceCommit: string; tag: string; message: string; author: CommitAuthor }): Promise<string> {
-    return this.lock.run('write', async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await this.publishOnce(args);
-        } catch (err) {
-          // The registered branch moved on the remote: catch up and merge onto the new head once.
-          if (!(err instanceof GitConflictError) || !this.remote || attempt > 0) throw err;
-          await this.fetchRemote();
-        }
+  /**
+   * Replace the package directory on the registered branch with `tree` (undefined: remove it) in a
+   * commit with extra parents `also`; for a remote whose branch moved meanwhile, sync and redo once.
+   */
+  private async commitOnBranch(packagePath: string, tree: string | undefined, also: string[], message: string, author: CommitAuthor, before?: () => Promise<void>): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (before) await before();
+      const head = await this.resolve(this.branchRef());
+      const root = head ? (await this.summary(head)).tree : undefined;
+      const full = this.fullPath(packagePath);
+      if (!tree && (!root || !(await this.io.subtree(root, full)))) return head;
+      const newRoot = await this.io.replace(root, full, tree);
+      const oid = await writeCommit(this.gitdir, { tree: newRoot, parents: head ? [head, ...also] : also, author, message });
+      try {
+        await this.setRef(this.branchRef(), oid, head);
+        return oid;
+      } catch (err) {
+        if (!(err instanceof GitConflictError) || !this.remote || attempt > 0) throw err;
+        await this.syncLocked();
       }
+    }
+  }
+
+  async publish(args: { packagePath: string; sourceRef: string; sourceCommit: string; tag: string; message: string; author: CommitAuthor }): Promise<string> {
+    checkPath('package path', args.packagePath);
+    return this.lock.run(WRITE, async () => {
+      const full = this.fullPath(args.packagePath);
+      const check = async () => {
+        await this.mismatch(args.sourceRef, args.sourceCommit);
+        if (await this.resolve(args.tag)) throw new GitConflictError(`tag ${args.tag} already exists`);
+      };
+      await check();
+      const tree = await this.io.subtree((await this.summary(args.sourceCommit)).tree, full);
+      if (!tree) throw new GitConflictError(`${args.sourceRef} has no package at ${full}`);
+      const merge = (await this.commitOnBranch(args.packagePath, tree, [args.sourceCommit], args.message, args.author, check))!;
+      await this.setRef(args.tag, merge, undefined);
+      await this.setRef(args.sourceRef, undefined, args.sourceCommit);
+      return merge;
     });
   }
 
-  private async publishOnce(args: { packagePath: string; sourceRef: string; sourceCommit: string; tag: string; message: string; author: CommitAuthor }): Promise<string> {
-    const src = await this.resolve(args.sourceRef);
-    if (src !== args.sourceCommit) throw new GitConflictError(`${args.sourceRef} is at ${src ?? 'nothing'}, expected ${args.sourceCommit}`);
-    if (await this.resolve(args.tag)) throw new GitConflictError(`tag ${args.tag} already exists`);
-    const head = await this.resolve(this.branchRef());
-    const srcTree = await this.io.subtree(await this.io.commitTree(args.sourceCommit), this.fullPath(args.packagePath));
-    const root = head ? await this.io.commitTree(head) : undefined;
-    const newRoot = await this.io.replace(root, this.fullPath(args.packagePath), srcTree);
-    const merge = await this.writeCommit(args.message, newRoot, head ? [head, args.sourceCommit] : [args.sourceCommit], args.author);
-    await this.setRef(this.branchRef(), merge, head);
-    await this.setRef(args.tag, merge, undefined);
-    await this.setRef(args.sourceRef, undefined, args.sourceCommit);
-    return merge;
-  }
-
   async updateRef(ref: string, commit: string, expectedOld: string | null): Promise<void> {
-    await this.lock.run('write', () => this.setRef(ref, commit, expectedOld ?? undefined));
+    await this.lock.run(WRITE, () => this.setRef(ref, commit, expectedOld ?? undefined));
   }
 
   async deleteRef(ref: string, expected: string): Promise<void> {
-    await this.lock.run('write', async () => {
+    await this.lock.run(WRITE, async () => {
       const cur = await this.resolve(ref);
       // A tag may be annotated: compare the commit it names.
       const curCommit = cur ? await this.peel(cur) : undefined;
@@ -502,31 +649,18 @@ export class IsoGitRepository implements GitRepository {
   }
 
   async deletePackageFromBranch(packagePath: string, message: string, author: CommitAuthor): Promise<string> {
-    return this.lock.run('write', async () => {
-      const head = await this.resolve(this.branchRef());
-      if (!head) throw new GitConflictError(`branch ${this.opts.branch} does not exist`);
-      const newRoot = await this.io.replace(await this.io.commitTree(head), this.fullPath(packagePath), undefined);
-      const oid = await this.writeCommit(message, newRoot, [head], author);
-      await this.setRef(this.branchRef(), oid, head);
-      return oid;
-    });
+    checkPath('package path', packagePath);
+    // As in Porch, a package (or branch) that is not there leaves the branch as it is.
+    return this.lock.run(WRITE, async () => (await this.commitOnBranch(packagePath, undefined, [], message, author)) ?? '');
   }
 
   async close(): Promise<void> {
-    this.infoCache.clear();
+    this.summaries.clear();
+    this.kptfiles.clear();
+    this.taskCache.clear();
     this.io.close();
-    this.packed = undefined;
+    this.remote?.close();
   }
-}
-
-function mapNetError(what: string, url: string, err: unknown): Error {
-  if (err instanceof GitUnavailableError || err instanceof GitConflictError) return err;
-  const e = err as { code?: string; data?: { statusCode?: number; statusMessage?: string }; message?: string };
-  if (e.code === 'PushRejectedError') return new GitConflictError(`${what} ${url}: ${e.message ?? 'rejected'}`);
-  const status = e.data?.statusCode;
-  if (status === 401 || status === 403 || e.code === 'UserCanceledError')
-    return new GitUnavailableError(`${what} ${url}: authentication failed (check the credentials in the Repository's secretRef)`, true);
-  return new GitUnavailableError(`${what} ${url}: ${e.message ?? String(err)}`);
 }
 
 export function openGitRepository(opts: GitRepositoryOptions): GitRepository {

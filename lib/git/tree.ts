@@ -25,15 +25,19 @@ const REF_DELTA = 7;
 const IDX_MAGIC = 0xff744f63;
 const FANOUT = 8;
 const NAMES = FANOUT + 256 * 4;
+const WINDOW_BYTES = 64 * 1024;
 
 /** One pack: its .idx kept as the raw buffer (binary search), the .pack read at offsets on demand. */
 class Pack {
   readonly count: number;
   private readonly offsetsAt: number;
   private readonly largeAt: number;
-  private sorted: Float64Array | undefined;
+  private sorted: Uint32Array | Float64Array | undefined;
   private fd: number | undefined;
   private size = 0;
+  /** The last chunk read from the pack: objects are mostly read in pack order, many per chunk. */
+  private window: Buffer | undefined;
+  private windowAt = 0;
 
   private constructor(
     readonly id: number,
@@ -60,9 +64,10 @@ class Pack {
       const mid = (lo + hi) >>> 1;
       const at = NAMES + mid * 20;
       const c = this.idx.compare(oid, 0, 20, at, at + 20);
+      // c compares the index entry with the wanted id.
       if (c === 0) return this.offsetOf(mid);
-      if (c < 0) hi = mid;
-      else lo = mid + 1;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
     }
     return -1;
   }
@@ -85,7 +90,8 @@ class Pack {
   /** Where the object starting at `offset` ends: the next object's offset, or the trailer. */
   private end(offset: number): number {
     if (!this.sorted) {
-      const all = new Float64Array(this.count);
+      // Offsets past 4 GiB only exist in packs that large.
+      const all = this.idx.length > this.largeAt + 40 ? new Float64Array(this.count) : new Uint32Array(this.count);
       for (let i = 0; i < this.count; i++) all[i] = this.offsetOf(i);
       this.sorted = all.sort();
     }
@@ -102,10 +108,7 @@ class Pack {
 
   /** The stored entry at `offset`: type code, inflated data, and for deltas where the base is. */
   entry(offset: number): { code: number; data: Buffer; baseOffset?: number; baseOid?: Buffer } {
-    const fd = this.open();
-    const len = this.end(offset) - offset;
-    const buf = Buffer.allocUnsafe(len);
-    if (fs.readSync(fd, buf, 0, len, offset) !== len) throw new Error(`short read in ${this.packPath}`);
+    const buf = this.bytes(offset, this.end(offset) - offset);
     let c = buf[0];
     const code = (c >> 4) & 7;
     let size = c & 15;
@@ -130,14 +133,30 @@ class Pack {
       baseOid = buf.subarray(p, p + 20);
       p += 20;
     }
-    const data = inflateSync(buf.subarray(p));
+    // The inflated size is known: one output chunk of that size instead of zlib's default 16 KiB ones.
+    const data = inflateSync(buf.subarray(p), { chunkSize: Math.max(64, size + 1) });
     if (data.length !== size) throw new Error(`object at ${offset} in ${this.packPath} inflated to ${data.length} bytes, expected ${size}`);
     return { code, data, baseOffset, baseOid };
+  }
+
+  private bytes(offset: number, len: number): Buffer {
+    const w = this.window;
+    if (w && offset >= this.windowAt && offset + len <= this.windowAt + w.length) return w.subarray(offset - this.windowAt, offset - this.windowAt + len);
+    const fd = this.open();
+    const size = Math.min(Math.max(len, WINDOW_BYTES), this.size - offset);
+    const buf = Buffer.allocUnsafe(size);
+    if (fs.readSync(fd, buf, 0, size, offset) !== size) throw new Error(`short read in ${this.packPath}`);
+    if (size <= WINDOW_BYTES) {
+      this.window = buf;
+      this.windowAt = offset;
+    }
+    return buf.subarray(0, len);
   }
 
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    this.window = undefined;
   }
 }
 
@@ -199,7 +218,7 @@ export class ObjectReader {
 
   constructor(
     readonly gitdir: string,
-    private readonly maxCacheBytes = 2 * 1024 * 1024,
+    private readonly maxCacheBytes = 1024 * 1024,
   ) {}
 
   /** (Re)list objects/pack; keeps packs already open, closes ones that went away. Returns whether it changed. */
@@ -369,45 +388,6 @@ function parseTree(body: Buffer): TreeEntry[] | undefined {
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function parseSignature(value: string): CommitSignature | undefined {
-  const m = /^(.*) <(.*)> (.*) (.*)$/.exec(value);
-  const tz = m && /(\+|-)(\d\d)(\d\d)/.exec(m[4]);
-  if (!m || !tz) return undefined;
-  const minutes = (tz[1] === '+' ? 1 : -1) * (Number(tz[2]) * 60 + Number(tz[3]));
-  // isomorphic-git reports the offset with the opposite sign (minutes behind UTC), keeping +0000 as 0.
-  return { name: m[1], email: m[2], timestamp: Number(m[3]), timezoneOffset: minutes === 0 ? 0 : -minutes };
-}
-
-/** A commit parsed the way isomorphic-git does it (first tree, the parents right after it, first author). */
-function parseCommit(body: Buffer): CommitObject | undefined {
-  const text = body.toString('utf8');
-  const split = text.indexOf('\n\n');
-  if (split < 0) return undefined;
-  const lines: string[] = [];
-  for (const line of text.slice(0, split).split('\n')) {
-    if (line[0] === ' ' && lines.length) lines[lines.length - 1] += '\n' + line.slice(1);
-    else lines.push(line);
-  }
-  const key = (h: string) => h.slice(0, h.indexOf(' '));
-  const value = (h: string) => h.slice(h.indexOf(' ') + 1);
-  if (!lines.length || key(lines[0]) !== 'tree') return undefined;
-  const parent: string[] = [];
-  let i = 1;
-  for (; i < lines.length && key(lines[i]) === 'parent'; i++) parent.push(value(lines[i]));
-  let author: CommitSignature | undefined;
-  let committer: CommitSignature | undefined;
-  for (; i < lines.length; i++) {
-    const k = key(lines[i]);
-    if (k === 'author' && !author) author = parseSignature(value(lines[i]));
-    else if (k === 'committer' && !committer) committer = parseSignature(value(lines[i]));
-    if (author === undefined && k === 'author') return undefined;
-    if (committer === undefined && k === 'committer') return undefined;
-  }
-  if (!author || !committer) return undefined;
-  const message = text.slice(split + 2).replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
-  return { tree: value(lines[0]), parent, author, committer, message };
-}
-
 export interface TreeEntry {
   mode: string;
   path: string;
@@ -415,9 +395,79 @@ export interface TreeEntry {
   type: 'blob' | 'tree' | 'commit';
 }
 
+/** A copy of a substring that does not keep the string it was cut from alive (V8 slices share it). */
+function own(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
+function parseSignature(value: string): CommitSignature | undefined {
+  const m = /^(.*) <(.*)> (.*) (.*)$/.exec(value);
+  const tz = m && /(\+|-)(\d\d)(\d\d)/.exec(m[4]);
+  if (!m || !tz) return undefined;
+  const minutes = (tz[1] === '+' ? 1 : -1) * (Number(tz[2]) * 60 + Number(tz[3]));
+  // isomorphic-git reports the offset with the opposite sign (minutes behind UTC), keeping +0000 as 0.
+  return { name: own(m[1]), email: own(m[2]), timestamp: Number(m[3]), timezoneOffset: minutes === 0 ? 0 : -minutes };
+}
+
+/**
+ * A commit parsed the way isomorphic-git does it (the first header is the tree, the parents follow it,
+ * the first author and committer count, lines starting with a space continue the header before). Read
+ * from the buffer field by field, so what callers keep does not pin the whole commit text.
+ */
+function parseCommit(body: Buffer): CommitObject | undefined {
+  const split = body.indexOf('\n\n');
+  if (split < 0) return undefined;
+  let tree: string | undefined;
+  const parent: string[] = [];
+  let author: CommitSignature | undefined;
+  let committer: CommitSignature | undefined;
+  let inParents = true;
+  // Whether the header before was one read here: a continuation line would become part of its value.
+  let used = false;
+  for (let pos = 0, first = true; pos < split; first = false) {
+    const nl = body.indexOf(10, pos);
+    const end = nl < 0 || nl > split ? split : nl;
+    const lineStart = pos;
+    pos = end + 1;
+    if (body[lineStart] === 32 && !first) {
+      if (used) return undefined;
+      continue;
+    }
+    used = false;
+    const sp = body.indexOf(32, lineStart);
+    if (sp < 0 || sp >= end) return undefined;
+    const key = body.toString('latin1', lineStart, sp);
+    if (first) {
+      if (key !== 'tree') return undefined;
+      tree = body.toString('utf8', sp + 1, end);
+      used = true;
+      continue;
+    }
+    if (key === 'parent' && inParents) {
+      parent.push(body.toString('utf8', sp + 1, end));
+      used = true;
+      continue;
+    }
+    inParents = false;
+    if (key === 'author' && !author) {
+      author = parseSignature(body.toString('utf8', sp + 1, end));
+      if (!author) return undefined;
+      used = true;
+    } else if (key === 'committer' && !committer) {
+      committer = parseSignature(body.toString('utf8', sp + 1, end));
+      if (!committer) return undefined;
+      used = true;
+    }
+  }
+  if (tree === undefined || !author || !committer) return undefined;
+  const message = body.toString('utf8', split + 2).replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
+  return { tree, parent, author, committer, message };
+}
+
 export class TreeIO {
   private readonly treeCache = new Map<string, TreeEntry[]>();
   private treeCacheEntries = 0;
+  private readonly commitCache = new Map<string, CommitObject>();
   private readonly objects: ObjectReader;
 
   constructor(readonly gitdir: string) {
@@ -439,7 +489,7 @@ export class TreeIO {
     const parsed = raw?.type === 'tree' ? parseTree(raw.body) : undefined;
     const entries = parsed ?? ((await git.readTree({ fs, gitdir: this.gitdir, oid })).tree as TreeEntry[]);
     // Bounded by entries held: trees are cheap to re-read, and most are read once per listing.
-    if (this.treeCacheEntries > 20_000) {
+    if (this.treeCacheEntries > 4_000) {
       this.treeCache.clear();
       this.treeCacheEntries = 0;
     }
@@ -450,9 +500,16 @@ export class TreeIO {
 
   /** A commit, as isomorphic-git's readCommit returns it (annotated tags are peeled). */
   async readCommit(oid: string): Promise<CommitObject> {
+    const hit = this.commitCache.get(oid);
+    if (hit) return hit;
     const raw = this.raw(oid);
     const parsed = raw?.type === 'commit' ? parseCommit(raw.body) : undefined;
-    if (parsed) return parsed;
+    if (parsed) {
+      // Small: it only saves re-parsing the commits a listing just read (history walks, peeled tags).
+      if (this.commitCache.size >= 512) this.commitCache.delete(this.commitCache.keys().next().value as string);
+      this.commitCache.set(oid, parsed);
+      return parsed;
+    }
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid });
     return commit;
   }
@@ -474,6 +531,7 @@ export class TreeIO {
 
   close(): void {
     this.objects.close();
+    this.commitCache.clear();
     this.treeCache.clear();
     this.treeCacheEntries = 0;
   }

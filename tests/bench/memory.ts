@@ -4,18 +4,23 @@ import { sleep, waitFor } from './stats.ts';
 
 // Memory case, run as its own process (node --expose-gc) so nothing else the benchmark holds counts:
 // RSS and heap after start, then after the repositories are loaded and listed once (JSON and Table,
-// so anything built lazily for responses is included), each after full garbage collections.
+// so anything built lazily for responses is included) and the process sat idle for a while (the heap
+// and malloc arenas grown by the load itself shrink back then), each after full garbage collections.
 
 export interface MemoryInput {
   dataDir: string;
   namespace: string;
   repos: { name: string; bare: string; expected: number }[];
+  /** Idle time before the final reading, so V8 and the allocator give back what the load itself used. */
+  idleMs: number;
 }
 
 export interface MemoryOutput {
   revisions: number;
   rssBefore: number;
   rssAfter: number;
+  /** RSS right after loading and listing (before the idle time). */
+  rssLoaded: number;
   heapBefore: number;
   heapAfter: number;
   externalBefore: number;
@@ -54,11 +59,14 @@ async function main(): Promise<void> {
   // Only numbers survive these calls, so the response bodies are garbage by the time RSS is read.
   const { revisions, jsonBytes } = await listOnce(client, path);
   await client.request('GET', path, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+  const loaded = await settle();
+  await sleep(input.idleMs);
   const after = await settle();
   const out: MemoryOutput = {
     revisions,
     rssBefore: before.rss,
     rssAfter: after.rss,
+    rssLoaded: loaded.rss,
     heapBefore: before.heapUsed,
     heapAfter: after.heapUsed,
     externalBefore: before.external + before.arrayBuffers,

@@ -357,6 +357,7 @@ async function memoryCase(fx: Fixtures, dataDir: string): Promise<void> {
   const input: MemoryInput = {
     dataDir,
     namespace: 'bench-mem',
+    idleMs: QUICK ? 500 : 15_000,
     repos: [
       { name: 'big-a', bare: fx.bigA.bare, expected: expectedRevisions(fx.bigA.shape) },
       { name: 'big-b', bare: fx.bigB.bare, expected: expectedRevisions(fx.bigB.shape) },
@@ -390,6 +391,8 @@ async function memoryCase(fx: Fixtures, dataDir: string): Promise<void> {
     details: {
       rssBeforeMiB: round(m.rssBefore / 2 ** 20, 1),
       rssAfterMiB: round(m.rssAfter / 2 ** 20, 1),
+      rssPerRevisionRightAfterLoad: round((m.rssLoaded - m.rssBefore) / m.revisions, 0),
+      idleMs: input.idleMs,
       heapPerRevision: round((m.heapAfter - m.heapBefore) / m.revisions, 0),
       externalPerRevision: round((m.externalAfter - m.externalBefore) / m.revisions, 0),
       loadMs: round(m.loadMs),

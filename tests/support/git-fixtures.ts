@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +14,32 @@ import { join } from 'node:path';
 
 export const PORCH = { name: 'Package Orchestration Service', email: 'porch@kpt.dev' };
 
-export function git(cwd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): string {
-  return execFileSync('git', args, {
+/** Runs git; the output's final newline is dropped unless `raw`. */
+export function git(cwd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; raw?: boolean } = {}): string {
+  const out = execFileSync('git', args, {
     cwd,
     input: opts.input,
     encoding: 'utf8',
     env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...opts.env },
     maxBuffer: 1 << 30,
     stdio: ['pipe', 'pipe', 'pipe'],
-  }).replace(/\n$/, '');
+  });
+  return opts.raw ? out : out.replace(/\n$/, '');
+}
+
+/**
+ * git without blocking the event loop: needed whenever the other end (a test git server) runs in
+ * this same process.
+ */
+export function gitAsync(cwd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...opts.env }, maxBuffer: 1 << 30 },
+      (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve(stdout.replace(/\n$/, ''))),
+    );
+  });
 }
 
 export function tempDir(prefix = 'porch-git-'): { path: string; remove(): void } {
@@ -133,7 +150,7 @@ export class PorchRepoWriter {
     return w;
   }
 
-  git(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): string {
+  git(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; raw?: boolean } = {}): string {
     return git(this.gitdir, args, opts);
   }
 

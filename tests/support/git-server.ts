@@ -18,7 +18,7 @@ export interface GitServerOptions {
 export interface GitServer {
   url: string;
   port: number;
-  /** Requests answered so far, by `<METHOD> <path>?<query>`. */
+  /** Requests answered so far, as `<METHOD> <path>?<query>`, plus ` (<content-encoding>)` when the body was encoded. */
   readonly requests: string[];
   /** Stop listening and cut open connections (running CGI processes are killed). */
   stop(): Promise<void>;
@@ -75,7 +75,8 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const encoding = req.headers['content-encoding'];
+    requests.push(`${req.method} ${url.pathname}${url.search}${encoding ? ` (${encoding})` : ''}`);
     if (!authorised(req, creds)) {
       req.resume();
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"', 'Content-Type': 'text/plain' });

@@ -1,0 +1,194 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openGitRepository, revisionKey } from '../../../lib/git/repository.ts';
+import type { GitPackageRevision, GitRepository } from '../../../lib/git/types.ts';
+import { fsck, kptfile, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
+
+const INIT = { type: 'init', init: { description: 'network namespace' } };
+const EDIT = { type: 'edit', edit: { sourceRef: { name: 'repo.net.basens.ws1' } } };
+const CLONE = { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'up.app.v1' } } } };
+
+function byRef(list: readonly GitPackageRevision[]): Map<string, GitPackageRevision> {
+  return new Map(list.map((r) => [revisionKey(r), r]));
+}
+
+function open(gitdir: string, workDir: string, directory = ''): GitRepository {
+  return openGitRepository({ url: gitdir, branch: 'main', directory, createBranch: false, workDir });
+}
+
+describe('listRevisions over a repository Porch wrote', () => {
+  const tmp = tempDir();
+  let w: PorchRepoWriter;
+  let repo: GitRepository;
+
+  beforeAll(async () => {
+    w = PorchRepoWriter.create(join(tmp.path, 'repo.git'));
+    w.publish('net/basens', 'ws1', 1, { task: INIT, author: { name: 'Alice', email: 'alice@example.com' } });
+    w.publish('net/basens', 'ws2', 2, { task: EDIT, files: { ...packageFiles('net/basens', 'two'), 'sub/dir/extra.yaml': 'a: 1\n' } });
+    w.publish('app', 'first', 1, { task: CLONE });
+    w.draft('app', 'ws2', { task: { type: 'edit', edit: {} } });
+    w.amendDraft('app', 'ws2', { ...packageFiles('app', 'rendered') }, { type: 'render' });
+    w.draft('net/basens', 'ws3', { kind: 'proposed', task: { type: 'edit', edit: {} } });
+    w.proposeDeletion('app', 1);
+    // Written by hand: no annotations anywhere; one plain and one annotated tag.
+    const manual = w.commitOnBranch('manual', { Kptfile: kptfile('manual') }, 'add manual package', { name: 'Bob', email: 'bob@example.com' });
+    w.tag('manual/v1', manual);
+    w.tag('manual/v2', manual, true);
+    // Tags that are not package revisions.
+    w.tag('v1.0', manual);
+    w.tag('docs/v1', w.commitOnBranch('docs', { 'README.md': 'not a package\n' }, 'docs'));
+    // A package below a package is part of it, not a package of its own.
+    w.commitOnBranch('nested', { Kptfile: kptfile('nested'), 'child/Kptfile': kptfile('child') }, 'nested');
+    // A draft whose only commit carries no task: its tasks come from nowhere else.
+    const base = w.head()!;
+    w.updateRef('refs/heads/drafts/nested/bare', w.commit({ tree: w.treeOf(base), parents: [base], message: 'Intermediate commit\n\n\nkpt:{"package":"nested","workspaceName":"bare","revision":"0"}\n' }));
+    repo = open(w.gitdir, join(tmp.path, 'work'));
+    await repo.open();
+  });
+
+  afterAll(async () => {
+    await repo.close();
+    tmp.remove();
+  });
+
+  it('lists every kind with Porch’s naming', async () => {
+    const { revisions, branchCommit } = await repo.listRevisions();
+    expect(branchCommit).toBe(w.head());
+    const summary = revisions.map((r) => `${r.kind} ${r.packagePath} ${r.workspace} ${r.revision} ${r.ref}`).sort();
+    expect(summary).toEqual(
+      [
+        'deletionProposed app first 1 refs/heads/deletionProposed/app/v1',
+        'draft app ws2 0 refs/heads/drafts/app/ws2',
+        'draft nested bare 0 refs/heads/drafts/nested/bare',
+        'placeholder app main -1 refs/heads/main',
+        'placeholder manual main -1 refs/heads/main',
+        'placeholder nested main -1 refs/heads/main',
+        'placeholder net/basens main -1 refs/heads/main',
+        'proposed net/basens ws3 0 refs/heads/proposed/net/basens/ws3',
+        'published app first 1 refs/tags/app/v1',
+        'published manual v1 1 refs/tags/manual/v1',
+        'published manual v2 2 refs/tags/manual/v2',
+        'published net/basens ws1 1 refs/tags/net/basens/v1',
+        'published net/basens ws2 2 refs/tags/net/basens/v2',
+      ].sort(),
+    );
+  });
+
+  it('fills commit, tree, Kptfile, tasks and author', async () => {
+    const list = byRef((await repo.listRevisions()).revisions);
+    for (const r of list.values()) {
+      expect(r.commit).toBe(w.resolve(r.ref));
+      expect(r.tree).toBe(w.git(['rev-parse', `${r.commit}:${r.packagePath}`]));
+      expect(r.kptfile).toBe(w.git(['show', `${r.commit}:${r.packagePath}/Kptfile`]) + '\n');
+    }
+    const v1 = list.get('refs/tags/net/basens/v1')!;
+    expect(v1.tasks).toEqual([INIT]);
+    expect(v1.author).toEqual({ name: 'Alice', email: 'alice@example.com', timestamp: Number(w.git(['log', '-1', '--format=%at', v1.commit])) });
+    expect(list.get('refs/tags/net/basens/v2')!.tasks).toEqual([EDIT]);
+    expect(list.get('refs/tags/app/v1')!.tasks).toEqual([CLONE]);
+    expect(list.get('refs/heads/deletionProposed/app/v1')!.tasks).toEqual([CLONE]);
+    expect(list.get('refs/heads/drafts/app/ws2')!.tasks).toEqual([{ type: 'edit', edit: {} }]);
+    expect(list.get('refs/heads/proposed/net/basens/ws3')!.tasks).toEqual([{ type: 'edit', edit: {} }]);
+    expect(list.get('refs/heads/drafts/nested/bare')!.tasks).toEqual([]);
+    expect(list.get('refs/tags/manual/v1')!.tasks).toEqual([]);
+    expect(list.get('refs/tags/manual/v1')!.author.email).toBe('bob@example.com');
+    // The annotated tag is peeled to its commit.
+    expect(list.get('refs/tags/manual/v2')!.commit).toBe(w.resolve('refs/tags/manual/v1'));
+    const placeholder = list.get('refs/heads/main\0net/basens')!;
+    expect(placeholder.commit).toBe(w.head());
+    expect(placeholder.tasks).toEqual([]);
+    expect(placeholder.tree).toBe(list.get('refs/tags/net/basens/v2')!.tree);
+  });
+
+  it('reads every file of a package, subdirectories included, relative to it', async () => {
+    const list = byRef((await repo.listRevisions()).revisions);
+    const v2 = list.get('refs/tags/net/basens/v2')!;
+    const files = await repo.readResources(v2.commit, 'net/basens');
+    expect(Object.keys(files).sort()).toEqual(['Kptfile', 'cm.yaml', 'sub/dir/extra.yaml']);
+    expect(files['sub/dir/extra.yaml']).toBe('a: 1\n');
+    const nested = await repo.readResources(w.head()!, 'nested');
+    expect(Object.keys(nested).sort()).toEqual(['Kptfile', 'child/Kptfile']);
+    expect(await repo.readResources(w.head()!, 'missing')).toEqual({});
+    // A tag object is accepted in place of its commit.
+    const tagObject = w.git(['rev-parse', 'refs/tags/manual/v2']);
+    expect(Object.keys(await repo.readResources(tagObject, 'manual'))).toEqual(['Kptfile']);
+  });
+
+  it('reuses unchanged entries without reading them again', async () => {
+    const first = (await repo.listRevisions()).revisions;
+    const prev = byRef(first);
+    const same = (await repo.listRevisions(prev)).revisions;
+    expect(same).toHaveLength(first.length);
+    for (const r of same) expect(r).toBe(prev.get(revisionKey(r)));
+
+    const moved = w.amendDraft('app', 'ws2', packageFiles('app', 'again'));
+    const next = byRef((await repo.listRevisions(prev)).revisions);
+    const draft = next.get('refs/heads/drafts/app/ws2')!;
+    expect(draft).not.toBe(prev.get('refs/heads/drafts/app/ws2'));
+    expect(draft.commit).toBe(moved);
+    expect(draft.tasks).toEqual([{ type: 'edit', edit: {} }]);
+    for (const [k, r] of next) if (k !== 'refs/heads/drafts/app/ws2') expect(r).toBe(prev.get(k));
+  });
+
+  it('does not take a ref being written by someone else (a .lock file) for a ref', async () => {
+    writeFileSync(join(w.gitdir, 'refs/heads/drafts/app/ws2.lock'), `${w.head()}\n`);
+    try {
+      const refs = (await repo.listRevisions()).revisions.map((r) => r.ref);
+      expect(refs.filter((r) => r.includes('.lock'))).toEqual([]);
+      expect(refs).toContain('refs/heads/drafts/app/ws2');
+    } finally {
+      rmSync(join(w.gitdir, 'refs/heads/drafts/app/ws2.lock'));
+    }
+  });
+
+  it('drops refs that went away and picks up new ones', async () => {
+    const prev = byRef((await repo.listRevisions()).revisions);
+    w.deleteRef('refs/heads/proposed/net/basens/ws3');
+    w.draft('fresh', 'ws1');
+    const next = byRef((await repo.listRevisions(prev)).revisions);
+    expect(next.has('refs/heads/proposed/net/basens/ws3')).toBe(false);
+    expect(next.get('refs/heads/drafts/fresh/ws1')).toMatchObject({ kind: 'draft', packagePath: 'fresh', workspace: 'ws1', revision: 0 });
+    fsck(w.gitdir);
+  });
+});
+
+describe('listRevisions with a directory', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  it('lists only packages under the directory, with paths relative to it', async () => {
+    const w = PorchRepoWriter.create(join(tmp.path, 'repo.git'), { directory: 'blueprints' });
+    w.publish('app', 'ws1', 1);
+    w.publish('x/y', 'ws1', 1);
+    w.draft('app', 'ws2');
+    // Outside the directory: same layout at the top level.
+    const top = new PorchRepoWriter(w.gitdir);
+    top.publish('app', 'ws1', 1);
+    top.draft('other', 'ws1');
+    const repo = openGitRepository({ url: `file://${w.gitdir}`, branch: 'main', directory: '/blueprints/', createBranch: false, workDir: tmp.path });
+    await repo.open();
+    const summary = (await repo.listRevisions()).revisions.map((r) => `${r.kind} ${r.packagePath} ${r.workspace} ${r.ref}`).sort();
+    expect(summary).toEqual(
+      [
+        'draft app ws2 refs/heads/drafts/blueprints/app/ws2',
+        'placeholder app main refs/heads/main',
+        'placeholder x/y main refs/heads/main',
+        'published app ws1 refs/tags/blueprints/app/v1',
+        'published x/y ws1 refs/tags/blueprints/x/y/v1',
+      ].sort(),
+    );
+    const app = (await repo.listRevisions()).revisions.find((r) => r.ref === 'refs/tags/blueprints/app/v1')!;
+    expect(Object.keys(await repo.readResources(app.commit, 'app')).sort()).toEqual(['Kptfile', 'cm.yaml']);
+  });
+
+  it('lists nothing (and no error) when the directory does not exist', async () => {
+    const w = PorchRepoWriter.create(join(tmp.path, 'nodir.git'));
+    w.publish('app', 'ws1', 1);
+    const repo = open(w.gitdir, tmp.path, 'missing');
+    await repo.open();
+    const l = await repo.listRevisions();
+    expect(l.revisions).toEqual([]);
+    expect(l.branchCommit).toBe(w.head());
+  });
+});
