@@ -2,7 +2,7 @@ import type { KubeObject } from '../api/meta.ts';
 import type { PackageRevision, PorchPackage } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
 import type { GitPackageRevision, GitRepository } from '../git/types.ts';
-import { buildPackage, buildPackageRevision, flatString } from '../engine/objects.ts';
+import { buildPackage, buildPackageRevision } from '../engine/objects.ts';
 import { packageName } from '../engine/names.ts';
 import { revisionKey } from '../git/repository.ts';
 import { latestRevisions, recordsFromListing } from './records.ts';
@@ -36,6 +36,8 @@ export class RepositoryCache {
   private listing = new Map<string, GitPackageRevision>();
   private readonly entries = new Map<string, Entry>();
   private readonly packages = new Map<string, PorchPackage>();
+  /** Package name by package path (built once per path). */
+  private readonly packageNames = new Map<string, string>();
   private running: Promise<void> | undefined;
   private queued: { promise: Promise<void>; fetch: boolean } | undefined;
   private repoGeneration = 0;
@@ -150,9 +152,8 @@ export class RepositoryCache {
       const metaRv = meta?.metadata.resourceVersion ?? '';
       const prev = this.entries.get(name);
       if (prev && this.unchanged(prev, record, isLatest, metaRv)) continue;
-      const kept: RevisionRecord = { ...record, name: flatString(record.name) };
-      const object = buildPackageRevision(kept, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
-      this.entries.set(kept.name, { record: kept, object, latest: isLatest, metaRv, generation: this.repoGeneration });
+      const object = buildPackageRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
+      this.entries.set(name, { record, object, latest: isLatest, metaRv, generation: this.repoGeneration });
       this.hooks.revisionChanged(prev ? 'MODIFIED' : 'ADDED', object, prev?.object);
     }
     if (!only) {
@@ -168,7 +169,8 @@ export class RepositoryCache {
   private applyPackages(records: Map<string, RevisionRecord>, latest: Map<string, RevisionRecord>): void {
     const seen = new Map<string, { path: string; created: number }>();
     for (const r of records.values()) {
-      const name = packageName(this.name, r.packagePath);
+      let name = this.packageNames.get(r.packagePath);
+      if (name === undefined) this.packageNames.set(r.packagePath, (name = packageName(this.name, r.packagePath)));
       const s = seen.get(name);
       if (!s || r.git.author.timestamp < s.created) seen.set(name, { path: r.packagePath, created: r.git.author.timestamp });
     }

@@ -25,7 +25,7 @@ const REF_DELTA = 7;
 const IDX_MAGIC = 0xff744f63;
 const FANOUT = 8;
 const NAMES = FANOUT + 256 * 4;
-const WINDOW_BYTES = 64 * 1024;
+const WINDOW_BYTES = 16 * 1024;
 
 /** One pack: its .idx kept as the raw buffer (binary search), the .pack read at offsets on demand. */
 class Pack {
@@ -60,11 +60,13 @@ class Pack {
     const first = oid[0];
     let lo = first === 0 ? 0 : this.idx.readUInt32BE(FANOUT + (first - 1) * 4);
     let hi = this.idx.readUInt32BE(FANOUT + first * 4);
+    const head = oid.readUInt32BE(0);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const at = NAMES + mid * 20;
-      const c = this.idx.compare(oid, 0, 20, at, at + 20);
-      // c compares the index entry with the wanted id.
+      // c compares the index entry with the wanted id: the first four bytes decide almost always.
+      const h = this.idx.readUInt32BE(at);
+      const c = h !== head ? h - head : this.idx.compare(oid, 0, 20, at, at + 20);
       if (c === 0) return this.offsetOf(mid);
       if (c < 0) lo = mid + 1;
       else hi = mid;
@@ -213,7 +215,8 @@ export class ObjectReader {
   private packs: Pack[] | undefined;
   private packNames = '';
   private nextPackId = 0;
-  private readonly lru = new Map<string, RawObject>();
+  /** Keyed by pack id × 2^40 + offset. */
+  private readonly lru = new Map<number, RawObject>();
   private lruBytes = 0;
 
   constructor(
@@ -276,7 +279,7 @@ export class ObjectReader {
   }
 
   private readPacked(pack: Pack, offset: number): RawObject {
-    const key = `${pack.id}/${offset}`;
+    const key = pack.id * 2 ** 40 + offset;
     const cached = this.lru.get(key);
     if (cached) {
       this.lru.delete(key);
@@ -298,12 +301,12 @@ export class ObjectReader {
     return obj;
   }
 
-  private remember(key: string, obj: RawObject): void {
+  private remember(key: number, obj: RawObject): void {
     if (obj.body.length > this.maxCacheBytes / 8) return;
     this.lru.set(key, obj);
     this.lruBytes += obj.body.length + 64;
     while (this.lruBytes > this.maxCacheBytes) {
-      const [k, v] = this.lru.entries().next().value as [string, RawObject];
+      const [k, v] = this.lru.entries().next().value as [number, RawObject];
       this.lru.delete(k);
       this.lruBytes -= v.body.length + 64;
     }
@@ -400,6 +403,48 @@ function own(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
+/** The type a tree entry mode stands for, checked on the bytes (the modes TREE_MODES accepts). */
+function modeType(b: Buffer, start: number, end: number): TreeEntry['type'] | undefined {
+  const len = end - start;
+  if (len === 5) return b.toString('latin1', start, end) === '40000' ? 'tree' : undefined;
+  if (len !== 6) return undefined;
+  return TREE_MODES.get(b.toString('latin1', start, end));
+}
+
+/**
+ * The entry `name` of a raw tree, as parseTree would give it, without building the other entries;
+ * null when parseTree would not take the tree (then the caller reads it the slow way).
+ */
+function findInTree(body: Buffer, name: string): TreeEntry | undefined | null {
+  const want = Buffer.from(name, 'utf8');
+  let found: TreeEntry | undefined;
+  let p = 0;
+  while (p < body.length) {
+    const sp = body.indexOf(32, p);
+    const nul = sp < 0 ? -1 : body.indexOf(0, sp);
+    if (nul < 0 || nul + 21 > body.length) return null;
+    const type = modeType(body, p, sp);
+    if (!type) return null;
+    for (let i = sp + 1; i < nul; i++) {
+      const c = body[i];
+      if (c >= 0x80 || c === 0x2f || c === 0x5c || c === 0x3a) return null;
+    }
+    const first = body[sp + 1];
+    const len = nul - sp - 1;
+    if (len === 0 || (first === 0x2e && (len === 1 || (len === 2 && body[sp + 2] === 0x2e)))) return null;
+    if (first === 0x2e || first === 0x67 || first === 0x47) {
+      const lower = body.toString('latin1', sp + 1, nul).toLowerCase().replace(/[. ]+$/, '');
+      if (lower === '.git' || /^\.?git~[1-9]$/.test(lower)) return null;
+    }
+    if (!found && len === want.length && body.compare(want, 0, want.length, sp + 1, nul) === 0) {
+      const mode = body.toString('latin1', p, sp);
+      found = { mode: mode === '40000' ? '040000' : mode, path: name, oid: body.toString('hex', nul + 1, nul + 21), type };
+    }
+    p = nul + 21;
+  }
+  return found;
+}
+
 function parseSignature(value: string): CommitSignature | undefined {
   const m = /^(.*) <(.*)> (.*) (.*)$/.exec(value);
   const tz = m && /(\+|-)(\d\d)(\d\d)/.exec(m[4]);
@@ -489,7 +534,7 @@ export class TreeIO {
     const parsed = raw?.type === 'tree' ? parseTree(raw.body) : undefined;
     const entries = parsed ?? ((await git.readTree({ fs, gitdir: this.gitdir, oid })).tree as TreeEntry[]);
     // Bounded by entries held: trees are cheap to re-read, and most are read once per listing.
-    if (this.treeCacheEntries > 4_000) {
+    if (this.treeCacheEntries > 8_000) {
       this.treeCache.clear();
       this.treeCacheEntries = 0;
     }
@@ -544,7 +589,11 @@ export class TreeIO {
   async subtree(root: string, path: string): Promise<string | undefined> {
     let cur = root;
     for (const seg of path.split('/').filter(Boolean)) {
-      const e = (await this.readTree(cur)).find((x) => x.path === seg);
+      // Walking down reads mostly trees seen once (each commit's root, each package's parent), so
+      // uncached ones are searched in place rather than parsed whole.
+      const raw = this.treeCache.has(cur) ? undefined : this.raw(cur);
+      const found = raw?.type === 'tree' ? findInTree(raw.body, seg) : null;
+      const e = found === null ? (await this.readTree(cur)).find((x) => x.path === seg) : found;
       if (!e || e.type !== 'tree') return undefined;
       cur = e.oid;
     }

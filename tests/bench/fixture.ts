@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Benchmark fixtures in Porch's git layout (as tests/support/porch-fixture.ts writes them), produced
@@ -109,8 +110,11 @@ class Stream {
   }
 }
 
-/** One published revision: draft commit off `mainFrom`, merge into main, tag. Returns the merge mark. */
-function publishRevision(s: Stream, repoName: string, pkg: string, n: number, mainFrom: string): number {
+/**
+ * One published revision: draft commit off `mainFrom`, merge into main, tag. Returns the merge mark.
+ * With `refs`, the tag is recorded there (to be written into packed-refs) instead of created by fast-import.
+ */
+function publishRevision(s: Stream, repoName: string, pkg: string, n: number, mainFrom: string, refs?: Map<string, number>): number {
   const base = pkg.split('/').pop()!;
   const ws = `v${n}`;
   const k = s.blob(kptfileText(base, `${base} revision ${n}`));
@@ -122,7 +126,8 @@ function publishRevision(s: Stream, repoName: string, pkg: string, n: number, ma
   const task = n === 1 ? { type: 'init', init: { description: `${base} description` } } : { type: 'edit', edit: { sourceRef: { name: `${repoName}.${pkg.replace(/\//g, '.')}.v${n - 1}` } } };
   const draft = s.commit({ ref: TMP_BRANCH, message: `Creating new revision\n\n${trailer(pkg, ws, 0, task)}\n`, from: mainFrom, files });
   const merge = s.commit({ ref: 'refs/heads/main', message: `Approving package revision ${pkg}/${n}\n\n${trailer(pkg, ws, n)}\n`, from: mainFrom, merge: `:${draft}`, files });
-  s.reset(`refs/tags/${pkg}/v${n}`, `:${merge}`);
+  if (refs) refs.set(`refs/tags/${pkg}/v${n}`, merge);
+  else s.reset(`refs/tags/${pkg}/v${n}`, `:${merge}`);
   return merge;
 }
 
@@ -133,18 +138,31 @@ export async function buildRepo(dir: string, name: string, shape: RepoShape): Pr
   const s = new Stream();
   const readme = s.blob(`# ${name}\n`);
   let head = `:${s.commit({ ref: 'refs/heads/main', message: 'Initial commit\n', files: [['README.md', readme]] })}`;
+  // Tags and draft branches go straight into packed-refs: fast-import would write thousands of loose
+  // ref files, one at a time, for pack-refs to remove again.
+  const refs = new Map<string, number>();
   for (let i = 0; i < shape.packages; i++) {
     const pkg = packagePath(shape, i);
-    for (let n = 1; n <= shape.revisions; n++) head = `:${publishRevision(s, name, pkg, n, head)}`;
+    for (let n = 1; n <= shape.revisions; n++) head = `:${publishRevision(s, name, pkg, n, head, refs)}`;
   }
   for (let i = 0; i < shape.drafts; i++) {
     const pkg = packagePath(shape, i);
     const d = s.blob(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: draft1\n`);
-    s.commit({ ref: `refs/heads/drafts/${pkg}/draft1`, message: `Intermediate commit\n\n${trailer(pkg, 'draft1', 0)}\n`, from: head, files: [[`${pkg}/draft.yaml`, d]] });
+    const c = s.commit({ ref: TMP_BRANCH, message: `Intermediate commit\n\n${trailer(pkg, 'draft1', 0)}\n`, from: head, files: [[`${pkg}/draft.yaml`, d]] });
+    refs.set(`refs/heads/drafts/${pkg}/draft1`, c);
   }
-  await gitWithInput(bare, ['fast-import', '--quiet', '--done'], s.text() + 'done\n');
+  const marksFile = join(bare, 'bench-marks');
+  await gitWithInput(bare, ['fast-import', '--quiet', '--done', `--export-marks=${marksFile}`], s.text() + 'done\n');
+  const oids = new Map<number, string>();
+  for (const line of readFileSync(marksFile, 'utf8').split('\n')) if (line) oids.set(Number(line.slice(1, line.indexOf(' '))), line.slice(line.indexOf(' ') + 1));
+  rmSync(marksFile);
   git(bare, 'update-ref', '-d', TMP_BRANCH);
   git(bare, 'pack-refs', '--all', '--prune');
+  const packed = readFileSync(join(bare, 'packed-refs'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  for (const [ref, mark] of refs) packed.push(`${oids.get(mark)} ${ref}`);
+  const byName = (l: string) => l.slice(41);
+  packed.sort((a, b) => (byName(a) < byName(b) ? -1 : byName(a) > byName(b) ? 1 : 0));
+  writeFileSync(join(bare, 'packed-refs'), `# pack-refs with: peeled fully-peeled sorted \n${packed.join('\n')}\n`);
   return bare;
 }
 

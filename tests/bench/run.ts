@@ -4,13 +4,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { PackageRevision } from '../../lib/api/porch.ts';
 import { copyRepo, gitLifecycle, gitListAndReadKptfiles, gitNoticeNewTag, RawFanout } from './baselines.ts';
 import { buildRepo, expectedRevisions, packagePath, pushRevision, type RepoShape } from './fixture.ts';
 import type { BenchClient } from './http.ts';
 import type { MemoryInput, MemoryOutput } from './memory.ts';
 import { PORCH, ensureNamespace, registerRepository, revisionCount, startServer, type BenchServer } from './server.ts';
-import { percentile, round, sleep, summarize, timeRuns, waitFor, type Summary } from './stats.ts';
+import { percentile, round, sleep, summarize, timeRuns, waitFor } from './stats.ts';
 import { WatcherPool } from './watchers.ts';
 
 // `npm run bench [-- --quick] [--out file] [--keep] [--only case,case]`: builds git fixtures in Porch's
@@ -33,6 +35,14 @@ const SIZES = QUICK
 const ONLY = flags.only ? new Set(flags.only.split(',')) : undefined;
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' };
+
+// A full collection before each case, so one case's garbage is not collected on the next one's clock.
+setFlagsFromString('--expose-gc');
+const gcNow = runInNewContext('gc') as () => void;
+function collect(): void {
+  gcNow();
+  gcNow();
+}
 
 const started = performance.now();
 function progress(msg: string): void {
@@ -110,6 +120,7 @@ async function coldLoad(s: BenchServer, fx: Fixtures): Promise<void> {
     base.push(performance.now() - t);
     if (n !== expected) throw new Error(`git baseline read ${n} Kptfiles, expected ${expected}`);
   }
+  collect();
   progress(`cold load: registering repository "cold" (${expected} revisions)`);
   const t0 = performance.now();
   await registerRepository(s.client, 'bench-cold', 'cold', fx.cold.bare);
@@ -155,12 +166,14 @@ async function listCase(s: BenchServer, ns: string, expected: number, label: str
 
   // Baseline: JSON.stringify of the same objects in this process.
   const items = s.ctx.engine.listRevisions(ns, () => true);
+  collect();
   const baseRuns = await timeRuns(SIZES.listRuns, () => JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevisionList', metadata: { resourceVersion: '1' }, items }));
   const bs = summarize(baseRuns);
   for (const [kind, headers] of [
     ['json', {}],
     ['table', { accept: TABLE_ACCEPT }],
   ] as const) {
+    collect();
     const runs = await timeRuns(SIZES.listRuns, async () => {
       const r = await s.client.request('GET', path, { headers });
       if (r.status !== 200) throw new Error(`list: HTTP ${r.status}`);
@@ -186,11 +199,13 @@ async function listCase(s: BenchServer, ns: string, expected: number, label: str
 
 async function getCase(s: BenchServer, name: string): Promise<void> {
   const cached = s.ctx.engine.listRevisions(undefined, () => true).length;
+  collect();
   const floor = summarize(await timeRuns(SIZES.getRuns, () => s.client.request('GET', '/version'), 20));
   for (const [id, path] of [
     ['get-revision', `${PORCH}/namespaces/bench-10k/packagerevisions/${name}`],
     ['get-resources', `${PORCH}/namespaces/bench-10k/packagerevisionresources/${name}`],
   ] as const) {
+    collect();
     const runs = await timeRuns(
       SIZES.getRuns,
       async () => {
@@ -248,6 +263,7 @@ async function lifecycleCase(s: BenchServer, fx: Fixtures): Promise<void> {
   const baseRate = SIZES.opsSeq / ((performance.now() - tb) / 1000);
   const bs = summarize(baseRuns);
 
+  collect();
   progress(`lifecycle: ${SIZES.opsSeq} packages one after another in "cold" (${repoSize} revisions)`);
   await lifecycle(s.client, ns, 'cold', 'ops/warmup');
   const seq: number[] = [];
@@ -301,6 +317,7 @@ async function fanoutCase(s: BenchServer): Promise<void> {
   progress(`watch fan-out: opening ${n} watches (resourceVersion ${rv})`);
   const pool = new WatcherPool();
   await pool.open(`${s.url}${PORCH}/namespaces/bench-fan/packagerevisions?watch=true&resourceVersion=${rv}`, n, (opened) => hub.size - base >= opened);
+  collect();
   const lat: number[] = [];
   const total: number[] = [];
   let frame = Buffer.alloc(0);
@@ -406,6 +423,7 @@ async function syncCase(s: BenchServer, fx: Fixtures): Promise<void> {
   const size = revisionCount(s.ctx, 'bench-5k', 'mid');
   const runs: number[] = [];
   const base: number[] = [];
+  collect();
   for (let i = 0; i < SIZES.syncRounds; i++) {
     const pkg = packagePath(fx.mid.shape, i);
     const n = fx.mid.shape.revisions + 1;
