@@ -1,6 +1,8 @@
 /** RFC 3339 with second precision, as Kubernetes prints metav1.Time. */
 export function nowTimestamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = date.toISOString();
+  // Years 0–9999 always give "YYYY-MM-DDTHH:MM:SS.sssZ".
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function deepFreeze<T>(value: T): T {

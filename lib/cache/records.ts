@@ -6,18 +6,11 @@ import type { RevisionRecord } from './types.ts';
 const RANK: Record<GitPackageRevision['kind'], number> = { placeholder: 0, draft: 1, proposed: 2, published: 3, deletionProposed: 3 };
 
 /**
- * Names by listing entry: the git layer hands back the same entry objects for refs that did not move,
- * so a name is built (and flattened, see flatString) once per entry rather than once per refresh.
+ * Records by listing entry: the git layer hands back the same entry objects for refs that did not move,
+ * so a record (and its flattened name, see flatString) is built once per entry rather than once per
+ * refresh, and a cached revision costs one record.
  */
-const names = new WeakMap<GitPackageRevision, { repository: string; name: string }>();
-
-function nameOf(repository: string, g: GitPackageRevision): string {
-  const hit = names.get(g);
-  if (hit && hit.repository === repository) return hit.name;
-  const name = flatString(packageRevisionName(repository, g.packagePath, g.workspace));
-  names.set(g, { repository, name });
-  return name;
-}
+const built = new WeakMap<GitPackageRevision, RevisionRecord>();
 
 /**
  * Turn a git listing into package revisions: a deletionProposed branch marks its tag's revision, and
@@ -31,19 +24,24 @@ export function recordsFromListing(repository: string, listing: readonly GitPack
   const out = new Map<string, RevisionRecord>();
   for (const g of listing) {
     if (g.kind === 'deletionProposed') continue;
-    const name = nameOf(repository, g);
-    const prev = out.get(name);
-    if (prev && RANK[prev.git.kind] >= RANK[g.kind]) continue;
     const dp = g.kind === 'published' ? deletionProposed.get(`${g.packagePath}\0${g.revision}`) : undefined;
-    out.set(name, {
-      name,
-      packagePath: g.packagePath,
-      workspace: g.workspace,
-      revision: g.kind === 'placeholder' ? -1 : g.revision,
-      lifecycle: g.kind === 'draft' ? 'Draft' : g.kind === 'proposed' ? 'Proposed' : dp ? 'DeletionProposed' : 'Published',
-      git: g,
-      deletionRef: dp?.ref,
-    });
+    let rec = built.get(g);
+    // Repository names are DNS labels, so the prefix tells which repository a record was built for.
+    if (!rec || !rec.name.startsWith(`${repository}.`) || rec.deletionRef !== dp?.ref) {
+      rec = {
+        name: rec?.name.startsWith(`${repository}.`) ? rec.name : flatString(packageRevisionName(repository, g.packagePath, g.workspace)),
+        packagePath: g.packagePath,
+        workspace: g.workspace,
+        revision: g.kind === 'placeholder' ? -1 : g.revision,
+        lifecycle: g.kind === 'draft' ? 'Draft' : g.kind === 'proposed' ? 'Proposed' : dp ? 'DeletionProposed' : 'Published',
+        git: g,
+        deletionRef: dp?.ref,
+      };
+      built.set(g, rec);
+    }
+    const prev = out.get(rec.name);
+    if (prev && RANK[prev.git.kind] >= RANK[g.kind]) continue;
+    out.set(rec.name, rec);
   }
   return out;
 }

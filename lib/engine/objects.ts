@@ -127,16 +127,37 @@ function infoFromSimple(doc: SimpleMap): KptfileInfo {
 }
 
 const kptfileInfos = new Map<string, KptfileInfo>();
+/** Equal infos as one object: Kptfiles differ per revision (descriptions), what a revision shows rarely does. */
+const sharedInfos = new Map<string, KptfileInfo>();
+const packageMetadatas = new WeakMap<KptfileInfo, NonNullable<PackageRevision['spec']['packageMetadata']>>();
 
-/** readKptfile, with the fast path above and results shared by identical texts (they end up frozen). */
+/** readKptfile, with the fast path above and results shared by identical texts and equal contents (they end up frozen). */
 export function kptfileInfo(text: string): KptfileInfo {
   const hit = kptfileInfos.get(text);
   if (hit) return hit;
   const simple = text ? simpleYamlMapping(text) : undefined;
-  const info = simple ? infoFromSimple(simple) : readKptfile(text);
+  const parsed = simple ? infoFromSimple(simple) : readKptfile(text);
+  const key = JSON.stringify(parsed);
+  let info = sharedInfos.get(key);
+  if (!info) {
+    if (sharedInfos.size >= 4096) sharedInfos.delete(sharedInfos.keys().next().value as string);
+    sharedInfos.set(key, (info = deepFreeze(parsed)));
+  }
   if (kptfileInfos.size >= 1024) kptfileInfos.delete(kptfileInfos.keys().next().value as string);
   kptfileInfos.set(text, info);
   return info;
+}
+
+function packageMetadata(kpt: KptfileInfo): PackageRevision['spec']['packageMetadata'] {
+  if (!kpt.labels && !kpt.annotations) return undefined;
+  let pm = packageMetadatas.get(kpt);
+  if (!pm) {
+    pm = {};
+    if (kpt.labels) pm.labels = kpt.labels;
+    if (kpt.annotations) pm.annotations = kpt.annotations;
+    packageMetadatas.set(kpt, deepFreeze(pm));
+  }
+  return pm;
 }
 
 /**
@@ -177,11 +198,8 @@ export function buildPackageRevision(r: RevisionRecord, b: BuildContext): Packag
   spec.lifecycle = r.lifecycle;
   spec.tasks = r.git.tasks as Task[];
   if (kpt.readinessGates?.length) spec.readinessGates = kpt.readinessGates;
-  if (kpt.labels || kpt.annotations) {
-    spec.packageMetadata = {};
-    if (kpt.labels) spec.packageMetadata.labels = kpt.labels;
-    if (kpt.annotations) spec.packageMetadata.annotations = kpt.annotations;
-  }
+  const pm = packageMetadata(kpt);
+  if (pm) spec.packageMetadata = pm;
 
   const status: PackageRevision['status'] = {};
   if (kpt.upstreamLock) status.upstreamLock = kpt.upstreamLock as PackageRevision['status']['upstreamLock'];

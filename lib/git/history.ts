@@ -88,11 +88,21 @@ export async function latestPackageCommits(read: CommitSource, head: string, ful
   return out;
 }
 
+/** Author names and emails repeat across thousands of commits: one string each. */
+const names = new Map<string, string>();
+function intern(s: string): string {
+  const hit = names.get(s);
+  if (hit !== undefined) return hit;
+  if (names.size >= 4096) names.clear();
+  names.set(s, s);
+  return s;
+}
+
 export function summarise(c: { message: string; parent: readonly string[]; author: GitSignature; committer: { timestamp: number } }): CommitSummary {
   return {
     parents: c.parent,
     time: c.committer.timestamp,
-    author: { name: c.author.name, email: c.author.email, timestamp: c.author.timestamp },
+    author: { name: intern(c.author.name), email: intern(c.author.email), timestamp: c.author.timestamp },
     annotations: parseTrailers(c.message),
   };
 }

@@ -17,6 +17,7 @@ import {
   type GitPackageRevision,
   type GitRepository,
   type GitRepositoryOptions,
+  type GitSignature,
   type RevisionListing,
   type TrailerTask,
 } from './types.ts';
@@ -91,6 +92,8 @@ export class IsoGitRepository implements GitRepository {
   private readonly kptfiles = new Map<string, string>();
   private readonly taskCache = new Map<string, TrailerTask[]>();
   private mirrorReady = false;
+  /** The placeholder walk's answer for the branch head it started from. */
+  private placeholderState: { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }> } | undefined;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
   private packed: { key: string; refs: Map<string, string> } | undefined;
 
@@ -493,8 +496,10 @@ export class IsoGitRepository implements GitRepository {
     const root = this.dir ? await this.io.subtree(c.tree, this.dir) : c.tree;
     if (!root) return [];
     const found = await this.io.findPackages(root);
+    const paths = new Set([...found.keys()].map((p) => this.fullPath(p)));
     // publishedBy/publishedAt of a package on the branch: its last annotated commit, as Porch finds it.
-    const latest = await latestPackageCommits(this.readSummary, head, new Set([...found.keys()].map((p) => this.fullPath(p))), PLACEHOLDER_WALK_LIMIT);
+    const latest = (await this.stepPlaceholders(head, c, paths)) ?? (await latestPackageCommits(this.readSummary, head, paths, PLACEHOLDER_WALK_LIMIT));
+    this.placeholderState = { head, paths, latest };
     const out: GitPackageRevision[] = [];
     for (const [pkg, { tree, kptfile }] of found)
       out.push({
@@ -510,6 +515,29 @@ export class IsoGitRepository implements GitRepository {
         author: latest.get(this.fullPath(pkg))?.author ?? c.author,
       });
     return out;
+  }
+
+  /**
+   * The last annotated commit per package when the branch moved by one commit on top of the head the
+   * previous walk started from (an approval merge, a deletion, a single push): the walk from the new
+   * head meets that commit first and then only what the previous walk saw, so its answer carries over.
+   * Undefined when the history changed in any other way, and the whole walk is needed.
+   */
+  private async stepPlaceholders(head: string, c: Summary, paths: ReadonlySet<string>): Promise<Map<string, { oid: string; author: GitSignature }> | undefined> {
+    const prev = this.placeholderState;
+    if (!prev) return undefined;
+    if (prev.head === head) return prev.latest;
+    // A merge's other parents may hold commits annotated for other packages: only our own approval
+    // merges, annotated for the package they publish, are known to add nothing else.
+    if (c.parents[0] !== prev.head || (c.parents.length > 1 && !c.annotations.length)) return undefined;
+    const latest = new Map<string, { oid: string; author: GitSignature }>();
+    for (const p of paths) {
+      const hit = prev.latest.get(p);
+      if (hit) latest.set(p, hit);
+      else if (!prev.paths.has(p) && !c.annotations.some((a) => a.package === p)) return undefined;
+    }
+    for (const a of c.annotations) if (paths.has(a.package)) latest.set(a.package, { oid: head, author: c.author });
+    return latest;
   }
 
   async listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts: { fetch?: boolean } = {}): Promise<RevisionListing> {
@@ -543,6 +571,7 @@ export class IsoGitRepository implements GitRepository {
       if (prevPlaceholders.length && prevPlaceholders.every((p) => p.commit === branchCommit)) out.push(...prevPlaceholders);
       else out.push(...(await this.placeholders(branchCommit)));
     }
+    this.trimCaches();
     return { revisions: out, branchCommit };
   }
 
@@ -654,10 +683,22 @@ export class IsoGitRepository implements GitRepository {
     return this.lock.run(WRITE, async () => (await this.commitOnBranch(packagePath, undefined, [], message, author)) ?? '');
   }
 
+  /**
+   * What a listing read is not kept: the caller holds the listing and hands it back, so only the refs
+   * that moved are read next time, and those are few.
+   */
+  private trimCaches(): void {
+    this.summaries.clear();
+    this.kptfiles.clear();
+    this.taskCache.clear();
+    this.io.trim();
+  }
+
   async close(): Promise<void> {
     this.summaries.clear();
     this.kptfiles.clear();
     this.taskCache.clear();
+    this.placeholderState = undefined;
     this.io.close();
     this.remote?.close();
   }

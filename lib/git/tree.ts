@@ -215,9 +215,14 @@ export class ObjectReader {
   private packs: Pack[] | undefined;
   private packNames = '';
   private nextPackId = 0;
-  /** Keyed by pack id × 2^40 + offset. */
-  private readonly lru = new Map<number, RawObject>();
-  private lruBytes = 0;
+  /**
+   * Decoded objects keyed by pack id × 2^40 + offset, in two generations: when the young one is full
+   * it becomes the old one, and a hit in the old one moves back. Nearly an LRU, without per-insert
+   * eviction work.
+   */
+  private young = new Map<number, RawObject>();
+  private old = new Map<number, RawObject>();
+  private youngBytes = 0;
 
   constructor(
     readonly gitdir: string,
@@ -280,11 +285,12 @@ export class ObjectReader {
 
   private readPacked(pack: Pack, offset: number): RawObject {
     const key = pack.id * 2 ** 40 + offset;
-    const cached = this.lru.get(key);
-    if (cached) {
-      this.lru.delete(key);
-      this.lru.set(key, cached);
-      return cached;
+    const cached = this.young.get(key);
+    if (cached) return cached;
+    const aged = this.old.get(key);
+    if (aged) {
+      this.remember(key, aged);
+      return aged;
     }
     const e = pack.entry(offset);
     let obj: RawObject;
@@ -301,15 +307,22 @@ export class ObjectReader {
     return obj;
   }
 
+  /** Drop decoded objects (pack indexes stay open). */
+  trim(): void {
+    this.young = new Map();
+    this.old = new Map();
+    this.youngBytes = 0;
+  }
+
   private remember(key: number, obj: RawObject): void {
     if (obj.body.length > this.maxCacheBytes / 8) return;
-    this.lru.set(key, obj);
-    this.lruBytes += obj.body.length + 64;
-    while (this.lruBytes > this.maxCacheBytes) {
-      const [k, v] = this.lru.entries().next().value as [number, RawObject];
-      this.lru.delete(k);
-      this.lruBytes -= v.body.length + 64;
+    if (this.youngBytes > this.maxCacheBytes / 2) {
+      this.old = this.young;
+      this.young = new Map();
+      this.youngBytes = 0;
     }
+    this.young.set(key, obj);
+    this.youngBytes += obj.body.length + 64;
   }
 
   private readLoose(oid: string): RawObject | undefined {
@@ -336,8 +349,7 @@ export class ObjectReader {
     for (const p of this.packs ?? []) p.close();
     this.packs = undefined;
     this.packNames = '';
-    this.lru.clear();
-    this.lruBytes = 0;
+    this.trim();
   }
 }
 
@@ -572,6 +584,17 @@ export class TreeIO {
     const { type, object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'parsed' });
     if (type === 'tag') return this.peel((object as { object: string }).object);
     return oid;
+  }
+
+  /**
+   * Forget what was read: a long-lived repository holds its listing, not the trees and commits that
+   * produced it, so memory stays proportional to the revisions rather than to the last listing's reads.
+   */
+  trim(): void {
+    this.objects.trim();
+    this.commitCache.clear();
+    this.treeCache.clear();
+    this.treeCacheEntries = 0;
   }
 
   close(): void {

@@ -192,3 +192,62 @@ describe('listRevisions with a directory', () => {
     expect(l.branchCommit).toBe(w.head());
   });
 });
+
+describe('branch placeholders as the branch moves', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  const who = (name: string) => ({ name, email: `${name.toLowerCase()}@example.com` });
+
+  /** Placeholder authors from a listing that reuses `prev`, and from a fresh repository (a whole history walk). */
+  async function authors(repo: GitRepository, gitdir: string, prev: Map<string, GitPackageRevision>, n: number) {
+    const listed = (await repo.listRevisions(prev)).revisions;
+    const fresh = open(gitdir, join(tmp.path, `fresh-${n}`));
+    await fresh.open();
+    const full = (await fresh.listRevisions()).revisions;
+    await fresh.close();
+    const pick = (l: GitPackageRevision[]) =>
+      Object.fromEntries(l.filter((r) => r.kind === 'placeholder').map((r) => [r.packagePath, `${r.author.name}@${r.author.timestamp}`]));
+    return { incremental: pick(listed), full: pick(full), listed: byRef(listed) };
+  }
+
+  it('carries the last annotated commit per package over one-commit moves, and equals a full walk after any move', async () => {
+    const w = PorchRepoWriter.create(join(tmp.path, 'moves.git'));
+    w.publish('a', 'ws1', 1, { author: who('Alice') });
+    w.publish('b', 'ws1', 1, { author: who('Bob') });
+    const repo = open(w.gitdir, join(tmp.path, 'work'));
+    await repo.open();
+    let prev = byRef((await repo.listRevisions()).revisions);
+    let step = 0;
+
+    // One approval merge on top of the head: only the published package's placeholder changes.
+    w.publish('a', 'ws2', 2, { author: who('Carol') });
+    let r = await authors(repo, w.gitdir, prev, step++);
+    expect(r.incremental.a).toMatch(/^Carol@/);
+    expect(r.incremental.b).toMatch(/^Bob@/);
+    expect(r.incremental).toEqual(r.full);
+    prev = r.listed;
+
+    // A hand-made commit adding a package nobody annotated: its author is the head's.
+    w.commitOnBranch('c', { Kptfile: kptfile('c') }, 'add c by hand', who('Dave'));
+    r = await authors(repo, w.gitdir, prev, step++);
+    expect(r.incremental.c).toMatch(/^Dave@/);
+    expect(r.incremental).toEqual(r.full);
+    prev = r.listed;
+
+    // Several commits at once (a push from elsewhere), then a merge that is not an approval.
+    w.publish('b', 'ws2', 2, { author: who('Erin') });
+    w.commitOnBranch('a', packageFiles('a', 'edited by hand'), 'edit a by hand', who('Frank'));
+    r = await authors(repo, w.gitdir, prev, step++);
+    expect(r.incremental.b).toMatch(/^Erin@/);
+    expect(r.incremental).toEqual(r.full);
+    prev = r.listed;
+
+    const side = w.draft('c', 'side', { author: who('Grace') });
+    const head = w.head()!;
+    w.updateRef('refs/heads/main', w.commit({ tree: w.treeOf(side), parents: [head, side], message: 'merge side branch', author: who('Heidi') }));
+    r = await authors(repo, w.gitdir, prev, step++);
+    expect(r.incremental).toEqual(r.full);
+    await repo.close();
+  });
+});
