@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { GitConflictError } from './types.ts';
 
@@ -14,22 +14,40 @@ function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** packed-refs as name → oid (peeled "^" lines skipped). */
+/** Parsed packed-refs by git directory, with the identity of the file version it came from. */
+const packedCache = new Map<string, { key: string; refs: Map<string, string> }>();
+
+/**
+ * packed-refs as name → oid (peeled "^" lines skipped). Read through one open handle, so the version
+ * checked (inode, size, mtime) is the version read; an unchanged file is not parsed again.
+ */
 async function readPacked(gitdir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let text: string;
+  const path = join(gitdir, 'packed-refs');
+  let fh: FileHandle;
   try {
-    text = await readFile(join(gitdir, 'packed-refs'), 'utf8');
+    fh = await open(path, 'r');
   } catch (err) {
-    if (errno(err) === 'ENOENT') return out;
+    if (errno(err) === 'ENOENT') return new Map();
     throw err;
   }
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#') || line.startsWith('^')) continue;
-    const sp = line.indexOf(' ');
-    if (sp > 0) out.set(line.slice(sp + 1), line.slice(0, sp));
+  try {
+    const st = await fh.stat();
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const hit = packedCache.get(gitdir);
+    if (hit?.key === key) return hit.refs;
+    const text = await fh.readFile('utf8');
+    const out = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#') || line.startsWith('^')) continue;
+      const sp = line.indexOf(' ');
+      if (sp > 0) out.set(line.slice(sp + 1), line.slice(0, sp));
+    }
+    if (packedCache.size >= 256) packedCache.clear();
+    packedCache.set(gitdir, { key, refs: out });
+    return out;
+  } finally {
+    await fh.close();
   }
-  return out;
 }
 
 /** The value of `ref` as stored (loose file first, then packed-refs), without following symbolic refs. */
@@ -61,15 +79,13 @@ async function lockFile(path: string, what: string): Promise<FileHandle> {
   }
 }
 
-/** Rewrite packed-refs without `ref` (and its peeled line), under packed-refs.lock. */
-async function dropPacked(gitdir: string, ref: string): Promise<void> {
-  const path = join(gitdir, 'packed-refs');
-  let fh: FileHandle | undefined;
-  for (let attempt = 0; !fh; attempt++) {
+/** packed-refs.lock, waited for a little: git holds it only for the moment of a rewrite. */
+async function lockPacked(gitdir: string): Promise<FileHandle> {
+  const lock = join(gitdir, 'packed-refs.lock');
+  for (let attempt = 0; ; attempt++) {
     try {
-      fh = await open(`${path}.lock`, 'wx');
+      return await open(lock, 'wx');
     } catch (err) {
-      // git holds this lock only for the moment of a rewrite: wait for it a little, as git does.
       if (errno(err) !== 'EEXIST' || attempt >= PACKED_LOCK_ATTEMPTS) {
         if (errno(err) === 'EEXIST') throw new GitConflictError(`packed-refs of ${gitdir} stays locked by another writer`);
         throw err;
@@ -77,6 +93,12 @@ async function dropPacked(gitdir: string, ref: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** Rewrite packed-refs without `ref` (and its peeled line), under packed-refs.lock. */
+async function dropPacked(gitdir: string, ref: string): Promise<void> {
+  const path = join(gitdir, 'packed-refs');
+  let fh: FileHandle | undefined = await lockPacked(gitdir);
   let renamed = false;
   try {
     let text: string;
@@ -168,4 +190,111 @@ export async function compareAndSwapRef(gitdir: string, ref: string, expected: s
     await handle?.close();
     if (!renamed) await rm(lock, { force: true });
   }
+}
+
+const OID = /^[0-9a-f]{40}$/;
+
+/** Loose ref files under refs/heads and refs/tags, as ref names (lock files are refs being written, not refs). */
+async function looseRefNames(gitdir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(join(gitdir, rel), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const p = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(p);
+      else if (!e.name.endsWith('.lock')) out.push(p);
+    }
+  };
+  await walk('refs/heads');
+  await walk('refs/tags');
+  return out;
+}
+
+/**
+ * Move loose branch and tag refs into packed-refs, as `git pack-refs --all` does: the new packed-refs
+ * is written under packed-refs.lock and renamed into place, then each loose file is removed under its
+ * own ref lock, and only if it still holds the packed value (one that moved meanwhile stays loose and
+ * keeps winning over the packed line). Readers therefore always find every ref at a value it had.
+ * Keeps listing cost from growing with every ref ever written. `peel` gives the commit an object
+ * names (annotated tags are followed). Returns how many loose refs were removed.
+ */
+export async function packRefs(gitdir: string, peel: (oid: string) => Promise<string>): Promise<number> {
+  const path = join(gitdir, 'packed-refs');
+  let fh: FileHandle | undefined = await lockPacked(gitdir);
+  let renamed = false;
+  const packed = new Map<string, string>();
+  try {
+    const entries = new Map<string, { oid: string; peeled?: string }>();
+    let text = '';
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+    }
+    const header = text.startsWith('# pack-refs with:') ? text.slice(0, text.indexOf('\n')) : '';
+    // With these traits, a tag without a peeled line is known not to be an annotated tag.
+    const tagsPeeled = / (?:fully-)?peeled /.test(`${header} `);
+    let last: { oid: string; peeled?: string } | undefined;
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      if (line.startsWith('^')) {
+        if (last && OID.test(line.slice(1))) last.peeled = line.slice(1);
+        continue;
+      }
+      const sp = line.indexOf(' ');
+      if (sp !== 40 || !OID.test(line.slice(0, sp))) throw new Error(`packed-refs of ${gitdir} has a line that is not "<oid> <ref>"`);
+      entries.set(line.slice(sp + 1), (last = { oid: line.slice(0, sp) }));
+    }
+    const needsPeel = new Set<string>();
+    if (!tagsPeeled) for (const name of entries.keys()) if (name.startsWith('refs/tags/')) needsPeel.add(name);
+    for (const name of await looseRefNames(gitdir)) {
+      const value = (await readFile(join(gitdir, name), 'utf8').catch(() => '')).trim();
+      if (!OID.test(value)) continue; // symbolic or half-written: left as it is
+      entries.set(name, { oid: value });
+      packed.set(name, value);
+      if (name.startsWith('refs/tags/')) needsPeel.add(name);
+    }
+    if (!packed.size) return 0;
+    for (const name of needsPeel) {
+      const e = entries.get(name)!;
+      const commit = await peel(e.oid);
+      if (commit !== e.oid) e.peeled = commit;
+    }
+    const lines = ['# pack-refs with: peeled fully-peeled sorted '];
+    for (const name of [...entries.keys()].sort()) {
+      const e = entries.get(name)!;
+      lines.push(`${e.oid} ${name}`);
+      if (e.peeled) lines.push(`^${e.peeled}`);
+    }
+    await fh.writeFile(`${lines.join('\n')}\n`);
+    await fh.close();
+    fh = undefined;
+    await rename(`${path}.lock`, path);
+    renamed = true;
+  } finally {
+    await fh?.close();
+    if (!renamed) await rm(`${path}.lock`, { force: true });
+  }
+  let removed = 0;
+  for (const [name, oid] of packed) {
+    const lock = `${join(gitdir, name)}.lock`;
+    let handle: FileHandle;
+    try {
+      handle = await open(lock, 'wx');
+    } catch {
+      continue; // being written right now: it stays loose
+    }
+    try {
+      const now = (await readFile(join(gitdir, name), 'utf8').catch(() => '')).trim();
+      if (now === oid) {
+        await rm(join(gitdir, name), { force: true });
+        removed++;
+      }
+    } finally {
+      await handle.close();
+      await rm(lock, { force: true });
+    }
+    await pruneDirs(gitdir, name);
+  }
+  return removed;
 }

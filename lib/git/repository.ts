@@ -7,7 +7,7 @@ import { KeyedMutex } from '../util.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
 import { normaliseDirectory, parseRef, type ParsedRef } from './refs.ts';
-import { compareAndSwapRef } from './refstore.ts';
+import { compareAndSwapRef, packRefs } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
 import { TreeIO } from './tree.ts';
 import {
@@ -34,6 +34,9 @@ const PLACEHOLDER_WALK_LIMIT = 10_000;
 /** Entries kept in the per-repository caches below before they are dropped wholesale. */
 const CACHE_LIMIT = 100_000;
 const WRITE = 'write';
+const OID = /^[0-9a-f]{40}$/;
+/** Loose ref files tolerated before they are packed: every listing reads each one. */
+const LOOSE_REFS_LIMIT = 256;
 
 /** Key of a listing entry: placeholders share their branch's ref, so the package path is part of it. */
 export function revisionKey(r: Pick<GitPackageRevision, 'ref' | 'packagePath' | 'kind'>): string {
@@ -92,6 +95,8 @@ export class IsoGitRepository implements GitRepository {
   private readonly kptfiles = new Map<string, string>();
   private readonly taskCache = new Map<string, TrailerTask[]>();
   private mirrorReady = false;
+  /** Loose ref files seen by the last ref listing. */
+  private looseRefs = 0;
   /** The placeholder walk's answer for the branch head it started from. */
   private placeholderState: { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }> } | undefined;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
@@ -289,10 +294,14 @@ export class IsoGitRepository implements GitRepository {
     let last = '';
     for (const line of text.split('\n')) {
       if (!line || /^\s*#/.test(line)) continue;
-      if (line.startsWith('^')) refs.set(`${last}^{}`, line.slice(1));
-      else {
+      // Values are checked once here, so readers can take them as object ids.
+      if (line.startsWith('^')) {
+        if (!OID.test(line.slice(1))) return null;
+        refs.set(`${last}^{}`, line.slice(1));
+      } else {
         const i = line.indexOf(' ');
         last = line.slice(i + 1);
+        if (i !== 40 || !OID.test(line.slice(0, i))) return null;
         refs.set(last, line.slice(0, i));
       }
     }
@@ -366,9 +375,11 @@ export class IsoGitRepository implements GitRepository {
   private async allRefsUnlocked(): Promise<Map<string, string>> {
     const packed = await this.packedRefs();
     const out = new Map<string, string>();
+    let looseCount = 0;
     for (const base of ['refs/heads', 'refs/tags']) {
       let sorted: string[];
       const loose = packed ? new Set(await this.looseFiles(base)) : new Set<string>();
+      looseCount += loose.size;
       if (packed) {
         const names = new Set(loose);
         for (const k of packed.keys()) if (k.startsWith(`${base}/`)) names.add(k.slice(base.length + 1));
@@ -379,11 +390,11 @@ export class IsoGitRepository implements GitRepository {
         // A listed name resolves to its own loose file, else its packed-refs line (as resolveRef's first candidate).
         let oid: string | undefined | null = !packed ? null : loose.has(n) ? await this.looseRef(full) : undefined;
         if (packed && oid === undefined) oid = packed.get(full);
-        if (oid !== undefined && oid !== null && !/^[0-9a-f]{40}$/.test(oid)) oid = null;
         if (oid === null) oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: full }).catch(() => undefined);
         if (oid) out.set(full, oid);
       }
     }
+    this.looseRefs = looseCount;
     return out;
   }
 
@@ -549,16 +560,17 @@ export class IsoGitRepository implements GitRepository {
     const branchCommit = refs.get(this.branchRef()) ?? '';
 
     for (const [ref, oid] of refs) {
-      const parsed = parseRef(this.dir, ref);
-      if (!parsed) continue;
       const prev = previous?.get(ref);
       let commit = ref.startsWith('refs/tags/') ? refs.get(`${ref}^{}`) : oid;
-      // A ref still at the commit of the previous listing is taken as is, without reading anything.
+      // A ref still at the commit of the previous listing is taken as is, without reading or even
+      // parsing anything (the entry was made from this very ref name).
       if (commit === undefined) commit = prev?.commit === oid ? oid : await this.peel(oid);
-      if (prev && prev.commit === commit && prev.kind === parsed.kind && prev.packagePath === parsed.packagePath) {
+      if (prev && prev.commit === commit && prev.kind !== 'placeholder') {
         out.push(prev);
         continue;
       }
+      const parsed = parseRef(this.dir, ref);
+      if (!parsed) continue;
       const tag = parsed.kind === 'published' || parsed.kind === 'deletionProposed';
       // Like Porch, a tag that does not name a package (missing Kptfile, unreadable) is skipped; a
       // branch of ours that cannot be read is an error.
@@ -572,6 +584,12 @@ export class IsoGitRepository implements GitRepository {
       else out.push(...(await this.placeholders(branchCommit)));
     }
     this.trimCaches();
+    if (this.looseRefs > LOOSE_REFS_LIMIT) {
+      // Only an optimisation: refs stay correct either way, so a failure (say, another writer holding
+      // packed-refs.lock) just means trying again after a later listing.
+      await this.lock.run(WRITE, () => packRefs(this.gitdir, (oid) => this.io.peel(oid))).catch(() => undefined);
+      this.looseRefs = 0;
+    }
     return { revisions: out, branchCommit };
   }
 

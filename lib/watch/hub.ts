@@ -16,16 +16,20 @@ export interface Subscription<T extends KubeObject = KubeObject> {
  * transports own their buffering and drop slow clients.
  */
 export class WatchHub<T extends KubeObject = KubeObject> {
-  private readonly history: ChangeEvent<T>[] = [];
+  /** The last `capacity` events, a ring: `start` is the oldest, `count` how many are held. */
+  private readonly history: (ChangeEvent<T> | undefined)[];
+  private start = 0;
+  private count = 0;
   private readonly subscribers = new Set<Subscription<T>>();
   /** The lowest resourceVersion from which a watch can still resume. */
   private floorRV: number;
 
   constructor(
-    private readonly capacity = 10_000,
+    capacity = 10_000,
     startRV = 0,
   ) {
     this.floorRV = startRV;
+    this.history = new Array<ChangeEvent<T> | undefined>(Math.max(1, capacity));
   }
 
   get size(): number {
@@ -38,10 +42,15 @@ export class WatchHub<T extends KubeObject = KubeObject> {
   }
 
   publish(ev: ChangeEvent<T>): void {
-    this.history.push(ev);
-    if (this.history.length > this.capacity) {
-      const dropped = this.history.splice(0, this.history.length - this.capacity);
-      this.floorRV = dropped[dropped.length - 1].rv;
+    const size = this.history.length;
+    if (this.count < size) {
+      this.history[(this.start + this.count) % size] = ev;
+      this.count++;
+    } else {
+      // Full: the oldest event makes room, and resuming from before it is no longer possible.
+      this.floorRV = this.history[this.start]!.rv;
+      this.history[this.start] = ev;
+      this.start = (this.start + 1) % size;
     }
     for (const sub of this.subscribers) deliver(sub, ev);
   }
@@ -50,7 +59,11 @@ export class WatchHub<T extends KubeObject = KubeObject> {
     if (sub.fromRV !== undefined) {
       if (sub.fromRV < this.floorRV)
         throw errors.gone(`too old resource version: ${sub.fromRV} (${this.floorRV})`);
-      for (const ev of this.history) if (ev.rv > sub.fromRV) deliver(sub, ev);
+      const size = this.history.length;
+      for (let i = 0; i < this.count; i++) {
+        const ev = this.history[(this.start + i) % size]!;
+        if (ev.rv > sub.fromRV) deliver(sub, ev);
+      }
     }
     this.subscribers.add(sub);
     return () => {

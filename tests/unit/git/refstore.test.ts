@@ -1,8 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openGitRepository } from '../../../lib/git/repository.ts';
-import { compareAndSwapRef, readRefRaw } from '../../../lib/git/refstore.ts';
+import { compareAndSwapRef, packRefs, readRefRaw } from '../../../lib/git/refstore.ts';
 import { GitConflictError } from '../../../lib/git/types.ts';
 import { fsck, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
 
@@ -91,3 +92,77 @@ describe('writers sharing a repository', () => {
     fsck(w.gitdir);
   });
 });
+
+describe('packRefs', () => {
+  const refsOf = (w: PorchRepoWriter) => w.git(['for-each-ref', '--format=%(objectname) %(refname) %(*objectname)']);
+
+  it('moves loose refs into packed-refs as git pack-refs does, keeping every value and peeled tag', async () => {
+    const w = repo();
+    const merge = w.publish('app', 'ws1', 1);
+    w.draft('app', 'ws2');
+    w.tag('app/v2', merge, true);
+    w.git(['pack-refs', '--all']);
+    // Now loose again on top of packed ones: a moved branch, a new annotated and a new plain tag.
+    const moved = w.draft('other', 'ws1');
+    w.tag('other/v1', moved, true);
+    w.tag('plain/v1', moved);
+    const before = refsOf(w);
+    const loose = (await readdirDeep(join(w.gitdir, 'refs'))).length;
+    expect(loose).toBeGreaterThan(2);
+
+    const removed = await packRefs(w.gitdir, async (oid) => w.git(['rev-parse', `${oid}^{commit}`]));
+    expect(removed).toBe(loose);
+    expect(await readdirDeep(join(w.gitdir, 'refs'))).toEqual([]);
+    expect(refsOf(w)).toBe(before);
+    const text = readFileSync(join(w.gitdir, 'packed-refs'), 'utf8');
+    expect(text.startsWith('# pack-refs with: peeled fully-peeled sorted \n')).toBe(true);
+    // git reads the peeled lines we wrote as its own: each annotated tag peels to its commit.
+    expect(text).toContain(`${w.git(['rev-parse', 'refs/tags/other/v1'])} refs/tags/other/v1\n^${moved}\n`);
+    expect(w.git(['show-ref', '--dereference', 'refs/tags/app/v2'])).toContain(`${merge} refs/tags/app/v2^{}`);
+    fsck(w.gitdir);
+  });
+
+  it('leaves a ref that is being written loose, and the listing sees every ref after packing', async () => {
+    const w = repo();
+    w.publish('app', 'ws1', 1);
+    const draft = w.draft('app', 'ws2');
+    writeFileSync(join(w.gitdir, 'refs/heads/drafts/app/ws2.lock'), `${w.head()}\n`);
+    await packRefs(w.gitdir, async (oid) => w.git(['rev-parse', `${oid}^{commit}`]));
+    expect(existsSync(join(w.gitdir, 'refs/heads/drafts/app/ws2'))).toBe(true);
+    expect(w.resolve('refs/heads/drafts/app/ws2')).toBe(draft);
+    rmSync(join(w.gitdir, 'refs/heads/drafts/app/ws2.lock'));
+
+    const r = openGitRepository({ url: w.gitdir, branch: 'main', directory: '', createBranch: false, workDir: join(tmp.path, `work${n}`) });
+    await r.open();
+    const names = (await r.listRevisions()).revisions.map((x) => `${x.kind} ${x.ref}`).sort();
+    expect(names).toEqual(['draft refs/heads/drafts/app/ws2', 'placeholder refs/heads/main', 'published refs/tags/app/v1']);
+    await r.close();
+  });
+
+  it('is done by the listing once loose refs pile up, with nothing lost', async () => {
+    const w = repo();
+    const base = w.head()!;
+    for (let i = 0; i < 300; i++) w.draft(`p${i}`, 'ws', { base });
+    const before = refsOf(w);
+    const r = openGitRepository({ url: w.gitdir, branch: 'main', directory: '', createBranch: false, workDir: join(tmp.path, `work${n}`) });
+    await r.open();
+    const first = await r.listRevisions();
+    expect(first.revisions.filter((x) => x.kind === 'draft')).toHaveLength(300);
+    expect((await readdirDeep(join(w.gitdir, 'refs'))).length).toBeLessThan(10);
+    expect(refsOf(w)).toBe(before);
+    const again = await r.listRevisions(new Map(first.revisions.map((x) => [x.ref, x])));
+    expect(again.revisions.map((x) => x.ref).sort()).toEqual(first.revisions.map((x) => x.ref).sort());
+    await r.close();
+    fsck(w.gitdir);
+  });
+});
+
+async function readdirDeep(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await readdirDeep(p)));
+    else out.push(p);
+  }
+  return out;
+}
