@@ -95,19 +95,38 @@ async function lockPacked(gitdir: string): Promise<FileHandle> {
   }
 }
 
-/** Rewrite packed-refs without `ref` (and its peeled line), under packed-refs.lock. */
-async function dropPacked(gitdir: string, ref: string): Promise<void> {
+/**
+ * Replace packed-refs under packed-refs.lock: `next` gets the current text ("" when there is none)
+ * and returns the new one, or undefined to leave the file as it is.
+ */
+async function rewritePacked(gitdir: string, next: (text: string) => Promise<string | undefined>): Promise<void> {
   const path = join(gitdir, 'packed-refs');
   let fh: FileHandle | undefined = await lockPacked(gitdir);
   let renamed = false;
   try {
-    let text: string;
+    let text = '';
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if (errno(err) === 'ENOENT') return;
-      throw err;
+      if (errno(err) !== 'ENOENT') throw err;
     }
+    const out = await next(text);
+    if (out === undefined || out === text) return;
+    await fh.writeFile(out);
+    await fh.close();
+    fh = undefined;
+    await rename(`${path}.lock`, path);
+    renamed = true;
+  } finally {
+    await fh?.close();
+    if (!renamed) await rm(`${path}.lock`, { force: true });
+  }
+}
+
+/** Rewrite packed-refs without `ref` (and its peeled line). */
+async function dropPacked(gitdir: string, ref: string): Promise<void> {
+  await rewritePacked(gitdir, async (text) => {
+    if (!text) return undefined;
     const kept: string[] = [];
     let dropping = false;
     for (const line of text.split('\n')) {
@@ -118,17 +137,8 @@ async function dropPacked(gitdir: string, ref: string): Promise<void> {
       dropping = !line.startsWith('#') && line.slice(line.indexOf(' ') + 1) === ref;
       if (!dropping) kept.push(line);
     }
-    const next = kept.join('\n');
-    if (next === text) return;
-    await fh.writeFile(next);
-    await fh.close();
-    fh = undefined;
-    await rename(`${path}.lock`, path);
-    renamed = true;
-  } finally {
-    await fh?.close();
-    if (!renamed) await rm(`${path}.lock`, { force: true });
-  }
+    return kept.join('\n');
+  });
 }
 
 /** Remove now-empty directories left by a deleted ref, up to refs/heads or refs/tags. */
@@ -219,18 +229,9 @@ async function looseRefNames(gitdir: string): Promise<string[]> {
  * names (annotated tags are followed). Returns how many loose refs were removed.
  */
 export async function packRefs(gitdir: string, peel: (oid: string) => Promise<string>): Promise<number> {
-  const path = join(gitdir, 'packed-refs');
-  let fh: FileHandle | undefined = await lockPacked(gitdir);
-  let renamed = false;
   const packed = new Map<string, string>();
-  try {
+  await rewritePacked(gitdir, async (text) => {
     const entries = new Map<string, { oid: string; peeled?: string }>();
-    let text = '';
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw err;
-    }
     const header = text.startsWith('# pack-refs with:') ? text.slice(0, text.indexOf('\n')) : '';
     // With these traits, a tag without a peeled line is known not to be an annotated tag.
     const tagsPeeled = / (?:fully-)?peeled /.test(`${header} `);
@@ -254,7 +255,7 @@ export async function packRefs(gitdir: string, peel: (oid: string) => Promise<st
       packed.set(name, value);
       if (name.startsWith('refs/tags/')) needsPeel.add(name);
     }
-    if (!packed.size) return 0;
+    if (!packed.size) return undefined;
     for (const name of needsPeel) {
       const e = entries.get(name)!;
       const commit = await peel(e.oid);
@@ -266,15 +267,8 @@ export async function packRefs(gitdir: string, peel: (oid: string) => Promise<st
       lines.push(`${e.oid} ${name}`);
       if (e.peeled) lines.push(`^${e.peeled}`);
     }
-    await fh.writeFile(`${lines.join('\n')}\n`);
-    await fh.close();
-    fh = undefined;
-    await rename(`${path}.lock`, path);
-    renamed = true;
-  } finally {
-    await fh?.close();
-    if (!renamed) await rm(`${path}.lock`, { force: true });
-  }
+    return `${lines.join('\n')}\n`;
+  });
   let removed = 0;
   for (const [name, oid] of packed) {
     const lock = `${join(gitdir, name)}.lock`;
