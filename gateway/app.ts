@@ -50,14 +50,16 @@ function stripped(req: Request, strip: GatewayAuth['strip']): Request {
 }
 
 /** Which resource (and verb) an unmatched path names, so it gets a 405 rather than a 404. */
-function knownResourcePath(path: string): boolean {
+/** The resource (and subresource) a path names, when it names one this server serves. */
+function knownResourcePath(path: string): { group: string; resource: string } | undefined {
   const m = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))\/(?:watch\/)?(?:namespaces\/[^/]+\/)?([^/]+)(?:\/[^/]+(?:\/([^/]+))?)?$/.exec(path);
-  if (!m) return false;
+  if (!m) return undefined;
   const group = m[1] ?? '';
   const version = m[2] ?? 'v1';
   const res = RESOURCES.find((r) => r.group === group && r.version === version && r.plural === m[3]);
-  if (!res) return false;
-  return !m[4] || res.subresources.some((s) => s.name === m[4]);
+  if (!res) return undefined;
+  if (m[4] && !res.subresources.some((s) => s.name === m[4])) return undefined;
+  return { group, resource: m[4] ? `${res.plural}/${m[4]}` : res.plural };
 }
 
 export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<HandlerEnv> {
@@ -102,8 +104,8 @@ export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<Handle
   for (const h of allHandlers()) app.route('/', h(ctx));
 
   app.notFound((c) => {
-    if (knownResourcePath(c.req.path))
-      return statusResponse(errors.methodNotAllowed(c.req.method, { group: '', resource: c.req.path.split('/').filter(Boolean).slice(-1)[0] }));
+    const known = knownResourcePath(c.req.path);
+    if (known) return statusResponse(errors.methodNotAllowed(c.req.method, known));
     return statusResponse(errors.pathNotFound());
   });
   app.onError((err) => statusResponse(err, ctx.log));

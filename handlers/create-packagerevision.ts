@@ -8,6 +8,7 @@ import { decodePackageRevision, PACKAGEREVISIONS } from './http/porch-input.ts';
 import { objectResponse } from './http/respond.ts';
 import { isDryRun } from './http/query.ts';
 import { errors } from '../lib/errors.ts';
+import { requireNamespace } from '../lib/store/admission.ts';
 
 /** POST packagerevisions: a new Draft (init, or a task such as edit). */
 export default function createPackageRevision(ctx: AppContext) {
@@ -19,6 +20,7 @@ export default function createPackageRevision(ctx: AppContext) {
       const namespace = c.req.param('namespace') ?? '';
       const body = await readObjectBody(c, ctx.config.maxBodyBytes);
       const input = decodePackageRevision(body, namespace, undefined, c.req.query('fieldValidation'));
+      await requireNamespace(ctx.store, PACKAGEREVISIONS, namespace);
       const pr = await ctx.ops.create(namespace, input, userOf(c));
       return objectResponse(c, PACKAGEREVISIONS, pr, 201);
     }),

@@ -114,6 +114,8 @@ export const errors = {
       `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ')}`,
       { name, group, kind, causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', ...c })) },
     ),
+  /** A well-formed request that cannot be carried out on the object as it is (kube's bare 422). */
+  unprocessable: (message: string) => new StatusError(422, 'Invalid', message),
   gone: (message: string) => new StatusError(410, 'Expired', message),
   methodNotAllowed: (verb: string, gr: GroupResource) =>
     new StatusError(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualified(gr)}"`, {
@@ -123,7 +125,7 @@ export const errors = {
   notAcceptable: (message: string) => new StatusError(406, 'NotAcceptable', message),
   unsupportedMediaType: (contentType: string) =>
     new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json; got ${contentType || 'none'}`),
-  tooLarge: (limit: number) => new StatusError(413, 'RequestEntityTooLarge', `the request body is larger than the limit of ${limit} bytes`),
+  tooLarge: (limit: number) => new StatusError(413, 'RequestEntityTooLarge', `the request body is too large: the limit is ${limit} bytes`),
   internal: (message: string) => new StatusError(500, 'InternalError', `Internal error occurred: ${message}`),
   unavailable: (message: string, retryAfterSeconds?: number) =>
     new StatusError(503, 'ServiceUnavailable', message, retryAfterSeconds ? { retryAfterSeconds } : undefined),

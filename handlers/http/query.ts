@@ -12,8 +12,13 @@ export interface ListQuery {
   sendInitialEvents: boolean;
 }
 
-function flag(v: string | undefined): boolean {
-  return v === 'true' || v === '1';
+/** A boolean query parameter as Go's strconv.ParseBool reads it (kube-apiserver's decoding); else 400. */
+function flag(c: HandlerContext, name: string): boolean {
+  const v = c.req.query(name);
+  if (v === undefined || v === '') return false;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw errors.badRequest(`invalid value ${JSON.stringify(v)} for query parameter "${name}": must be true or false`);
 }
 
 export function listQuery(c: HandlerContext): ListQuery {
@@ -23,14 +28,17 @@ export function listQuery(c: HandlerContext): ListQuery {
     timeoutSeconds = Number(timeout);
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw errors.badRequest(`invalid timeoutSeconds "${timeout}"`);
   }
+  const limit = c.req.query('limit');
+  // Lists are answered whole (no continue token), which the API allows; a limit must still be a number.
+  if (limit !== undefined && limit !== '' && !/^\d+$/.test(limit)) throw errors.badRequest(`invalid limit ${JSON.stringify(limit)}: must be a non-negative integer`);
   return {
     labelSelector: parseLabelSelector(c.req.query('labelSelector')),
     fieldSelector: parseFieldSelector(c.req.query('fieldSelector')),
-    watch: flag(c.req.query('watch')),
+    watch: flag(c, 'watch'),
     resourceVersion: c.req.query('resourceVersion') || undefined,
     timeoutSeconds,
-    allowWatchBookmarks: flag(c.req.query('allowWatchBookmarks')),
-    sendInitialEvents: flag(c.req.query('sendInitialEvents')),
+    allowWatchBookmarks: flag(c, 'allowWatchBookmarks'),
+    sendInitialEvents: flag(c, 'sendInitialEvents'),
   };
 }
 

@@ -13,21 +13,24 @@ export const PATCH_CONTENT_TYPES: Record<string, PatchType> = {
   'application/strategic-merge-patch+json': 'strategic',
 };
 
-/** Apply a patch document to a copy of `current`; a malformed patch is a 400, a failing test op a 422. */
+/** Apply a patch document to a copy of `current`; a malformed patch is a 400, one that cannot apply a 422. */
 export function applyPatch(type: PatchType, current: Record<string, unknown>, patch: unknown): Record<string, unknown> {
   const base = structuredClone(current);
   if (type === 'json') {
     if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
-    const invalid = fastJsonPatch.validate(patch as Operation[], base);
-    if (invalid) throw errors.badRequest(`the JSON patch is invalid: ${invalid.message.split('\n')[0]} (operation ${invalid.index})`);
+    // A malformed document is a 400; one that is well formed but cannot apply to the current object
+    // (missing path, failing test) is a 422, as kube-apiserver answers.
+    const malformed = fastJsonPatch.validate(patch as Operation[]);
+    if (malformed) throw errors.badRequest(`the JSON patch is invalid: ${malformed.message.split('\n')[0]} (operation ${malformed.index})`);
     try {
       const out = fastJsonPatch.applyPatch(base, patch as Operation[], true, true).newDocument;
       if (!isRecord(out)) throw errors.badRequest('the JSON patch replaced the whole object with a non-object');
       return out;
     } catch (err) {
-      if (err instanceof fastJsonPatch.JsonPatchError && err.name === 'TEST_OPERATION_FAILED')
-        throw errors.invalid('', '', '', [{ message: `the server rejected our request due to an error in our request: test operation failed (operation ${err.index})` }]);
-      if (err instanceof fastJsonPatch.JsonPatchError) throw errors.badRequest(`the JSON patch could not be applied: ${err.message.split('\n')[0]}`);
+      if (err instanceof fastJsonPatch.JsonPatchError) {
+        const what = err.name === 'TEST_OPERATION_FAILED' ? 'test operation failed' : err.message.split('\n')[0];
+        throw errors.unprocessable(`the JSON patch could not be applied: ${what} (operation ${err.index})`);
+      }
       throw err;
     }
   }

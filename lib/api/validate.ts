@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { errors, type StatusCause } from '../errors.ts';
 import type { KubeObject } from './meta.ts';
 import { dnsSubdomainProblem } from './meta.ts';
+import { metadataCauses } from './meta-validation.ts';
 import { apiVersionOf, type ResourceDescriptor } from './resources.ts';
 
 function issuePath(issue: v.BaseIssue<unknown>): string {
@@ -26,12 +27,15 @@ export function validateObject(res: ResourceDescriptor, input: unknown, extra: S
   const name = typeof input === 'object' && input !== null ? String((input as KubeObject).metadata?.name ?? '') : '';
   const causes = [...extra];
   if (!result.success) causes.push(...result.issues.map(issueCause));
+  if (typeof input === 'object' && input !== null) causes.push(...metadataCauses((input as { metadata?: unknown }).metadata));
   if (causes.length) throw errors.invalid(res.kind, res.group, name, causes);
   return result.output as KubeObject;
 }
 
-/** Checks every write must pass before validation: the body is the kind the URL names. */
+/** Checks every write must pass before validation: the body is the kind the URL names, with object metadata. */
 export function checkKindAndVersion(res: ResourceDescriptor, body: Record<string, unknown>): void {
+  if (body.metadata !== undefined && body.metadata !== null && (typeof body.metadata !== 'object' || Array.isArray(body.metadata)))
+    throw errors.badRequest(`metadata must be an object, not ${Array.isArray(body.metadata) ? 'an array' : `a ${typeof body.metadata}`}`);
   const want = apiVersionOf(res);
   if (body.apiVersion !== undefined && body.apiVersion !== want)
     throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${want})`);

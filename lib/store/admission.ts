@@ -26,7 +26,8 @@ function gr(res: ResourceDescriptor) {
   return { group: res.group, resource: res.plural };
 }
 
-async function requireNamespace(store: Store, res: ResourceDescriptor, namespace: string | undefined): Promise<void> {
+/** Admission's namespace check: it must exist (404) and not be terminating (403). */
+export async function requireNamespace(store: Store, res: ResourceDescriptor, namespace: string | undefined): Promise<void> {
   if (!res.namespaced) return;
   if (!namespace) throw errors.badRequest('a namespace is required for this resource');
   const ns = await store.get(NAMESPACES, undefined, namespace);
