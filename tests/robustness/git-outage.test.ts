@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
+import { porchRepo } from '../support/porch-fixture.ts';
+
+const run = promisify(execFile);
+
+// The git server goes away between and during operations: requests fail with a clear 503, nothing
+// acknowledged is lost, the Repository reports it, and once git is back the same requests succeed.
+
+interface Obj {
+  metadata: { name: string; resourceVersion: string };
+  spec: { lifecycle?: string; resources?: Record<string, string> };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+describe('git server outages', () => {
+  let dir: string;
+  let gitServer: GitHttpServer;
+  let server: DevServer;
+  const PORCH = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
+  const REPO = '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories/blue';
+
+  const req = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
+    const res = await fetch(`${server.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, text, obj: JSON.parse(text) as Obj };
+  };
+  const ready = async () => (await req('GET', REPO)).obj.status?.conditions?.find((c) => c.type === 'Ready');
+  async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+  const remoteRefs = async () => (await run('git', ['for-each-ref', '--format=%(refname) %(objectname)'], { cwd: join(dir, 'blue.git') })).stdout;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'porch-outage-'));
+    porchRepo(dir, 'blue', [{ path: 'app', revisions: 1 }]);
+    gitServer = await startGitHttpServer({ root: dir });
+    server = await startDevServer({ args: ['--sync-interval', '1s'] });
+    const r = await req('POST', '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories', {
+      apiVersion: 'config.porch.kpt.dev/v1alpha1',
+      kind: 'Repository',
+      metadata: { name: 'blue', namespace: 'default' },
+      spec: { type: 'git', git: { repo: `${gitServer.url}/blue.git`, branch: 'main' } },
+    });
+    expect(r.status, r.text).toBe(201);
+    await until('the repository to load', async () => (await req('GET', `${PORCH}/packagerevisions/blue.app.v1`)).status === 200);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await gitServer?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails writes with 503 while git is down, keeps the draft, and succeeds on retry when it is back', async () => {
+    const created = await req('POST', `${PORCH}/packagerevisions`, {
+      apiVersion: 'porch.kpt.dev/v1alpha1',
+      kind: 'PackageRevision',
+      metadata: { namespace: 'default' },
+      spec: { repository: 'blue', packageName: 'outage', workspaceName: 'ws1' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const name = created.obj.metadata.name;
+    const res = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj;
+    const saved = await req('PUT', `${PORCH}/packagerevisionresources/${name}`, { ...res, spec: { ...res.spec, resources: { ...res.spec.resources, 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n' } } });
+    expect(saved.status, saved.text).toBe(200);
+    const before = await remoteRefs();
+
+    await gitServer.stop();
+    // Propose, an edit of the resources and a new draft: each needs a push, each fails cleanly.
+    const propose = await req('PATCH', `${PORCH}/packagerevisions/${name}`, { spec: { lifecycle: 'Proposed' } }, 'application/merge-patch+json');
+    expect(propose.status, propose.text).toBe(503);
+    expect(propose.obj).toMatchObject({ kind: 'Status', code: 503, reason: 'ServiceUnavailable' });
+    expect(propose.obj.message).toMatch(/git repository unavailable/);
+    const cur = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj;
+    const edit = await req('PUT', `${PORCH}/packagerevisionresources/${name}`, { ...cur, spec: { ...cur.spec, resources: { ...cur.spec.resources, 'cm.yaml': 'lost: true\n' } } });
+    expect(edit.status, edit.text).toBe(503);
+    const another = await req('POST', `${PORCH}/packagerevisions`, {
+      apiVersion: 'porch.kpt.dev/v1alpha1',
+      kind: 'PackageRevision',
+      metadata: { namespace: 'default' },
+      spec: { repository: 'blue', packageName: 'outage', workspaceName: 'ws2' },
+    });
+    expect(another.status, another.text).toBe(503);
+
+    // Nothing acknowledged is gone, and nothing refused shows up.
+    const during = await req('GET', `${PORCH}/packagerevisions/${name}`);
+    expect(during.obj.spec.lifecycle).toBe('Draft');
+    expect((await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj.spec.resources?.['cm.yaml']).toContain('name: kept');
+    expect((await req('GET', `${PORCH}/packagerevisions/blue.outage.ws2`)).status).toBe(404);
+    const down = await until('Ready=False', async () => {
+      const c = await ready();
+      return c?.status === 'False' ? c : undefined;
+    });
+    expect(down.reason).toBe('Error');
+    // The listing keeps serving what the cache has while git is away.
+    expect((await req('GET', `${PORCH}/packagerevisions/blue.app.v1`)).status).toBe(200);
+    expect(await remoteRefs()).toBe(before);
+
+    await gitServer.restart();
+    await until('Ready=True', async () => (await ready())?.status === 'True');
+    const retry = await req('PATCH', `${PORCH}/packagerevisions/${name}`, { spec: { lifecycle: 'Proposed' } }, 'application/merge-patch+json');
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.obj.spec.lifecycle).toBe('Proposed');
+    const after = await remoteRefs();
+    expect(after).toContain('refs/heads/proposed/outage/ws1');
+    expect(after).not.toContain('refs/heads/drafts/outage/ws1');
+    const files = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj.spec.resources ?? {};
+    expect(files['cm.yaml']).toContain('name: kept');
+  }, 90_000);
+});
