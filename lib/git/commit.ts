@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { gitFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
 
 // Commits are rendered here rather than through isomorphic-git's writeCommit because that one
@@ -45,5 +45,5 @@ export async function writeCommit(gitdir: string, c: NewCommit): Promise<string>
   lines.push(`author ${signature(c.author, seconds, offset)}`);
   lines.push(`committer ${signature(c.committer ?? PORCH_IDENTITY, seconds, offset)}`);
   const body = `${lines.join('\n')}\n\n${c.message}`;
-  return git.writeObject({ fs, gitdir, type: 'commit', format: 'content', object: Buffer.from(body, 'utf8') });
+  return git.writeObject({ fs: gitFs, gitdir, type: 'commit', format: 'content', object: Buffer.from(body, 'utf8') });
 }

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { GitConflictError } from './types.ts';
 
@@ -63,6 +63,19 @@ export async function readRefRaw(gitdir: string, ref: string): Promise<string | 
   return (await readPacked(gitdir)).get(ref);
 }
 
+/**
+ * A lock file this old was left by a writer that died (a lock is held for the moment of one write):
+ * it is broken rather than blocking its ref forever, which is what a crash would otherwise cause.
+ */
+export const STALE_LOCK_MS = 5_000;
+
+async function breakIfStale(path: string): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st || Date.now() - st.mtimeMs < STALE_LOCK_MS) return false;
+  await rm(path, { force: true });
+  return true;
+}
+
 async function lockFile(path: string, what: string): Promise<FileHandle> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -72,6 +85,7 @@ async function lockFile(path: string, what: string): Promise<FileHandle> {
       const code = errno(err);
       // A concurrent deletion may remove the (empty) directory between mkdir and open.
       if (code === 'ENOENT' && attempt < 3) continue;
+      if (code === 'EEXIST' && attempt < 3 && (await breakIfStale(path))) continue;
       if (code === 'EEXIST') throw new GitConflictError(`${what} is being updated by another writer (${path} exists)`);
       if (code === 'ENOTDIR' || code === 'EISDIR') throw new GitConflictError(`${what} clashes with an existing ref (a ref cannot be both a name and a directory)`);
       throw err;
@@ -86,6 +100,7 @@ async function lockPacked(gitdir: string): Promise<FileHandle> {
     try {
       return await open(lock, 'wx');
     } catch (err) {
+      if (errno(err) === 'EEXIST' && attempt < PACKED_LOCK_ATTEMPTS && (await breakIfStale(lock))) continue;
       if (errno(err) !== 'EEXIST' || attempt >= PACKED_LOCK_ATTEMPTS) {
         if (errno(err) === 'EEXIST') throw new GitConflictError(`packed-refs of ${gitdir} stays locked by another writer`);
         throw err;
@@ -290,5 +305,20 @@ export async function packRefs(gitdir: string, peel: (oid: string) => Promise<st
     }
     await pruneDirs(gitdir, name);
   }
+  return removed;
+}
+
+/** Remove lock files under refs/ (and packed-refs.lock) that writers which died left behind. */
+export async function removeStaleLocks(gitdir: string): Promise<number> {
+  let removed = 0;
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(join(gitdir, rel), { withFileTypes: true }).catch(() => [])) {
+      const p = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.lock') && (await breakIfStale(join(gitdir, p)))) removed++;
+    }
+  };
+  await walk('refs');
+  if (await breakIfStale(join(gitdir, 'packed-refs.lock'))) removed++;
   return removed;
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { gitFs, removeStaleTemporaries } from './atomic-fs.ts';
 import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,7 @@ import { KeyedMutex } from '../util.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
 import { normaliseDirectory, parseRef, type ParsedRef } from './refs.ts';
-import { compareAndSwapRef, packRefs } from './refstore.ts';
+import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
 import { TreeIO } from './tree.ts';
 import {
@@ -129,8 +130,8 @@ export class IsoGitRepository implements GitRepository {
   private async ensureMirror(): Promise<void> {
     if (!this.remote || this.mirrorReady) return;
     await mkdir(this.gitdir, { recursive: true });
-    if (!fs.existsSync(join(this.gitdir, 'HEAD'))) await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.opts.branch });
-    await git.setConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.url', value: this.opts.url });
+    if (!fs.existsSync(join(this.gitdir, 'HEAD'))) await git.init({ fs: gitFs, gitdir: this.gitdir, bare: true, defaultBranch: this.opts.branch });
+    await git.setConfig({ fs: gitFs, gitdir: this.gitdir, path: 'remote.origin.url', value: this.opts.url });
     this.mirrorReady = true;
   }
 
@@ -210,7 +211,7 @@ export class IsoGitRepository implements GitRepository {
     if (anchor) {
       await this.prepareShadow(shadow, haves.map((oid, i) => [`refs/haves/h${i}`, oid]));
       await remote.call('fetch from', (o) =>
-        git.fetch({ fs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: false, tags: false, remoteRef: anchor, cache: {} }),
+        git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: false, tags: false, remoteRef: anchor, cache: {} }),
       );
     }
     // Tags whose objects no branch reaches (annotated tags, tags on abandoned commits): one by one,
@@ -220,7 +221,7 @@ export class IsoGitRepository implements GitRepository {
       const base = have.get(this.branchRef()) ?? haves[0];
       await this.prepareShadow(shadow, base ? [[ref, base]] : []);
       await remote.call('fetch from', (o) =>
-        git.fetch({ fs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: true, tags: false, ref, remoteRef: ref, cache: {} }),
+        git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: true, tags: false, ref, remoteRef: ref, cache: {} }),
       );
     }
   }
@@ -271,7 +272,7 @@ export class IsoGitRepository implements GitRepository {
     const fast = await this.resolveFast(ref);
     if (fast !== null) return fast;
     try {
-      return await git.resolveRef({ fs, gitdir: this.gitdir, ref });
+      return await git.resolveRef({ fs: gitFs, gitdir: this.gitdir, ref });
     } catch {
       return undefined;
     }
@@ -384,13 +385,13 @@ export class IsoGitRepository implements GitRepository {
         const names = new Set(loose);
         for (const k of packed.keys()) if (k.startsWith(`${base}/`)) names.add(k.slice(base.length + 1));
         sorted = [...names].sort(compareRefNames);
-      } else sorted = await git.listRefs({ fs, gitdir: this.gitdir, filepath: base }).catch(() => [] as string[]);
+      } else sorted = await git.listRefs({ fs: gitFs, gitdir: this.gitdir, filepath: base }).catch(() => [] as string[]);
       for (const n of sorted) {
         const full = `${base}/${n}`;
         // A listed name resolves to its own loose file, else its packed-refs line (as resolveRef's first candidate).
         let oid: string | undefined | null = !packed ? null : loose.has(n) ? await this.looseRef(full) : undefined;
         if (packed && oid === undefined) oid = packed.get(full);
-        if (oid === null) oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: full }).catch(() => undefined);
+        if (oid === null) oid = await git.resolveRef({ fs: gitFs, gitdir: this.gitdir, ref: full }).catch(() => undefined);
         if (oid) out.set(full, oid);
       }
     }
@@ -425,6 +426,8 @@ export class IsoGitRepository implements GitRepository {
   async open(): Promise<void> {
     if (this.remote) await this.sync();
     else this.checkLocal();
+    await removeStaleTemporaries(this.gitdir);
+    await removeStaleLocks(this.gitdir);
     await this.lock.run(WRITE, async () => {
       if (await this.resolve(this.branchRef())) return;
       // Porch's ErrorIfMissing / CreateIfMissing main branch strategies.

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { gitFs } from './atomic-fs.ts';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -544,7 +545,7 @@ export class TreeIO {
     if (hit) return hit;
     const raw = this.raw(oid);
     const parsed = raw?.type === 'tree' ? parseTree(raw.body) : undefined;
-    const entries = parsed ?? ((await git.readTree({ fs, gitdir: this.gitdir, oid })).tree as TreeEntry[]);
+    const entries = parsed ?? ((await git.readTree({ fs: gitFs, gitdir: this.gitdir, oid })).tree as TreeEntry[]);
     // Bounded by entries held: trees are cheap to re-read, and most are read once per listing.
     if (this.treeCacheEntries > 8_000) {
       this.treeCache.clear();
@@ -567,7 +568,7 @@ export class TreeIO {
       this.commitCache.set(oid, parsed);
       return parsed;
     }
-    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid });
+    const { commit } = await git.readCommit({ fs: gitFs, gitdir: this.gitdir, oid });
     return commit;
   }
 
@@ -581,7 +582,7 @@ export class TreeIO {
       if (!m) break;
       oid = m[1];
     }
-    const { type, object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'parsed' });
+    const { type, object } = await git.readObject({ fs: gitFs, gitdir: this.gitdir, oid, format: 'parsed' });
     if (type === 'tag') return this.peel((object as { object: string }).object);
     return oid;
   }
@@ -626,7 +627,7 @@ export class TreeIO {
   async readBlob(oid: string): Promise<string> {
     const raw = this.raw(oid);
     if (raw?.type === 'blob') return raw.body.toString('utf8');
-    const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid });
+    const { blob } = await git.readBlob({ fs: gitFs, gitdir: this.gitdir, oid });
     return Buffer.from(blob).toString('utf8');
   }
 
@@ -648,7 +649,7 @@ export class TreeIO {
     for (const [path, content] of Object.entries(files)) {
       const i = path.indexOf('/');
       if (i < 0) {
-        const oid = await git.writeBlob({ fs, gitdir: this.gitdir, blob: Buffer.from(content, 'utf8') });
+        const oid = await git.writeBlob({ fs: gitFs, gitdir: this.gitdir, blob: Buffer.from(content, 'utf8') });
         entries.push({ mode: '100644', path, oid, type: 'blob' });
       } else {
         const d = path.slice(0, i);
@@ -658,7 +659,7 @@ export class TreeIO {
       }
     }
     for (const [d, sub] of dirs) entries.push({ mode: '040000', path: d, oid: await this.writeFiles(sub), type: 'tree' });
-    return git.writeTree({ fs, gitdir: this.gitdir, tree: entries });
+    return git.writeTree({ fs: gitFs, gitdir: this.gitdir, tree: entries });
   }
 
   /** `root` with the tree at `path` replaced by `replacement` (undefined removes it). */
@@ -673,9 +674,9 @@ export class TreeIO {
       if (idx >= 0) entries.splice(idx, 1);
       if (next) entries.push({ mode: '040000', path: name, oid: next, type: 'tree' });
       if (!entries.length && i > 0) return undefined;
-      return git.writeTree({ fs, gitdir: this.gitdir, tree: entries });
+      return git.writeTree({ fs: gitFs, gitdir: this.gitdir, tree: entries });
     };
-    return (await rec(root, 0)) ?? git.writeTree({ fs, gitdir: this.gitdir, tree: [] });
+    return (await rec(root, 0)) ?? git.writeTree({ fs: gitFs, gitdir: this.gitdir, tree: [] });
   }
 
   /**

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
 import { porchRepo } from '../support/porch-fixture.ts';
+import { client } from './api.ts';
 import { corpus, type BadRequest } from './bad-input-corpus.ts';
 
 const run = promisify(execFile);
@@ -52,24 +53,14 @@ describe('a corpus of malformed requests', () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-bad-input-'));
     bare = porchRepo(dir, 'blue', [{ path: 'app', revisions: 1, drafts: ['ws1'] }]);
     server = await startDevServer({ args: ['--sync-interval', '0'] });
-    await create('/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories', {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'blue', namespace: 'default' },
-      spec: { type: 'git', git: { repo: bare, branch: 'main' } },
-    });
+    const blue = await client(() => server).registerBlue(bare);
+    expect(blue.status, blue.text).toBe(201);
     const cfg = '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default';
     await create(`${cfg}/packagevariants`, { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageVariant', metadata: { name: 'pv1', namespace: 'default' }, spec: {} });
     await create(`${cfg}/packagevariantsets`, { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageVariantSet', metadata: { name: 'pvs1', namespace: 'default' }, spec: {} });
     await create(`${cfg}/packagerevs`, { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageRev', metadata: { name: 'pr1', namespace: 'default' } });
     await create('/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'default' }, stringData: { a: 'b' } });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const r = await call({ method: 'GET', path: `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${DRAFT}` });
-      if (r.status === 200) break;
-      if (Date.now() > deadline) throw new Error(`the repository did not load: ${r.text}`);
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
+    await client(() => server).waitServed(DRAFT);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
 import { porchRepo } from '../support/porch-fixture.ts';
+import { client, PORCH, type Reply } from './api.ts';
 
 const run = promisify(execFile);
 
@@ -21,33 +22,19 @@ describe('concurrent writers', () => {
   let dir: string;
   let bare: string;
   let server: DevServer;
-  const PORCH = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
-
-  const req = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-    const res = await fetch(`${server.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, text, json: () => JSON.parse(text) as Obj & { reason?: string; message?: string } };
-  };
-  const create = (pkg: string, ws: string) =>
-    req('POST', `${PORCH}/packagerevisions`, { apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: 'blue', packageName: pkg, workspaceName: ws } });
+  const api = client(() => server);
+  const withJson = (r: Reply) => ({ ...r, json: () => JSON.parse(r.text) as Obj & { reason?: string; message?: string } });
+  const req = async (method: string, path: string, body?: unknown, contentType?: string) => withJson(await api.req(method, path, body, contentType));
+  const create = async (pkg: string, ws: string) => withJson(await api.createDraft(pkg, ws));
   const lifecycle = (name: string, lc: string, sub = '') => req('PATCH', `${PORCH}/packagerevisions/${name}${sub}`, { spec: { lifecycle: lc } }, 'application/merge-patch+json');
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-concurrency-'));
     bare = porchRepo(dir, 'blue', [{ path: 'app', revisions: 1 }]);
     server = await startDevServer({ args: ['--sync-interval', '0'] });
-    const r = await req('POST', '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories', {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'blue', namespace: 'default' },
-      spec: { type: 'git', git: { repo: bare, branch: 'main' } },
-    });
+    const r = await api.registerBlue(bare);
     expect(r.status, r.text).toBe(201);
-    const deadline = Date.now() + 30_000;
-    while ((await req('GET', `${PORCH}/packagerevisions/blue.app.v1`)).status !== 200) {
-      if (Date.now() > deadline) throw new Error('the repository did not load');
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
+    await api.waitServed('blue.app.v1');
   }, 60_000);
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
 import { porchRepo } from '../support/porch-fixture.ts';
+import { client, CONFIG, PORCH } from './api.ts';
 
 const run = promisify(execFile);
 
@@ -26,13 +27,11 @@ describe('git server outages', () => {
   let dir: string;
   let gitServer: GitHttpServer;
   let server: DevServer;
-  const PORCH = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
-  const REPO = '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories/blue';
-
-  const req = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-    const res = await fetch(`${server.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, text, obj: JSON.parse(text) as Obj };
+  const REPO = `${CONFIG}/repositories/blue`;
+  const api = client(() => server);
+  const req = async (method: string, path: string, body?: unknown, contentType?: string) => {
+    const r = await api.req(method, path, body, contentType);
+    return { ...r, obj: JSON.parse(r.text) as Obj };
   };
   const ready = async () => (await req('GET', REPO)).obj.status?.conditions?.find((c) => c.type === 'Ready');
   async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -51,14 +50,9 @@ describe('git server outages', () => {
     porchRepo(dir, 'blue', [{ path: 'app', revisions: 1 }]);
     gitServer = await startGitHttpServer({ root: dir });
     server = await startDevServer({ args: ['--sync-interval', '1s'] });
-    const r = await req('POST', '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories', {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'blue', namespace: 'default' },
-      spec: { type: 'git', git: { repo: `${gitServer.url}/blue.git`, branch: 'main' } },
-    });
+    const r = await api.registerBlue(`${gitServer.url}/blue.git`);
     expect(r.status, r.text).toBe(201);
-    await until('the repository to load', async () => (await req('GET', `${PORCH}/packagerevisions/blue.app.v1`)).status === 200);
+    await api.waitServed('blue.app.v1');
   }, 60_000);
 
   afterAll(async () => {
@@ -68,12 +62,7 @@ describe('git server outages', () => {
   });
 
   it('fails writes with 503 while git is down, keeps the draft, and succeeds on retry when it is back', async () => {
-    const created = await req('POST', `${PORCH}/packagerevisions`, {
-      apiVersion: 'porch.kpt.dev/v1alpha1',
-      kind: 'PackageRevision',
-      metadata: { namespace: 'default' },
-      spec: { repository: 'blue', packageName: 'outage', workspaceName: 'ws1' },
-    });
+    const created = await api.createDraft('outage', 'ws1').then((x) => ({ ...x, obj: JSON.parse(x.text) as Obj }));
     expect(created.status, created.text).toBe(201);
     const name = created.obj.metadata.name;
     const res = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj;
@@ -90,12 +79,7 @@ describe('git server outages', () => {
     const cur = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj;
     const edit = await req('PUT', `${PORCH}/packagerevisionresources/${name}`, { ...cur, spec: { ...cur.spec, resources: { ...cur.spec.resources, 'cm.yaml': 'lost: true\n' } } });
     expect(edit.status, edit.text).toBe(503);
-    const another = await req('POST', `${PORCH}/packagerevisions`, {
-      apiVersion: 'porch.kpt.dev/v1alpha1',
-      kind: 'PackageRevision',
-      metadata: { namespace: 'default' },
-      spec: { repository: 'blue', packageName: 'outage', workspaceName: 'ws2' },
-    });
+    const another = await api.createDraft('outage', 'ws2');
     expect(another.status, another.text).toBe(503);
 
     // Nothing acknowledged is gone, and nothing refused shows up.
