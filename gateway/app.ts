@@ -12,7 +12,7 @@ import { discoveryRoutes } from './discovery.ts';
 import { openapiRoutes } from './openapi.ts';
 import { allHandlers } from './routes.ts';
 import { VERSION_INFO } from './version.ts';
-import { allowAll, isStrippedHeader, type GatewayAuth } from './auth.ts';
+import { allowAll, HEALTH_PATHS, isStrippedHeader, type GatewayAuth } from './auth.ts';
 
 export interface GatewayOptions {
   /** Resolves the caller; throwing a StatusError (401) refuses the request. */
@@ -62,15 +62,23 @@ function knownResourcePath(path: string): { group: string; resource: string } | 
   return { group, resource: m[4] ? `${res.plural}/${m[4]}` : res.plural };
 }
 
+const PROBES = new Set(HEALTH_PATHS);
+
 export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<HandlerEnv> {
   const app = new Hono<HandlerEnv>();
 
   app.use('*', async (c, next) => {
     const started = performance.now();
-    await next();
+    // Once stopping, only health probes are answered; the rest are told to come back (a load
+    // balancer or client retries elsewhere), while requests already in progress finish.
+    if (ctx.shutdown.stopping && !PROBES.has(c.req.path)) {
+      c.res = statusResponse(errors.unavailable('the server is shutting down', 1));
+      return;
+    }
+    await ctx.shutdown.serve(next);
     const path = c.req.path;
     // Health probes are polled constantly; logging them would drown everything else.
-    if (path === '/healthz' || path === '/livez' || path === '/readyz') return;
+    if (PROBES.has(path)) return;
     ctx.log.info('request', {
       method: c.req.method,
       path,
@@ -81,7 +89,10 @@ export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<Handle
     });
   });
 
-  for (const probe of ['/healthz', '/livez', '/readyz']) app.get(probe, (c) => c.text('ok'));
+  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/livez', (c) => c.text('ok'));
+  // Not ready once stopping, so traffic moves elsewhere while in-flight requests finish.
+  app.get('/readyz', (c) => (ctx.shutdown.stopping ? c.text('shutting down', 503) : c.text('ok')));
 
   const authorizer = opts.authorizer ?? allowAll;
   const strip = opts.stripHeaders ?? { exact: ['X-Remote-User', 'X-Remote-Group'], prefixes: ['X-Remote-Extra-'] };

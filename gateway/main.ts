@@ -43,6 +43,7 @@ const { values: flags } = parseArgs({
     kubeconfig: { type: 'string' },
     'log-level': { type: 'string' },
     'sync-interval': { type: 'string' },
+    'max-body-bytes': { type: 'string' },
   },
   allowPositionals: false,
 });
@@ -91,6 +92,12 @@ try {
   process.exit(2);
 }
 
+const maxBodyBytes = Number(flags['max-body-bytes'] ?? env.PORCH_MAX_BODY_BYTES ?? 8 * 1024 * 1024);
+if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+  console.error(`invalid --max-body-bytes ${String(flags['max-body-bytes'] ?? env.PORCH_MAX_BODY_BYTES)} (a byte count of at least 1024)`);
+  process.exit(2);
+}
+
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`invalid --port ${String(flags.port ?? env.PORCH_PORT)}`);
   process.exit(2);
@@ -121,9 +128,12 @@ async function servingCertificate(): Promise<{ certPem: string; keyPem: string }
   return pair;
 }
 
+/** How long requests in progress may run on after SIGTERM. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  const ctx = await createDevContext({ dataDir, log });
+  const ctx = await createDevContext({ dataDir, log, config: { maxBodyBytes } });
   const token = await adminToken();
   const auth = await buildAuth({
     adminToken: token,
@@ -174,14 +184,22 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('stopping', { signal });
     scheduler.stop();
+    // Watches end with a final event and new requests get 503; requests in progress (writes
+    // included) run to completion before the engine and store are closed.
     ctx.shutdown.fire();
     detachWs();
-    server.close(() => {
-      void ctx.engine.stop().then(() => ctx.store.close()).then(() => process.exit(0));
-    });
-    // Connections that outlive the grace period (idle keep-alives) must not hold the process.
-    setTimeout(() => process.exit(0), 5000).unref();
+    server.close();
     if ('closeIdleConnections' in server) (server as { closeIdleConnections: () => void }).closeIdleConnections();
+    void (async () => {
+      const drained = await ctx.shutdown.drained(SHUTDOWN_GRACE_MS);
+      if (!drained) log.warn('requests still running at the end of the shutdown grace period', { graceMs: SHUTDOWN_GRACE_MS });
+      await ctx.engine.stop();
+      await ctx.store.close();
+      log.info('stopped', { signal });
+      process.exit(0);
+    })();
+    // Whatever hangs (a connection that never closes) must not keep the process past the grace.
+    setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS + 5_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
