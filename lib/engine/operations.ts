@@ -14,6 +14,8 @@ import { initPackage, kptfileProblem, updateKptfile } from './kptfile.ts';
 import { checkApprovalTransition, checkUpdateTransition } from './lifecycle.ts';
 import { nameCauses, packageRevisionName } from './names.ts';
 import { buildResources } from './objects.ts';
+import { cloneResources } from './tasks/clone.ts';
+import { upgradeResources } from './tasks/upgrade.ts';
 
 const REPO_LABEL = 'internal.porch.kpt.dev/repository';
 const INVALID = (name: string, causes: StatusCause[]) => errors.invalid('PackageRevision', 'porch.kpt.dev', name, causes);
@@ -169,8 +171,12 @@ export class RevisionOperations {
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a published revision (it is ${rec.lifecycle})` }]);
         return git(name, () => found.cache.git.readResources(rec.git.commit, rec.packagePath));
       }
+      case 'clone':
+        return cloneResources(this.engine, cache.namespace, name, pkg, task);
+      case 'upgrade':
+        return upgradeResources(this.engine, cache, name, pkg, task);
       default:
-        throw INVALID(name, [{ field: 'spec.tasks[0].type', message: `Unsupported value: "${task.type}": supported task types on create are init and edit` }]);
+        throw INVALID(name, [{ field: 'spec.tasks[0].type', message: `Unsupported value: "${task.type}": supported task types on create are init, clone, edit and upgrade` }]);
     }
   }
 

@@ -1,0 +1,55 @@
+import type { Task } from '../../api/porch.ts';
+import type { RepositoryCache } from '../../cache/repository-cache.ts';
+import { errors } from '../../errors.ts';
+import { copyMerge, fastForwardPackage, forceDeleteReplace, MergeError, mergePackage, type MergeInput, type PackageFiles } from '../../merge/package.ts';
+import { PR_GR } from '../gr.ts';
+import type { Engine } from '../engine.ts';
+import { withUpstream } from './kptfile-upstream.ts';
+import { revisionUpstream } from './upstream.ts';
+
+// The upgrade task: a new draft of a downstream package, made by merging what changed between two
+// revisions of its upstream (old → new) into a published revision of the package itself.
+
+const FIELD = 'spec.tasks[0].upgrade';
+
+type UpgradeStrategy = 'resource-merge' | 'fast-forward' | 'force-delete-replace' | 'copy-merge';
+
+/** Porch's upgrade strategies; resource-merge is the default. */
+function upgradePackage(strategy: UpgradeStrategy, input: MergeInput): PackageFiles {
+  switch (strategy) {
+    case 'fast-forward':
+      return fastForwardPackage(input);
+    case 'force-delete-replace':
+      return forceDeleteReplace(input);
+    case 'copy-merge':
+      return copyMerge(input);
+    default:
+      return mergePackage(input);
+  }
+}
+
+export async function upgradeResources(engine: Engine, cache: RepositoryCache, name: string, packagePath: string, task: Task): Promise<Record<string, string>> {
+  const u = task.upgrade ?? {};
+  const invalid = (field: string, message: string) => errors.invalid('PackageRevision', 'porch.kpt.dev', name, [{ field, message }]);
+  const oldUp = await revisionUpstream(engine, cache.namespace, name, u.oldUpstreamRef?.name, `${FIELD}.oldUpstreamRef.name`);
+  const newUp = await revisionUpstream(engine, cache.namespace, name, u.newUpstreamRef?.name, `${FIELD}.newUpstreamRef.name`);
+  if (oldUp.cache !== newUp.cache || oldUp.packagePath !== newUp.packagePath)
+    throw invalid(`${FIELD}.newUpstreamRef.name`, `Invalid value: "${u.newUpstreamRef?.name}": the old and new upstream must be revisions of one package`);
+  const local = await revisionUpstream(engine, cache.namespace, name, u.localPackageRevisionRef?.name, `${FIELD}.localPackageRevisionRef.name`);
+  if (local.cache !== cache || local.packagePath !== packagePath)
+    throw invalid(
+      `${FIELD}.localPackageRevisionRef.name`,
+      `Invalid value: "${u.localPackageRevisionRef?.name}": the upgraded draft must be a new revision of the local package (${local.packagePath} in ${local.cache.name})`,
+    );
+  const strategy: UpgradeStrategy = u.strategy ?? 'resource-merge';
+  let merged: Record<string, string>;
+  try {
+    merged = upgradePackage(strategy, { original: oldUp.files, updated: newUp.files, local: local.files });
+  } catch (err) {
+    if (err instanceof MergeError) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade cannot be done: ${err.message}`);
+    throw err;
+  }
+  const pkgName = packagePath.split('/').pop() ?? packagePath;
+  merged.Kptfile = withUpstream(merged.Kptfile ?? local.files.Kptfile ?? '', pkgName, newUp.lock);
+  return merged;
+}

@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
+import { porchRepo } from '../support/porch-fixture.ts';
+
+const run = promisify(execFile);
+
+// Package tasks end to end, with kubectl and a git http-backend serving two repositories: clone a
+// blueprint into a deployment repository, publish a new blueprint revision, change the downstream
+// package, upgrade it (three-way merge), edit, and clones that must fail without leaving anything.
+
+interface PR {
+  metadata: { name: string; resourceVersion?: string };
+  spec: { lifecycle?: string; revision?: number; tasks?: { type: string }[]; packageName?: string };
+  status?: { upstreamLock?: { type?: string; git?: { repo?: string; directory?: string; ref?: string; commit?: string } } };
+}
+interface PRR {
+  metadata: { name: string };
+  spec: { resources: Record<string, string> };
+}
+
+describe('clone, edit and upgrade through kubectl and a git server', () => {
+  let dir: string;
+  let gitServer: GitHttpServer;
+  let server: DevServer;
+  const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: server.kubeconfig, input });
+  const ok = async (args: string[], input?: string) => {
+    const r = await k(args, input);
+    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  const getPr = async (name: string) => JSON.parse(await ok(['get', 'packagerevision', name, '-o', 'json'])) as PR;
+  const getPrr = async (name: string) => JSON.parse(await ok(['get', 'packagerevisionresources', name, '-o', 'json'])) as PRR;
+  const remote = (repo: string, ...args: string[]) => run('git', args, { cwd: join(dir, `${repo}.git`) }).then((r) => r.stdout.trim());
+
+  const create = (repo: string, pkg: string, ws: string, task: unknown) =>
+    k(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: repo, packageName: pkg, workspaceName: ws, tasks: [task] } }));
+
+  async function publish(name: string): Promise<PR> {
+    await ok(['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
+    const proposed = await getPr(name);
+    await ok(['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${name}/approval`, '-f', '-'], JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } }));
+    const done = await getPr(name);
+    expect(done.spec.lifecycle).toBe('Published');
+    return done;
+  }
+
+  async function editResources(name: string, change: (files: Record<string, string>) => void): Promise<void> {
+    const prr = await getPrr(name);
+    change(prr.spec.resources);
+    await ok(['replace', '-f', '-'], JSON.stringify(prr));
+  }
+
+  const setData = (text: string, key: string, value: string) => {
+    const doc = YAML.parseDocument(text);
+    doc.setIn(['data', key], value);
+    return doc.toString();
+  };
+  const data = (text: string | undefined) => (YAML.parse(text ?? '') as { data?: Record<string, string> }).data ?? {};
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'porch-tasks-'));
+    porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1 }]);
+    porchRepo(dir, 'deploy', []);
+    gitServer = await startGitHttpServer({ root: dir });
+    server = await startDevServer({ args: ['--sync-interval', '0'] });
+    for (const repo of ['blueprints', 'deploy'])
+      await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: repo, namespace: 'default' }, spec: { type: 'git', git: { repo: `${gitServer.url}/${repo}.git`, branch: 'main' } } }));
+    const deadline = Date.now() + 30_000;
+    while ((await k(['get', 'packagerevision', 'blueprints.basens.v1'])).code !== 0) {
+      if (Date.now() > deadline) throw new Error('blueprints did not load');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await gitServer?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('clones a published blueprint into another repository with kpt’s upstream and upstreamLock, and publishes it', async () => {
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: 'deploy', packageName: 'mybasens', workspaceName: 'ws1', tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.basens.v1' } } } }] } }));
+    const tagCommit = await remote('blueprints', 'rev-parse', 'basens/v1^{commit}');
+    const lock = { repo: `${gitServer.url}/blueprints.git`, directory: 'basens', ref: 'basens/v1', commit: tagCommit };
+    const kpt = YAML.parse((await getPrr('deploy.mybasens.ws1')).spec.resources.Kptfile) as Record<string, unknown>;
+    expect((kpt.metadata as { name: string }).name).toBe('mybasens');
+    expect(kpt.upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref }, updateStrategy: 'resource-merge' });
+    expect(kpt.upstreamLock).toEqual({ type: 'git', git: lock });
+    // kpt's field order: upstream and upstreamLock right after metadata.
+    expect(Object.keys(kpt).slice(0, 5)).toEqual(['apiVersion', 'kind', 'metadata', 'upstream', 'upstreamLock']);
+    const pr = await getPr('deploy.mybasens.ws1');
+    expect(pr.spec.tasks?.map((t) => t.type)).toEqual(['clone']);
+    expect(pr.status?.upstreamLock).toEqual({ type: 'git', git: lock });
+    expect(data((await getPrr('deploy.mybasens.ws1')).spec.resources['cm.yaml'])).toEqual(data((await getPrr('blueprints.basens.v1')).spec.resources['cm.yaml']));
+    const published = await publish('deploy.mybasens.ws1');
+    expect(published.spec.revision).toBe(1);
+    expect(await remote('deploy', 'tag', '--list')).toBe('mybasens/v1');
+  });
+
+  it('edits a published revision into a draft identical to it', async () => {
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: 'blueprints', packageName: 'basens', workspaceName: 'v2', tasks: [{ type: 'edit', edit: { sourceRef: { name: 'blueprints.basens.v1' } } }] } }));
+    expect((await getPrr('blueprints.basens.v2')).spec.resources).toEqual((await getPrr('blueprints.basens.v1')).spec.resources);
+    expect((await getPr('blueprints.basens.v2')).spec.tasks?.map((t) => t.type)).toEqual(['edit']);
+  });
+
+  it('upgrades the downstream package: both sides’ changes and the new resource, a new upstreamLock', async () => {
+    // Upstream: one field changed, one resource added; published as revision 2.
+    await editResources('blueprints.basens.v2', (f) => {
+      f['cm.yaml'] = setData(f['cm.yaml'], 'revision', 'two');
+      f['svc.yaml'] = YAML.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'basens' }, spec: { ports: [{ port: 80 }] } });
+    });
+    await publish('blueprints.basens.v2');
+    // Downstream: a different field changed, and the one upstream changed changed too; published.
+    expect((await create('deploy', 'mybasens', 'ws2', { type: 'edit', edit: { sourceRef: { name: 'deploy.mybasens.ws1' } } })).code).toBe(0);
+    await editResources('deploy.mybasens.ws2', (f) => {
+      f['cm.yaml'] = setData(setData(f['cm.yaml'], 'owner', 'team-a'), 'revision', 'local');
+    });
+    await publish('deploy.mybasens.ws2');
+
+    const up = await create('deploy', 'mybasens', 'ws3', {
+      type: 'upgrade',
+      upgrade: { oldUpstreamRef: { name: 'blueprints.basens.v1' }, newUpstreamRef: { name: 'blueprints.basens.v2' }, localPackageRevisionRef: { name: 'deploy.mybasens.ws2' }, strategy: 'resource-merge' },
+    });
+    expect(up.code, up.stderr).toBe(0);
+    const files = (await getPrr('deploy.mybasens.ws3')).spec.resources;
+    expect(data(files['cm.yaml']).owner).toBe('team-a');
+    expect(YAML.parse(files['svc.yaml'])).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'basens' }, spec: { ports: [{ port: 80 }] } });
+    const lock = (YAML.parse(files.Kptfile) as { upstreamLock: { git: Record<string, string> } }).upstreamLock.git;
+    expect(lock).toEqual({ repo: `${gitServer.url}/blueprints.git`, directory: 'basens', ref: 'basens/v2', commit: await remote('blueprints', 'rev-parse', 'basens/v2^{commit}') });
+    expect((YAML.parse(files.Kptfile) as { metadata: { name: string } }).metadata.name).toBe('mybasens');
+    expect((await getPr('deploy.mybasens.ws3')).spec.tasks?.map((t) => t.type)).toEqual(['upgrade']);
+  });
+
+  it('resolves a field changed on both sides the way kpt does: the upstream value wins', async () => {
+    const files = (await getPrr('deploy.mybasens.ws3')).spec.resources;
+    expect(data(files['cm.yaml']).revision).toBe('two');
+  });
+
+  it('refuses clones of an unknown upstream or an unreachable git URL and leaves nothing behind', async () => {
+    const refs = await remote('deploy', 'for-each-ref', '--format=%(refname) %(objectname)');
+    const listed = await ok(['get', 'packagerevisions', '-o', 'name']);
+
+    const unknown = await create('deploy', 'ghost', 'ws1', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.nothing.v1' } } } });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/is invalid: spec\.tasks\[0\]\.clone\.upstreamRef\.upstreamRef\.name: Not found: package revision "blueprints\.nothing\.v1"/);
+
+    const t0 = Date.now();
+    const unreachable = await create('deploy', 'ghost', 'ws2', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: 'http://127.0.0.1:1/nothing.git', ref: 'main', directory: 'x' } } } });
+    expect(unreachable.code).not.toBe(0);
+    expect(unreachable.stderr).toMatch(/ServiceUnavailable|upstream git repository unavailable/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+
+    const draftUpstream = await create('deploy', 'ghost', 'ws3', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'deploy.mybasens.ws3' } } } });
+    expect(draftUpstream.code).not.toBe(0);
+    expect(draftUpstream.stderr).toMatch(/must be a published package revision \(it is Draft\)/);
+
+    expect(await remote('deploy', 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(refs);
+    expect(await ok(['get', 'packagerevisions', '-o', 'name'])).toBe(listed);
+  });
+
+  it('clones from a plain git repository, recording the ref and directory asked for', async () => {
+    const url = `${gitServer.url}/blueprints.git`;
+    const r = await create('deploy', 'fromgit', 'ws1', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: url, ref: 'basens/v2', directory: 'basens' } } } });
+    expect(r.code, r.stderr).toBe(0);
+    const files = (await getPrr('deploy.fromgit.ws1')).spec.resources;
+    expect(files['svc.yaml']).toBeDefined();
+    const kpt = YAML.parse(files.Kptfile) as { metadata: { name: string }; upstreamLock: { git: Record<string, string> } };
+    expect(kpt.metadata.name).toBe('fromgit');
+    expect(kpt.upstreamLock.git).toEqual({ repo: url, directory: 'basens', ref: 'basens/v2', commit: await remote('blueprints', 'rev-parse', 'basens/v2^{commit}') });
+    const missing = await create('deploy', 'fromgit', 'ws2', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: url, ref: 'no-such-tag', directory: 'basens' } } } });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no branch or tag "no-such-tag"/);
+  });
+});
