@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// Benchmark fixtures in Porch's git layout (as tests/support/porch-fixture.ts writes them), produced
+// Benchmark fixtures in Porch's git layout (as porchRepo in tests/support/git-fixtures.ts writes them), produced
 // with one `git fast-import` stream per repository so thousands of revisions take seconds, not hours:
 //   main: "Initial commit" with README.md, then per package and revision a draft commit (kpt trailer
 //         with an init/edit task) off main, merged into main as "Approving package revision <p>/<n>"

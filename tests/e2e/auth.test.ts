@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigDocument } from '../../gateway/kubeconfig.ts';
 import { createCertificateAuthority, type PemPair } from '../../lib/auth/tls.ts';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
-import { git, porchRepo } from '../support/porch-fixture.ts';
+import { git, porchRepo } from '../support/git-fixtures.ts';
 
 // Authentication (token file, client certificates, front-proxy request headers, anonymous), RBAC
 // authorization and namespace isolation, through the real kubectl over https.
@@ -234,7 +234,7 @@ spec:
 `);
     const name = 'blueprints.app.first';
     // The draft commit's author is the authenticated user.
-    expect(git(bare, 'log', '-1', '--format=%an', 'refs/heads/drafts/app/first')).toBe('author');
+    expect(git(bare, ['log', '-1', '--format=%an', 'refs/heads/drafts/app/first'])).toBe('author');
     await ok('author', ['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
     const proposed = await json('author', ['get', 'packagerevision', name]);
     expect(proposed.spec.lifecycle).toBe('Proposed');
@@ -249,7 +249,7 @@ spec:
     const published = await json('approver', ['get', 'packagerevision', name]);
     expect(published.spec.lifecycle).toBe('Published');
     expect(published.status.publishedBy).toBe('approver');
-    expect(git(bare, 'log', '-1', '--format=%an', 'refs/tags/app/v1')).toBe('approver');
+    expect(git(bare, ['log', '-1', '--format=%an', 'refs/tags/app/v1'])).toBe('approver');
 
     // The author role grants nothing beyond its rules.
     await forbidden('author', ['get', 'secrets']);

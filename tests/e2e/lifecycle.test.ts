@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
-import { git, porchRepo } from '../support/porch-fixture.ts';
+import { startGitServer, type GitServer } from '../support/git-server.ts';
+import { git, porchRepo } from '../support/git-fixtures.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -15,7 +15,7 @@ const execFileAsync = promisify(execFile);
 
 describe('package revision lifecycle through kubectl and a git server', () => {
   let dir: string;
-  let gitServer: GitHttpServer;
+  let gitServer: GitServer;
   let server: DevServer;
   let bare: string;
   const k = async (args: string[], input?: string) => {
@@ -73,7 +73,7 @@ stringData:
       { path: 'basens', revisions: 2 },
       { path: 'net/router', revisions: 1, drafts: ['wip'] },
     ]);
-    gitServer = await startGitHttpServer({ root: dir, username: 'porch', password: 's3cret' });
+    gitServer = await startGitServer({ root: dir, username: 'porch', password: 's3cret' });
     server = await startDevServer({ args: ['--sync-interval', '0'] });
     await ok(['apply', '-f', '-'], secretYaml('git-creds', 's3cret'));
     await ok(['apply', '-f', '-'], repoYaml('blueprints', `${gitServer.url}/blueprints.git`, 'git-creds'));
@@ -85,7 +85,7 @@ stringData:
 
   afterAll(async () => {
     await server?.stop();
-    await gitServer?.close();
+    await gitServer?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -138,7 +138,7 @@ spec:
     const name = 'blueprints.app.first';
     const created = await json(['get', 'packagerevision', name]);
     expect(created.spec.lifecycle).toBe('Draft');
-    expect(git(bare, 'ls-remote', '--heads', bare)).toContain('refs/heads/drafts/app/first');
+    expect(git(bare, ['ls-remote', '--heads', bare])).toContain('refs/heads/drafts/app/first');
 
     // Read and replace the resources.
     const prr = await json(['get', 'packagerevisionresources', name]);
@@ -150,7 +150,7 @@ spec:
     expect(await ok(['get', 'packagerevisionresources', name])).toMatch(/app\s+first\s+0\s+blueprints\s+4/);
 
     // Editing resources of a Published revision and approving a Draft are refused; git is unchanged.
-    const refsBefore = git(bare, 'for-each-ref', '--format=%(refname) %(objectname)');
+    const refsBefore = git(bare, ['for-each-ref', '--format=%(refname) %(objectname)']);
     const approveDraft = await k(['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${name}/approval`, '-f', '-'],
       JSON.stringify({ ...created, metadata: { ...created.metadata, resourceVersion: undefined }, spec: { ...created.spec, lifecycle: 'Published' } }));
     expect(approveDraft.code).not.toBe(0);
@@ -163,7 +163,7 @@ spec:
     const dup = await k(['create', '-f', '-'], draft);
     expect(dup.code).not.toBe(0);
     expect(dup.stderr).toMatch(/already exists/);
-    expect(git(bare, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(refsBefore);
+    expect(git(bare, ['for-each-ref', '--format=%(refname) %(objectname)'])).toBe(refsBefore);
 
     // Propose and approve.
     await ok(['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
@@ -210,9 +210,9 @@ spec:
     expect(direct.code).not.toBe(0);
     expect(direct.stderr).toMatch(/forbidden/i);
     await ok(['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"DeletionProposed"}}']);
-    expect(git(bare, 'for-each-ref', '--format=%(refname)')).toContain('refs/heads/deletionProposed/app/v1');
+    expect(git(bare, ['for-each-ref', '--format=%(refname)'])).toContain('refs/heads/deletionProposed/app/v1');
     await ok(['delete', 'packagerevision', name]);
-    const refs = git(bare, 'for-each-ref', '--format=%(refname)');
+    const refs = git(bare, ['for-each-ref', '--format=%(refname)']);
     expect(refs).not.toContain('refs/tags/app/v1');
     expect(refs).not.toContain('deletionProposed/app/v1');
     expect((await k(['get', 'packagerevision', name])).stderr).toMatch(/not found/);

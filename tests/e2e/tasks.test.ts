@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
-import { porchRepo } from '../support/porch-fixture.ts';
+import { startGitServer, type GitServer } from '../support/git-server.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 
 const run = promisify(execFile);
 
@@ -27,7 +27,7 @@ interface PRR {
 
 describe('clone, edit and upgrade through kubectl and a git server', () => {
   let dir: string;
-  let gitServer: GitHttpServer;
+  let gitServer: GitServer;
   let server: DevServer;
   const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: server.kubeconfig, input });
   const ok = async (args: string[], input?: string) => {
@@ -68,7 +68,7 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-tasks-'));
     porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1 }]);
     porchRepo(dir, 'deploy', []);
-    gitServer = await startGitHttpServer({ root: dir });
+    gitServer = await startGitServer({ root: dir });
     server = await startDevServer({ args: ['--sync-interval', '0'] });
     for (const repo of ['blueprints', 'deploy'])
       await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: repo, namespace: 'default' }, spec: { type: 'git', git: { repo: `${gitServer.url}/${repo}.git`, branch: 'main' } } }));
@@ -81,7 +81,7 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
 
   afterAll(async () => {
     await server?.stop();
-    await gitServer?.close();
+    await gitServer?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
-import { git, porchRepo } from '../support/porch-fixture.ts';
+import { git, porchRepo } from '../support/git-fixtures.ts';
 
 // Watches end to end: the real kubectl's `get -w` against the dev server, changes made by another
 // kubectl and by a plain `git push` that only a periodic sync (--sync-interval 1s) can notice.
@@ -163,15 +163,15 @@ spec:
     const r0 = await revisions.line(/^ADDED\s+blueprints\.basens\.v1\s/, 'the published revision');
 
     const work = join(dir, 'pusher');
-    git(dir, 'clone', '-q', bare, work);
-    git(work, 'checkout', '-q', '-b', 'drafts/basens/pushed');
+    git(dir, ['clone', '-q', bare, work]);
+    git(work, ['checkout', '-q', '-b', 'drafts/basens/pushed']);
     await writeFile(join(work, 'basens', 'pushed.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pushed\n');
-    git(work, 'add', '.');
-    git(work, 'commit', '-qm', `Intermediate commit\n\nkpt:${JSON.stringify({ package: 'basens', workspaceName: 'pushed', revision: '0' })}`);
-    git(work, 'push', '-q', 'origin', 'drafts/basens/pushed');
+    git(work, ['add', '.']);
+    git(work, ['commit', '-qm', `Intermediate commit\n\nkpt:${JSON.stringify({ package: 'basens', workspaceName: 'pushed', revision: '0' })}`]);
+    git(work, ['push', '-q', 'origin', 'drafts/basens/pushed']);
     await revisions.line(/^ADDED\s+blueprints\.basens\.pushed\s+basens\s+pushed\s+0\s+false\s+Draft\s+blueprints\b/, 'the pushed draft', r0 + 1);
 
-    git(work, 'push', '-q', 'origin', '--delete', 'drafts/basens/pushed');
+    git(work, ['push', '-q', 'origin', '--delete', 'drafts/basens/pushed']);
     await revisions.line(/^DELETED\s+blueprints\.basens\.pushed\s/, 'the draft deleted in git', r0 + 1);
   });
 

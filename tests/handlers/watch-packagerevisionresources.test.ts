@@ -10,7 +10,7 @@ import { errors } from '../../lib/errors.ts';
 import listPackageRevisionResources from '../../handlers/list-packagerevisionresources.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import { jsonRequest, testContext } from '../support/context.ts';
-import { porchRepo } from '../support/porch-fixture.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 
 // The packagerevisionresources watch, its handler called alone: it follows the package revisions'
 // events (same resourceVersions) with each revision's files read from git.

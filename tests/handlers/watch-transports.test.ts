@@ -21,7 +21,7 @@ import { attachWebSocketWatch } from '../../gateway/websocket.ts';
 import { listStoreObjects } from '../../handlers/store-object/list.ts';
 import { watchResponse } from '../../handlers/http/watch-stream.ts';
 import { jsonRequest, testContext } from '../support/context.ts';
-import { porchRepo } from '../support/porch-fixture.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 
 // Watches through the real transports: the gateway served by @hono/node-server on a loopback port,
 // chunked HTTP read with node:http and WebSocket with the ws client.

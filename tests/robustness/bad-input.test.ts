@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
-import { porchRepo } from '../support/porch-fixture.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 import { client } from './api.ts';
 import { corpus, type BadRequest } from './bad-input-corpus.ts';
 

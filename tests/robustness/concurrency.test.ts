@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
-import { porchRepo } from '../support/porch-fixture.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 import { client, PORCH, type Reply } from './api.ts';
 
 const run = promisify(execFile);

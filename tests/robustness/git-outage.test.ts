@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
-import { porchRepo } from '../support/porch-fixture.ts';
+import { startGitServer, type GitServer } from '../support/git-server.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 import { client, CONFIG, PORCH } from './api.ts';
 
 const run = promisify(execFile);
@@ -25,7 +25,7 @@ interface Obj {
 
 describe('git server outages', () => {
   let dir: string;
-  let gitServer: GitHttpServer;
+  let gitServer: GitServer;
   let server: DevServer;
   const REPO = `${CONFIG}/repositories/blue`;
   const api = client(() => server);
@@ -48,7 +48,7 @@ describe('git server outages', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-outage-'));
     porchRepo(dir, 'blue', [{ path: 'app', revisions: 1 }]);
-    gitServer = await startGitHttpServer({ root: dir });
+    gitServer = await startGitServer({ root: dir });
     server = await startDevServer({ args: ['--sync-interval', '1s'] });
     const r = await api.registerBlue(`${gitServer.url}/blue.git`);
     expect(r.status, r.text).toBe(201);
@@ -57,7 +57,7 @@ describe('git server outages', () => {
 
   afterAll(async () => {
     await server?.stop();
-    await gitServer?.close();
+    await gitServer?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -106,5 +106,35 @@ describe('git server outages', () => {
     expect(after).not.toContain('refs/heads/drafts/outage/ws1');
     const files = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj.spec.resources ?? {};
     expect(files['cm.yaml']).toContain('name: kept');
+  }, 90_000);
+
+  it('fails a write whose push is cut off mid-request with 503, and loses nothing', async () => {
+    const created = await api.createDraft('cutoff', 'ws1').then((x) => ({ ...x, obj: JSON.parse(x.text) as Obj }));
+    expect(created.status, created.text).toBe(201);
+    const name = created.obj.metadata.name;
+    const res = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj;
+    const before = await remoteRefs();
+
+    // The push reaches the git server with its whole pack, which then goes away before answering.
+    const arrived = gitServer.holdNext(/^POST \/blue\.git\/git-receive-pack/);
+    const pending = req('PUT', `${PORCH}/packagerevisionresources/${name}`, { ...res, spec: { ...res.spec, resources: { ...res.spec.resources, 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cut\n' } } });
+    await arrived;
+    await gitServer.stop();
+    const cut = await pending;
+    expect(cut.status, cut.text).toBe(503);
+    expect(cut.obj).toMatchObject({ kind: 'Status', code: 503, reason: 'ServiceUnavailable' });
+    expect(cut.obj.message).toMatch(/git repository unavailable/);
+    expect(await remoteRefs()).toBe(before);
+    const kept = (await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj;
+    expect(kept.spec.resources).toEqual(res.spec.resources);
+
+    await gitServer.restart();
+    await until('Ready=True', async () => (await ready())?.status === 'True');
+    const listed = (await req('GET', `${PORCH}/packagerevisions/${name}`)).obj;
+    expect(listed.spec.lifecycle).toBe('Draft');
+    const retry = await req('PUT', `${PORCH}/packagerevisionresources/${name}`, { ...kept, spec: { ...kept.spec, resources: { ...kept.spec.resources, 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cut\n' } } });
+    expect(retry.status, retry.text).toBe(200);
+    expect((await req('GET', `${PORCH}/packagerevisionresources/${name}`)).obj.spec.resources?.['cm.yaml']).toContain('name: cut');
+    expect(await remoteRefs()).not.toBe(before);
   }, 90_000);
 });

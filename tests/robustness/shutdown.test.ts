@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../../gateway/app.ts';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
-import { porchRepo } from '../support/porch-fixture.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 import { testContext } from '../support/context.ts';
 import { client, PORCH } from './api.ts';
 

@@ -14,13 +14,16 @@ import { join } from 'node:path';
 
 export const PORCH = { name: 'Package Orchestration Service', email: 'porch@kpt.dev' };
 
+// Identity for porcelain commands tests run themselves (git commit in a clone); plumbing above sets its own.
+const IDENTITY = { GIT_AUTHOR_NAME: 'fixture', GIT_AUTHOR_EMAIL: 'fixture@example.com', GIT_COMMITTER_NAME: 'fixture', GIT_COMMITTER_EMAIL: 'fixture@example.com' };
+
 /** Runs git; the output's final newline is dropped unless `raw`. */
 export function git(cwd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; raw?: boolean } = {}): string {
   const out = execFileSync('git', args, {
     cwd,
     input: opts.input,
     encoding: 'utf8',
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...opts.env },
+    env: { ...process.env, ...IDENTITY, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...opts.env },
     maxBuffer: 1 << 30,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -36,7 +39,7 @@ export function gitAsync(cwd: string, args: string[], opts: { env?: NodeJS.Proce
     execFile(
       'git',
       args,
-      { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...opts.env }, maxBuffer: 1 << 30 },
+      { cwd, encoding: 'utf8', env: { ...process.env, ...IDENTITY, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...opts.env }, maxBuffer: 1 << 30 },
       (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve(stdout.replace(/\n$/, ''))),
     );
   });
@@ -262,11 +265,12 @@ export class PorchRepoWriter {
   }
 
   /** Draft (or proposed) revision: a commit off the branch head (or `base`) on its own branch. */
-  draft(pkg: string, workspace: string, opts: { files?: Record<string, string>; task?: Record<string, unknown>; kind?: 'drafts' | 'proposed'; base?: string; author?: Signature } = {}): string {
+  /** `task: null` writes a draft with no task (Porch's "Intermediate commit"). */
+  draft(pkg: string, workspace: string, opts: { files?: Record<string, string>; task?: Record<string, unknown> | null; kind?: 'drafts' | 'proposed'; base?: string; author?: Signature } = {}): string {
     const base = opts.base ?? this.head();
     const files = opts.files ?? packageFiles(pkg, workspace);
     const root = this.replaceDir(base ? this.treeOf(base) : undefined, this.full(pkg), this.filesTree(files));
-    const task = opts.task ?? { type: 'init', init: { description: `${pkg} package` } };
+    const task = opts.task === null ? undefined : (opts.task ?? { type: 'init', init: { description: `${pkg} package` } });
     const c = this.commit({ tree: root, parents: base ? [base] : [], message: draftMessage({ package: this.full(pkg), workspaceName: workspace, revision: '0', task }), author: opts.author });
     this.updateRef(`refs/heads/${opts.kind ?? 'drafts'}/${this.full(pkg)}/${workspace}`, c);
     return c;
@@ -378,4 +382,37 @@ export function bulkPorchRepo(gitdir: string, shape: BulkShape): void {
   git(gitdir, ['fast-import', '--quiet', '--force'], { input: out.join('') });
   git(gitdir, ['update-ref', '-d', 'refs/heads/fixture-tmp']);
   git(gitdir, ['pack-refs', '--all']);
+}
+
+export interface FixturePackage {
+  path: string;
+  /** Published revisions: each a proposed commit approved into main and tagged <path>/v<N>. */
+  revisions: number;
+  /** Draft branches (workspace names) left unpublished; each adds draft.yaml to the last revision. */
+  drafts?: string[];
+}
+
+/**
+ * `<dir>/<name>.git`, a bare repository with the given packages in Porch's layout: revision N of a
+ * package is workspace v<N> with Kptfile ("<pkg> revision <N>") and cm.yaml (data.revision "<N>"); the
+ * first revision records an init task, later ones an edit of the previous revision.
+ */
+export function porchRepo(dir: string, name: string, packages: FixturePackage[]): string {
+  const w = PorchRepoWriter.create(join(dir, `${name}.git`));
+  for (const p of packages) {
+    const base = p.path.split('/').pop()!;
+    const files = (n: number) => ({
+      Kptfile: kptfile(base, `${base} revision ${n}`),
+      'cm.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${base}\ndata:\n  revision: "${n}"\n`,
+    });
+    for (let n = 1; n <= p.revisions; n++) {
+      const task = n === 1 ? { type: 'init', init: { description: `${base} description` } } : { type: 'edit', edit: { sourceRef: { name: `${name}.${p.path.replace(/\//g, '.')}.v${n - 1}` } } };
+      w.publish(p.path, `v${n}`, n, { files: files(n), task });
+    }
+    for (const ws of p.drafts ?? []) {
+      const draft = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${ws}\n`;
+      w.draft(p.path, ws, { files: { ...(p.revisions ? files(p.revisions) : {}), 'draft.yaml': draft }, task: null });
+    }
+  }
+  return w.gitdir;
 }

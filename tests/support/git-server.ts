@@ -26,6 +26,12 @@ export interface GitServer {
   restart(): Promise<void>;
   /** Change the accepted credentials (e.g. to simulate a rotated password). */
   setCredentials(username: string | undefined, password?: string, bearerToken?: string): void;
+  /**
+   * Hold the next request whose `<METHOD> <path>?<query>` matches: it is accepted (body and all) but
+   * never answered, so a test can stop() the server while a client is in the middle of, e.g., a push.
+   * Resolves once such a request has arrived.
+   */
+  holdNext(match: RegExp): Promise<void>;
 }
 
 function authorised(req: IncomingMessage, creds: { username?: string; password?: string; bearerToken?: string }): boolean {
@@ -72,11 +78,20 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   const requests: string[] = [];
   const children = new Set<ChildProcess>();
   const sockets = new Set<Socket>();
+  const holds: { match: RegExp; arrived: () => void }[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const encoding = req.headers['content-encoding'];
     requests.push(`${req.method} ${url.pathname}${url.search}${encoding ? ` (${encoding})` : ''}`);
+    const held = holds.findIndex((h) => h.match.test(`${req.method} ${url.pathname}${url.search}`));
+    if (held >= 0) {
+      const [h] = holds.splice(held, 1);
+      // Read the whole body first so the client has sent everything it means to before it waits.
+      req.on('end', h.arrived);
+      req.resume();
+      return;
+    }
     if (!authorised(req, creds)) {
       req.resume();
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"', 'Content-Type': 'text/plain' });
@@ -148,6 +163,9 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
       creds.username = username;
       creds.password = password;
       creds.bearerToken = bearerToken;
+    },
+    holdNext(match) {
+      return new Promise<void>((arrived) => holds.push({ match, arrived }));
     },
   };
 }
