@@ -43,7 +43,8 @@ async function git<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (err instanceof StatusError) throw err;
     if (err instanceof GitConflictError)
       throw errors.conflict(PR_GR, name, `the package revision was changed in git concurrently; retry with the latest version (${err.message})`);
-    if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 5);
+    // Retry-After 1: kubectl retries up to ten times, so a blip is ridden out and an outage reported in ~10 s.
+    if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 1);
     throw errors.internal(`git operation failed: ${errMessage(err)}`);
   }
 }
@@ -78,7 +79,7 @@ export class RevisionOperations {
     if (!repository) throw INVALID('', [{ reason: 'FieldValueRequired', field: 'spec.repository', message: 'Required value' }]);
     const cache = this.engine.repository(namespace, repository);
     if (!cache) throw INVALID('', [{ reason: 'FieldValueNotFound', field: 'spec.repository', message: `Not found: repository "${repository}" in namespace "${namespace}"` }]);
-    if (!cache.loaded) throw errors.unavailable(`repository "${repository}" is not ready: ${cache.lastError ?? 'still loading'}`, 5);
+    if (!cache.loaded) throw errors.unavailable(`repository "${repository}" is not ready: ${cache.lastError ?? 'still loading'}`, 1);
     return cache;
   }
 

@@ -44,7 +44,8 @@ export async function revisionUpstream(engine: Engine, namespace: string, name: 
   if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
     throw invalid(name, field, `Invalid value: "${revName}": an upstream must be a published package revision (it is ${rec.lifecycle})`);
   const files = await found.cache.git.readResources(rec.git.commit, rec.packagePath).catch((err: unknown) => {
-    if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 5);
+    // Retry-After 1: kubectl retries up to ten times, so a blip is ridden out and an outage reported in ~10 s.
+    if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 1);
     throw err;
   });
   return { files, lock: revisionLock(found.cache, rec.packagePath, rec.git.ref, rec.git.commit), cache: found.cache, packagePath: rec.packagePath };
