@@ -1,156 +1,182 @@
-import YAML, { type Document } from 'yaml';
-import { jsonEqual } from '../util.ts';
-import { mergeDocument } from './merge3.ts';
-import { indexResources, isResourceFile, parseDocs, renderDocs, resourceId } from './resources.ts';
+import type { Document, Node } from 'yaml';
+import { isRecord, jsonEqual } from '../util.ts';
+import { MergeError } from './errors.ts';
+import { mergePlainFiles } from './files.ts';
+import { mergeKptfile } from './kptfile.ts';
+import { mergeNodes } from './merge3.ts';
+import { docsOf, indexDocs, isYamlPath, parseYaml, renderDocs, userContent } from './resources.ts';
 
-// Upgrading a downstream package to a new upstream revision: the strategies Porch offers
-// (resource-merge, fast-forward, force-delete-replace, copy-merge), over whole packages of files.
+// Upgrading a downstream package to a new upstream revision, over whole packages of files, with
+// the four strategies Porch offers: resource-merge (the default), fast-forward,
+// force-delete-replace and copy-merge — each doing what kpt's updater of that name does.
 
+export { MergeError } from './errors.ts';
+
+/** Path inside the package → file content. */
 export interface PackageFiles {
   [path: string]: string;
 }
 
 export interface MergeInput {
-  /** The upstream revision the local package was made from. */
+  /** The upstream revision the local package was made from (old upstream). */
   original: PackageFiles;
-  /** The upstream revision to upgrade to. */
+  /** The upstream revision to upgrade to (new upstream). */
   updated: PackageFiles;
   /** The downstream package as it is now. */
   local: PackageFiles;
 }
 
-export class MergeError extends Error {}
+export type UpgradeStrategy = 'resource-merge' | 'fast-forward' | 'force-delete-replace' | 'copy-merge';
 
-function resourceFiles(files: PackageFiles): Set<string> {
-  return new Set(Object.keys(files).filter((p) => p !== 'Kptfile' && isResourceFile(p, files[p])));
+const KPTFILE = 'Kptfile';
+
+function allPaths(...sides: PackageFiles[]): string[] {
+  return [...new Set(sides.flatMap((s) => Object.keys(s)))].sort();
+}
+
+function yamlFiles(files: PackageFiles): PackageFiles {
+  return Object.fromEntries(Object.entries(files).filter(([p]) => isYamlPath(p)));
 }
 
 /**
- * kpt's resource-merge: resources (matched by group, kind, namespace and name, in whatever file they
- * are) merged field by field; resources upstream added are added (in upstream's file), ones upstream
- * deleted are deleted; the Kptfile is merged like a resource; other files change only where the
- * local copy did not.
+ * kpt's resource-merge. Resources are matched by file, group, kind, namespace and name; one
+ * upstream added is added (in upstream's file), one upstream deleted is deleted unless the local
+ * package changed it, one the local package added or deleted stays so; matched ones are merged
+ * field by field (see merge3.ts — upstream wins a field both sides changed). The Kptfile and the
+ * files that are not YAML are merged as kpt merges them (kptfile.ts, files.ts).
  */
 export function mergePackage({ original, updated, local }: MergeInput): PackageFiles {
-  const kinds = new Set([...resourceFiles(original), ...resourceFiles(updated), ...resourceFiles(local)]);
-  const orig = indexResources(pick(original, kinds));
-  const upd = indexResources(pick(updated, kinds));
+  const out: PackageFiles = {};
+  const kptfile = mergeKptfile(original[KPTFILE], updated[KPTFILE], local[KPTFILE]);
+  if (kptfile !== undefined) out[KPTFILE] = kptfile;
+  const plain = allPaths(original, updated, local).filter((p) => p !== KPTFILE && !isYamlPath(p));
+  Object.assign(out, mergePlainFiles(plain, original, updated, local));
+  Object.assign(out, mergeResources(yamlFiles(original), yamlFiles(updated), yamlFiles(local)));
+  return out;
+}
+
+function mergeResources(original: PackageFiles, updated: PackageFiles, local: PackageFiles): PackageFiles {
+  const orig = indexDocs(original, 'original upstream');
+  const upd = indexDocs(updated, 'new upstream');
+  const mine = indexDocs(local, 'local');
+  const added = (file: string) => [...upd.values()].filter((u) => u.file === file && !orig.has(u.id) && !mine.has(u.id));
   const out: PackageFiles = {};
 
-  // Local resource files, merged document by document.
-  const localDocs = new Map<string, Document[]>();
-  for (const file of Object.keys(local)) {
-    if (!kinds.has(file)) continue;
-    const docs = parseDocs(local[file]);
-    if (!docs) {
-      // Broken YAML locally: merged as a plain file, so it is never lost.
-      const merged = mergeFile(original[file], updated[file], local[file]);
-      if (merged !== undefined) out[file] = merged;
-      continue;
-    }
+  for (const file of Object.keys(local).sort()) {
     const kept: Document[] = [];
     let changed = false;
-    for (const doc of docs) {
-      const id = resourceId(doc.toJS());
-      if (!id) {
-        kept.push(doc);
+    for (const d of docsOf(local[file], 'local', file)) {
+      const o = orig.get(d.id);
+      const u = upd.get(d.id);
+      if (!u) {
+        // Deleted upstream: gone, unless the local package changed it. Added locally: kept.
+        if (o && jsonEqual(userContent(o.doc), userContent(d.doc))) changed = true;
+        else kept.push(d.doc);
         continue;
       }
-      const o = orig.get(id);
-      const u = upd.get(id);
-      if (o && !u) {
-        changed = true; // deleted upstream
-        continue;
-      }
-      if (u && !jsonEqual(o?.value, u.value)) {
-        mergeDocument(doc, o?.value, u.value);
-        changed = true;
-      }
-      kept.push(doc);
+      const before = d.doc.toJS() as unknown;
+      const next = mergeNodes(d.doc.contents as Node | undefined, o?.doc.contents as Node | undefined, u.doc.contents as Node | undefined, {
+        where: d.label,
+        type: d.type,
+      });
+      d.doc.contents = (next ?? null) as Document['contents'];
+      if (!jsonEqual(before, d.doc.toJS())) changed = true;
+      if (next !== undefined || d.doc.commentBefore) kept.push(d.doc);
     }
-    localDocs.set(file, kept);
+    for (const u of added(file)) {
+      kept.push(u.doc.clone());
+      changed = true;
+    }
     if (!changed) out[file] = local[file];
-    else if (kept.some((d) => d.contents !== null)) out[file] = renderDocs(kept);
+    else if (kept.some((d) => d.contents !== null)) out[file] = renderDocs(kept, local[file]);
+    // A file whose resources are all gone is gone too.
   }
 
-  // Resources upstream added that the local package has nowhere: into upstream's file.
-  const localIds = new Set([...localDocs.values()].flat().map((d) => resourceId(d.toJS())).filter((x): x is string => x !== undefined));
-  for (const u of upd.values()) {
-    if (orig.has(u.id) || localIds.has(u.id)) continue;
-    const doc = parseDocs(YAML.stringify(u.value))![0];
-    const docs = localDocs.get(u.file) ?? [];
-    docs.push(doc);
-    localDocs.set(u.file, docs);
-    out[u.file] = renderDocs(docs.filter((d) => d.contents !== null));
-  }
-
-  // Everything else, file by file.
-  const rest = new Set([...Object.keys(original), ...Object.keys(updated), ...Object.keys(local)].filter((p) => !kinds.has(p)));
-  for (const file of rest) {
-    if (file === 'Kptfile') {
-      const merged = mergeKptfile(original.Kptfile, updated.Kptfile, local.Kptfile);
-      if (merged !== undefined) out.Kptfile = merged;
-      continue;
-    }
-    const merged = mergeFile(original[file], updated[file], local[file]);
-    if (merged !== undefined) out[file] = merged;
+  for (const file of Object.keys(updated).sort()) {
+    if (file in local) continue;
+    const docs = docsOf(updated[file], 'new upstream', file);
+    const add = added(file);
+    if (!add.some((d) => d.doc.contents !== null)) continue;
+    out[file] = add.length === docs.length ? updated[file] : renderDocs(add.map((d) => d.doc), updated[file]);
   }
   return out;
 }
 
-function pick(files: PackageFiles, keep: Set<string>): PackageFiles {
-  return Object.fromEntries(Object.entries(files).filter(([p]) => keep.has(p)));
+/** Same content for a user: equal text, or equal resources once kpt's bookkeeping is set aside. */
+function sameFile(path: string, a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || !isYamlPath(path)) return false;
+  try {
+    const da = parseYaml(a, 'original upstream', path);
+    const db = parseYaml(b, 'local', path);
+    return da.length === db.length && da.every((d, i) => jsonEqual(userContent(d), userContent(db[i])));
+  } catch {
+    return false;
+  }
 }
 
-/** A plain file: upstream's change applies where the local copy is as the original was. */
-function mergeFile(o: string | undefined, u: string | undefined, l: string | undefined): string | undefined {
-  if (o === u) return l;
-  if (l === o) return u;
-  if (l === undefined && o !== undefined) return undefined; // deleted locally: stays deleted
-  return l;
+/** The Kptfile as a user wrote it: without upstream, upstreamLock and the package's own name. */
+function kptfileContent(text: string): unknown {
+  const [doc] = parseYaml(text, 'Kptfile', KPTFILE);
+  const value = doc?.toJS() as unknown;
+  if (!isRecord(value)) return value;
+  const { upstream: _upstream, upstreamLock: _lock, ...rest } = value;
+  if (!isRecord(rest.metadata)) return rest;
+  const { name: _name, ...metadata } = rest.metadata;
+  if (Object.keys(metadata).length) return { ...rest, metadata };
+  const { metadata: _metadata, ...withoutMetadata } = rest;
+  return withoutMetadata;
 }
 
-/** The Kptfile is one resource whatever its name (kpt renames it on get): merged field by field. */
-function mergeKptfile(o: string | undefined, u: string | undefined, l: string | undefined): string | undefined {
-  if (l === undefined) return u;
-  if (u === undefined || o === u) return l;
-  const docs = parseDocs(l);
-  const ov = o === undefined ? undefined : parseDocs(o)?.[0]?.toJS();
-  const uv = parseDocs(u)?.[0]?.toJS() as Record<string, unknown> | undefined;
-  if (!docs || docs.length !== 1 || !uv) return mergeFile(o, u, l);
-  // The local package keeps its own name.
-  const localName = (docs[0].toJS() as { metadata?: { name?: string } }).metadata?.name;
-  const meta = { ...((uv.metadata as Record<string, unknown> | undefined) ?? {}), ...(localName ? { name: localName } : {}) };
-  const origMeta = (ov as { metadata?: Record<string, unknown> } | undefined)?.metadata;
-  const oFixed = ov && localName ? { ...(ov as Record<string, unknown>), metadata: { ...(origMeta ?? {}), name: localName } } : ov;
-  mergeDocument(docs[0], oFixed, { ...uv, metadata: meta });
-  return docs[0].toString();
+function kptfileChanged(original: string | undefined, local: string | undefined): boolean {
+  if (local === undefined) return original !== undefined;
+  try {
+    const mine = kptfileContent(local);
+    // A package cloned from a directory without a Kptfile gets a minimal one: not a change.
+    if (original === undefined) return !(isRecord(mine) && Object.keys(mine).every((k) => k === 'apiVersion' || k === 'kind'));
+    return !jsonEqual(kptfileContent(original), mine);
+  } catch {
+    return true;
+  }
 }
 
-/** fast-forward: only when the local package is exactly the original; then it becomes the update. */
-export function fastForwardPackage({ original, updated, local }: MergeInput): PackageFiles {
-  const changed = [...new Set([...Object.keys(original), ...Object.keys(local)])].filter((p) => p !== 'Kptfile' && original[p] !== local[p]);
+/**
+ * kpt's fast-forward: the update, but only for a package the local side has not changed (kpt's
+ * own annotations and the Kptfile's upstream fields aside); otherwise a MergeError listing the
+ * changed files.
+ */
+export function fastForwardPackage(input: MergeInput): PackageFiles {
+  const { original, local } = input;
+  const changed = allPaths(original, local).filter((p) => (p === KPTFILE ? kptfileChanged(original[p], local[p]) : !sameFile(p, original[p], local[p])));
   if (changed.length)
-    throw new MergeError(`the local package has changes (${changed.sort().join(', ')}); fast-forward needs an unchanged package, use resource-merge`);
-  return { ...updated, ...(local.Kptfile !== undefined ? { Kptfile: mergeKptfile(original.Kptfile, updated.Kptfile, local.Kptfile) ?? local.Kptfile } : {}) };
+    throw new MergeError('local-changes', `local package files have been modified: [${changed.join(' ')}]; fast-forward needs an unchanged package, use a different upgrade strategy`);
+  return forceDeleteReplace(input);
 }
 
-/** force-delete-replace: the update, whatever the local package holds (its Kptfile name kept). */
-export function forceDeleteReplace({ original, updated, local }: MergeInput): PackageFiles {
-  return { ...updated, ...(local.Kptfile !== undefined ? { Kptfile: mergeKptfile(original.Kptfile, updated.Kptfile, local.Kptfile) ?? local.Kptfile } : {}) };
-}
-
-/** copy-merge: upstream's files copied over the local ones; local-only files stay. */
-export function copyMerge({ original, updated, local }: MergeInput): PackageFiles {
-  const out: PackageFiles = { ...local, ...updated };
-  if (local.Kptfile !== undefined) out.Kptfile = mergeKptfile(original.Kptfile, updated.Kptfile, local.Kptfile) ?? local.Kptfile;
+/** kpt's force-delete-replace: upstream's files in place of every local one; the local Kptfile stays. */
+export function forceDeleteReplace({ updated, local }: MergeInput): PackageFiles {
+  const out: PackageFiles = { ...updated };
+  if (local[KPTFILE] !== undefined) out[KPTFILE] = local[KPTFILE];
   return out;
 }
 
-export type UpgradeStrategy = 'resource-merge' | 'fast-forward' | 'force-delete-replace' | 'copy-merge';
+/**
+ * Porch's copy-merge: the Kptfile merged as in resource-merge, every upstream file copied over
+ * the local one, files upstream deleted removed, files only the local package has kept.
+ */
+export function copyMerge({ original, updated, local }: MergeInput): PackageFiles {
+  const out: PackageFiles = { ...local };
+  for (const [path, text] of Object.entries(updated)) if (path !== KPTFILE) out[path] = text;
+  for (const path of Object.keys(original)) if (path !== KPTFILE && !(path in updated)) delete out[path];
+  const kptfile = mergeKptfile(original[KPTFILE], updated[KPTFILE], local[KPTFILE]);
+  if (kptfile === undefined) delete out[KPTFILE];
+  else out[KPTFILE] = kptfile;
+  return out;
+}
 
-export function upgradePackage(strategy: UpgradeStrategy, input: MergeInput): PackageFiles {
-  switch (strategy) {
+/** The strategy by its Porch name; resource-merge when none is given. */
+export function upgradePackage(strategy: UpgradeStrategy | undefined, input: MergeInput): PackageFiles {
+  switch (strategy ?? 'resource-merge') {
     case 'fast-forward':
       return fastForwardPackage(input);
     case 'force-delete-replace':
