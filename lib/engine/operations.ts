@@ -6,7 +6,7 @@ import type { UserInfo } from '../context.ts';
 import { errors, StatusError, type StatusCause } from '../errors.ts';
 import { GitConflictError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
 import { deletionProposedRef, draftRef, proposedRef, publishedTag } from '../git/refs.ts';
-import { formatCommitMessage } from '../git/trailer.ts';
+import { approvalCommitMessage, deleteCommitMessage, draftCommitMessage } from '../git/trailer.ts';
 import { jsonEqual } from '../util.ts';
 import { PACKAGEREVS, type Engine, errMessage } from './engine.ts';
 import { PR_GR, PRR_GR } from './gr.ts';
@@ -18,6 +18,8 @@ import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
 
 const REPO_LABEL = 'internal.porch.kpt.dev/repository';
+/** Porch records content changes to a draft (resources, Kptfile from the spec) as a render task. */
+const RENDER = { type: 'render' };
 const INVALID = (name: string, causes: StatusCause[]) => errors.invalid('PackageRevision', 'porch.kpt.dev', name, causes);
 
 function directory(cache: RepositoryCache): string {
@@ -134,7 +136,7 @@ export class RevisionOperations {
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
       const resources = await this.taskResources(cache, name, pkg, task);
       const ref = draftRef(directory(cache), pkg, ws);
-      const message = formatCommitMessage(headline(task), { package: fullPath(cache, pkg), workspaceName: ws, revision: '0', task });
+      const message = draftCommitMessage({ package: fullPath(cache, pkg), workspaceName: ws, revision: '0', task });
       await git(name, () => cache.git.commitPackage({ ref, packagePath: pkg, resources, message, author: author(cache, user), expectedOld: null }))
         .catch((err: unknown) => {
           if (err instanceof StatusError && err.code === 409) throw errors.alreadyExists(PR_GR, name, `a draft of workspace "${ws}" already exists in git`);
@@ -170,10 +172,12 @@ export class RevisionOperations {
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a revision of the same package in the same repository` }]);
         if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a published revision (it is ${rec.lifecycle})` }]);
+        if (rec.revision < 0)
+          throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the placeholder revision of the registered branch cannot be a source; name a published revision` }]);
         return git(name, () => found.cache.git.readResources(rec.git.commit, rec.packagePath));
       }
       case 'clone':
-        return cloneResources(this.engine, cache.namespace, name, pkg, task);
+        return cloneResources(this.engine, cache, name, pkg, task);
       case 'upgrade':
         return upgradeResources(this.engine, cache, name, pkg, task);
       default:
@@ -228,7 +232,7 @@ export class RevisionOperations {
             readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
             conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
           });
-          const message = formatCommitMessage('Updating package revision', { package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0' });
+          const message = draftCommitMessage({ package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0', task: RENDER });
           await git(name, () => cache.git.commitPackage({ ref: rec.git.ref, packagePath: rec.packagePath, resources: files, message, author: author(cache, user), expectedOld: rec.git.commit }));
           await cache.refresh(false);
         }
@@ -272,11 +276,7 @@ export class RevisionOperations {
       if (r.packagePath === rec.packagePath && (r.lifecycle === 'Published' || r.lifecycle === 'DeletionProposed') && r.revision > highest) highest = r.revision;
     const revision = highest + 1;
     const pkgPath = fullPath(cache, rec.packagePath);
-    const message = formatCommitMessage(`Approving package revision ${pkgPath}/${revision}`, {
-      package: pkgPath,
-      workspaceName: rec.workspace,
-      revision: String(revision),
-    });
+    const message = approvalCommitMessage(pkgPath, revision, rec.workspace);
     await git(rec.name, () =>
       cache.git.publish({
         packagePath: rec.packagePath,
@@ -359,7 +359,7 @@ export class RevisionOperations {
     if (!rec) return;
     const g = cache.git;
     if (rec.revision === -1) {
-      const message = formatCommitMessage(`Delete ${fullPath(cache, rec.packagePath)}`, { package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '-1' });
+      const message = deleteCommitMessage(fullPath(cache, rec.packagePath));
       await git(name, () => g.deletePackageFromBranch(rec.packagePath, message, { name: 'Package Orchestration Service', email: 'porch@kpt.dev' }));
     } else {
       if (rec.deletionRef) await git(name, () => g.deleteRef(rec.deletionRef!, rec.git.commit));
@@ -399,27 +399,12 @@ export class RevisionOperations {
       const resources = input.spec?.resources ?? {};
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
-      const message = formatCommitMessage('Intermediate commit', { package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0' });
+      const message = draftCommitMessage({ package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0', task: RENDER });
       await git(name, () => cache.git.commitPackage({ ref: rec.git.ref, packagePath: rec.packagePath, resources, message, author: author(cache, user), expectedOld: rec.git.commit }));
       await cache.refresh(false);
       const pr = cache.revision(name) ?? cur;
       return buildResources(pr, resources);
     });
-  }
-}
-
-function headline(task: Task): string {
-  switch (task.type) {
-    case 'init':
-      return 'Creating new empty revision';
-    case 'clone':
-      return 'Creating new revision by cloning';
-    case 'edit':
-      return 'Creating new revision by copying previous revision';
-    case 'upgrade':
-      return 'Upgrading revision';
-    default:
-      return 'Intermediate commit';
   }
 }
 

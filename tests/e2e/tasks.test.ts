@@ -37,7 +37,11 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
   };
   const getPr = async (name: string) => JSON.parse(await ok(['get', 'packagerevision', name, '-o', 'json'])) as PR;
   const getPrr = async (name: string) => JSON.parse(await ok(['get', 'packagerevisionresources', name, '-o', 'json'])) as PRR;
-  const remote = (repo: string, ...args: string[]) => run('git', args, { cwd: join(dir, `${repo}.git`) }).then((r) => r.stdout.trim());
+  /** git against the bare repository on disk (async: the git server runs in this process). */
+  const bare = (repo: string, ...args: string[]) => run('git', args, { cwd: join(dir, `${repo}.git`) }).then((r) => r.stdout.trim());
+  /** What a client of the git server sees. */
+  const lsRemote = (repo: string) => run('git', ['ls-remote', `${gitServer.url}/${repo}.git`]).then((r) => r.stdout.trim());
+  const tagCommit = (repo: string, tag: string) => bare(repo, 'rev-parse', `${tag}^{commit}`);
 
   const create = (repo: string, pkg: string, ws: string, task: unknown) =>
     k(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: repo, packageName: pkg, workspaceName: ws, tasks: [task] } }));
@@ -73,8 +77,8 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     for (const repo of ['blueprints', 'deploy'])
       await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: repo, namespace: 'default' }, spec: { type: 'git', git: { repo: `${gitServer.url}/${repo}.git`, branch: 'main' } } }));
     const deadline = Date.now() + 30_000;
-    while ((await k(['get', 'packagerevision', 'blueprints.basens.v1'])).code !== 0) {
-      if (Date.now() > deadline) throw new Error('blueprints did not load');
+    while ((await k(['get', 'packagerevision', 'blueprints.basens.v1'])).code !== 0 || (await k(['get', 'repository', 'deploy', '-o', 'jsonpath={.status.conditions[0].status}'])).stdout !== 'True') {
+      if (Date.now() > deadline) throw new Error('repositories did not load');
       await new Promise((r) => setTimeout(r, 200));
     }
   }, 60_000);
@@ -85,40 +89,51 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('clones a published blueprint into another repository with kpt’s upstream and upstreamLock, and publishes it', async () => {
-    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: 'deploy', packageName: 'mybasens', workspaceName: 'ws1', tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.basens.v1' } } } }] } }));
-    const tagCommit = await remote('blueprints', 'rev-parse', 'basens/v1^{commit}');
-    const lock = { repo: `${gitServer.url}/blueprints.git`, directory: 'basens', ref: 'basens/v1', commit: tagCommit };
-    const kpt = YAML.parse((await getPrr('deploy.mybasens.ws1')).spec.resources.Kptfile) as Record<string, unknown>;
+  it('clones a published blueprint from repository A into repository B with kpt’s upstream, upstreamLock and merge keys, then proposes and approves it', async () => {
+    const r = await create('deploy', 'mybasens', 'ws1', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.basens.v1' } } } });
+    expect(r.code, r.stderr).toBe(0);
+    const lock = { repo: `${gitServer.url}/blueprints.git`, directory: 'basens', ref: 'basens/v1', commit: await tagCommit('blueprints', 'basens/v1') };
+    const files = (await getPrr('deploy.mybasens.ws1')).spec.resources;
+    const kpt = YAML.parse(files.Kptfile) as Record<string, unknown>;
     expect((kpt.metadata as { name: string }).name).toBe('mybasens');
     expect(kpt.upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref }, updateStrategy: 'resource-merge' });
     expect(kpt.upstreamLock).toEqual({ type: 'git', git: lock });
     // kpt's field order: upstream and upstreamLock right after metadata.
     expect(Object.keys(kpt).slice(0, 5)).toEqual(['apiVersion', 'kind', 'metadata', 'upstream', 'upstreamLock']);
+    // Every resource carries kpt's merge key, so a later upgrade can match it with its upstream copy.
+    expect(files['cm.yaml']).toMatch(/^metadata: # kpt-merge: \/basens\n/m);
+    expect((YAML.parse(files['cm.yaml']) as { metadata: { annotations: Record<string, string> } }).metadata.annotations).toEqual({ 'internal.kpt.dev/upstream-identifier': '|ConfigMap|default|basens' });
+    expect(data(files['cm.yaml'])).toEqual(data((await getPrr('blueprints.basens.v1')).spec.resources['cm.yaml']));
+
     const pr = await getPr('deploy.mybasens.ws1');
     expect(pr.spec.tasks?.map((t) => t.type)).toEqual(['clone']);
     expect(pr.status?.upstreamLock).toEqual({ type: 'git', git: lock });
-    expect(data((await getPrr('deploy.mybasens.ws1')).spec.resources['cm.yaml'])).toEqual(data((await getPrr('blueprints.basens.v1')).spec.resources['cm.yaml']));
     const published = await publish('deploy.mybasens.ws1');
     expect(published.spec.revision).toBe(1);
-    expect(await remote('deploy', 'tag', '--list')).toBe('mybasens/v1');
+    expect(published.status?.upstreamLock).toEqual({ type: 'git', git: lock });
+    expect(await lsRemote('deploy')).toMatch(/\trefs\/tags\/mybasens\/v1$/m);
   });
 
   it('edits a published revision into a draft identical to it', async () => {
-    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: 'blueprints', packageName: 'basens', workspaceName: 'v2', tasks: [{ type: 'edit', edit: { sourceRef: { name: 'blueprints.basens.v1' } } }] } }));
+    const r = await create('blueprints', 'basens', 'v2', { type: 'edit', edit: { sourceRef: { name: 'blueprints.basens.v1' } } });
+    expect(r.code, r.stderr).toBe(0);
     expect((await getPrr('blueprints.basens.v2')).spec.resources).toEqual((await getPrr('blueprints.basens.v1')).spec.resources);
+    // Identical in git too: the draft's package tree is the tag's.
+    expect(await bare('blueprints', 'rev-parse', 'refs/heads/drafts/basens/v2:basens')).toBe(await bare('blueprints', 'rev-parse', 'refs/tags/basens/v1:basens'));
     expect((await getPr('blueprints.basens.v2')).spec.tasks?.map((t) => t.type)).toEqual(['edit']);
   });
 
-  it('upgrades the downstream package: both sides’ changes and the new resource, a new upstreamLock', async () => {
+  it('upgrades the downstream package: upstream’s changed field and new resource, the local change kept, upstreamLock on the new tag', async () => {
     // Upstream: one field changed, one resource added; published as revision 2.
     await editResources('blueprints.basens.v2', (f) => {
       f['cm.yaml'] = setData(f['cm.yaml'], 'revision', 'two');
       f['svc.yaml'] = YAML.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'basens' }, spec: { ports: [{ port: 80 }] } });
     });
     await publish('blueprints.basens.v2');
-    // Downstream: a different field changed, and the one upstream changed changed too; published.
-    expect((await create('deploy', 'mybasens', 'ws2', { type: 'edit', edit: { sourceRef: { name: 'deploy.mybasens.ws1' } } })).code).toBe(0);
+    // Downstream: a new draft (edit), a different field changed — and the field upstream changed,
+    // changed to something else (the conflict of the next test); published.
+    const ed = await create('deploy', 'mybasens', 'ws2', { type: 'edit', edit: { sourceRef: { name: 'deploy.mybasens.ws1' } } });
+    expect(ed.code, ed.stderr).toBe(0);
     await editResources('deploy.mybasens.ws2', (f) => {
       f['cm.yaml'] = setData(setData(f['cm.yaml'], 'owner', 'team-a'), 'revision', 'local');
     });
@@ -131,20 +146,33 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     expect(up.code, up.stderr).toBe(0);
     const files = (await getPrr('deploy.mybasens.ws3')).spec.resources;
     expect(data(files['cm.yaml']).owner).toBe('team-a');
-    expect(YAML.parse(files['svc.yaml'])).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'basens' }, spec: { ports: [{ port: 80 }] } });
-    const lock = (YAML.parse(files.Kptfile) as { upstreamLock: { git: Record<string, string> } }).upstreamLock.git;
-    expect(lock).toEqual({ repo: `${gitServer.url}/blueprints.git`, directory: 'basens', ref: 'basens/v2', commit: await remote('blueprints', 'rev-parse', 'basens/v2^{commit}') });
-    expect((YAML.parse(files.Kptfile) as { metadata: { name: string } }).metadata.name).toBe('mybasens');
-    expect((await getPr('deploy.mybasens.ws3')).spec.tasks?.map((t) => t.type)).toEqual(['upgrade']);
+    // The resource upstream added, with the merge key kpt gives what it brings in.
+    expect(YAML.parse(files['svc.yaml'])).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'basens', annotations: { 'internal.kpt.dev/upstream-identifier': '|Service|default|basens' } },
+      spec: { ports: [{ port: 80 }] },
+    });
+    const newCommit = await tagCommit('blueprints', 'basens/v2');
+    expect(newCommit).not.toBe(await tagCommit('blueprints', 'basens/v1'));
+    const lock = { repo: `${gitServer.url}/blueprints.git`, directory: 'basens', ref: 'basens/v2', commit: newCommit };
+    const kpt = YAML.parse(files.Kptfile) as { metadata: { name: string }; upstreamLock: unknown };
+    expect(kpt.upstreamLock).toEqual({ type: 'git', git: lock });
+    expect(kpt.metadata.name).toBe('mybasens');
+    const pr = await getPr('deploy.mybasens.ws3');
+    expect(pr.spec.tasks?.map((t) => t.type)).toEqual(['upgrade']);
+    expect(pr.status?.upstreamLock).toEqual({ type: 'git', git: lock });
+    expect((await publish('deploy.mybasens.ws3')).spec.revision).toBe(3);
   });
 
-  it('resolves a field changed on both sides the way kpt does: the upstream value wins', async () => {
-    const files = (await getPrr('deploy.mybasens.ws3')).spec.resources;
-    expect(data(files['cm.yaml']).revision).toBe('two');
+  it('resolves a field changed on both sides as kpt pkg update does: the upstream value wins, the local one is gone', async () => {
+    const cm = (await getPrr('deploy.mybasens.ws3')).spec.resources['cm.yaml'];
+    expect(data(cm).revision).toBe('two');
+    expect(cm).not.toContain('local');
   });
 
-  it('refuses clones of an unknown upstream or an unreachable git URL and leaves nothing behind', async () => {
-    const refs = await remote('deploy', 'for-each-ref', '--format=%(refname) %(objectname)');
+  it('refuses clones of an unknown upstream, a draft or an unreachable git URL, leaving no branch in git and no revision in the list', async () => {
+    const refs = await lsRemote('deploy');
     const listed = await ok(['get', 'packagerevisions', '-o', 'name']);
 
     const unknown = await create('deploy', 'ghost', 'ws1', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.nothing.v1' } } } });
@@ -154,28 +182,42 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     const t0 = Date.now();
     const unreachable = await create('deploy', 'ghost', 'ws2', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: 'http://127.0.0.1:1/nothing.git', ref: 'main', directory: 'x' } } } });
     expect(unreachable.code).not.toBe(0);
-    expect(unreachable.stderr).toMatch(/ServiceUnavailable|upstream git repository unavailable/);
+    expect(unreachable.stderr).toMatch(/Error from server \(ServiceUnavailable\).*upstream git repository unavailable: .*http:\/\/127\.0\.0\.1:1\/nothing\.git/);
+    // Reported at once: no Retry-After, so kubectl does not retry a URL that is most likely wrong.
     expect(Date.now() - t0).toBeLessThan(15_000);
 
-    const draftUpstream = await create('deploy', 'ghost', 'ws3', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'deploy.mybasens.ws3' } } } });
-    expect(draftUpstream.code).not.toBe(0);
-    expect(draftUpstream.stderr).toMatch(/must be a published package revision \(it is Draft\)/);
+    const missingRepo = await create('deploy', 'ghost', 'ws3', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: `${gitServer.url}/nothing.git`, ref: 'main', directory: 'x' } } } });
+    expect(missingRepo.code).not.toBe(0);
+    expect(missingRepo.stderr).toMatch(/spec\.tasks\[0\]\.clone\.upstreamRef\.git\.repo: Not found: .*nothing\.git is not a git repository \(HTTP 404\)/);
 
-    expect(await remote('deploy', 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(refs);
+    const draft = await create('blueprints', 'basens', 'v3', { type: 'edit', edit: { sourceRef: { name: 'blueprints.basens.v2' } } });
+    expect(draft.code, draft.stderr).toBe(0);
+    const fromDraft = await create('deploy', 'ghost', 'ws5', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.basens.v3' } } } });
+    expect(fromDraft.code).not.toBe(0);
+    expect(fromDraft.stderr).toMatch(/must be a published package revision \(it is Draft\)/);
+    await ok(['delete', 'packagerevision', 'blueprints.basens.v3']);
+
+    expect(await lsRemote('deploy')).toBe(refs);
     expect(await ok(['get', 'packagerevisions', '-o', 'name'])).toBe(listed);
   });
 
-  it('clones from a plain git repository, recording the ref and directory asked for', async () => {
+  it('clones from a plain git repository: `v2` in directory basens is the tag basens/v2, recorded with its commit', async () => {
     const url = `${gitServer.url}/blueprints.git`;
-    const r = await create('deploy', 'fromgit', 'ws1', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: url, ref: 'basens/v2', directory: 'basens' } } } });
+    const r = await create('deploy', 'fromgit', 'ws1', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: url, ref: 'v2', directory: 'basens' } } } });
     expect(r.code, r.stderr).toBe(0);
     const files = (await getPrr('deploy.fromgit.ws1')).spec.resources;
     expect(files['svc.yaml']).toBeDefined();
     const kpt = YAML.parse(files.Kptfile) as { metadata: { name: string }; upstreamLock: { git: Record<string, string> } };
     expect(kpt.metadata.name).toBe('fromgit');
-    expect(kpt.upstreamLock.git).toEqual({ repo: url, directory: 'basens', ref: 'basens/v2', commit: await remote('blueprints', 'rev-parse', 'basens/v2^{commit}') });
-    const missing = await create('deploy', 'fromgit', 'ws2', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: url, ref: 'no-such-tag', directory: 'basens' } } } });
+    expect(kpt.upstreamLock.git).toEqual({ repo: url, directory: 'basens', ref: 'basens/v2', commit: await tagCommit('blueprints', 'basens/v2') });
+
+    const refs = await lsRemote('deploy');
+    const missing = await create('deploy', 'fromgit2', 'ws1', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: url, ref: 'no-such-tag', directory: 'basens' } } } });
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toMatch(/no branch or tag "no-such-tag"/);
+    expect(missing.stderr).toMatch(/spec\.tasks\[0\]\.clone\.upstreamRef\.git\.ref: Not found: .*no branch or tag "basens\/no-such-tag" or "no-such-tag"/);
+    const twice = await create('deploy', 'fromgit', 'ws2', { type: 'clone', clone: { upstreamRef: { type: 'git', git: { repo: url, ref: 'v2', directory: 'basens' } } } });
+    expect(twice.code).not.toBe(0);
+    expect(twice.stderr).toMatch(/AlreadyExists.*clone cannot create a new revision for package "fromgit"/);
+    expect(await lsRemote('deploy')).toBe(refs);
   });
 });

@@ -5,10 +5,12 @@ import { copyMerge, fastForwardPackage, forceDeleteReplace, MergeError, mergePac
 import { PR_GR } from '../gr.ts';
 import type { Engine } from '../engine.ts';
 import { withUpstream } from './kptfile-upstream.ts';
+import { ensureMergeKeys } from './merge-key.ts';
 import { revisionUpstream } from './upstream.ts';
 
 // The upgrade task: a new draft of a downstream package, made by merging what changed between two
-// revisions of its upstream (old → new) into a published revision of the package itself.
+// revisions of its upstream (old → new) into a published revision of the package itself. The
+// Kptfile's lock moves to the new upstream; resources the merge brought in get kpt's merge key.
 
 const FIELD = 'spec.tasks[0].upgrade';
 
@@ -46,10 +48,12 @@ export async function upgradeResources(engine: Engine, cache: RepositoryCache, n
   try {
     merged = upgradePackage(strategy, { original: oldUp.files, updated: newUp.files, local: local.files });
   } catch (err) {
+    // The request is well formed but cannot be carried out against the packages as they are now.
     if (err instanceof MergeError) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade cannot be done: ${err.message}`);
     throw err;
   }
-  const pkgName = packagePath.split('/').pop() ?? packagePath;
-  merged.Kptfile = withUpstream(merged.Kptfile ?? local.files.Kptfile ?? '', pkgName, newUp.lock);
-  return merged;
+  const kptfile = merged.Kptfile ?? local.files.Kptfile;
+  if (kptfile === undefined) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade left the package without a Kptfile`);
+  merged.Kptfile = withUpstream(kptfile, { keepStrategy: true }, newUp.lock);
+  return ensureMergeKeys(merged);
 }

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Task } from '../../api/porch.ts';
 import type { Repository } from '../../api/repository.ts';
 import type { RepositoryCache } from '../../cache/repository-cache.ts';
@@ -17,6 +18,8 @@ export interface Upstream {
   lock: GitLock;
 }
 
+type GitPackage = NonNullable<NonNullable<NonNullable<Task['clone']>['upstreamRef']>['git']>;
+
 const invalid = (name: string, field: string, message: string, reason?: string): StatusError =>
   errors.invalid('PackageRevision', 'porch.kpt.dev', name, [{ field, message, ...(reason ? { reason } : {}) } as StatusCause]);
 
@@ -24,25 +27,30 @@ function repoDirectory(repo: Repository): string {
   return (repo.spec.git?.directory ?? '').replace(/^\/+|\/+$/g, '');
 }
 
-/** The lock of a published revision, as Porch records it: the repository URL, package path, tag and commit. */
+/** The lock of a published revision: the repository URL, the package's path in it, the tag and its commit. */
 export function revisionLock(cache: RepositoryCache, packagePath: string, ref: string, commit: string): GitLock {
   const dir = repoDirectory(cache.repo);
   return {
     repo: cache.repo.spec.git?.repo ?? '',
+    // The path from the repository root, so the lock names where the files are (kpt reads it so).
     directory: dir ? `${dir}/${packagePath}` : packagePath,
     ref: ref.replace(/^refs\/(tags|heads)\//, ''),
     commit,
   };
 }
 
-/** A published PackageRevision as an upstream (`field` names it in the request, for errors). */
+/**
+ * A published PackageRevision as an upstream (`field` names it in the request, for errors). Like
+ * Porch, the placeholder revision of the registered branch cannot be one: it is not a release.
+ */
 export async function revisionUpstream(engine: Engine, namespace: string, name: string, revName: string | undefined, field: string): Promise<Upstream & { cache: RepositoryCache; packagePath: string }> {
   if (!revName) throw invalid(name, field, 'Required value', 'FieldValueRequired');
   const found = engine.findRevision(namespace, revName);
-  if (!found) throw invalid(name, field, `Not found: package revision "${revName}" in namespace "${namespace}"`, 'FieldValueNotFound');
-  const rec = found.cache.record(revName)!;
+  const rec = found?.cache.record(revName);
+  if (!found || !rec) throw invalid(name, field, `Not found: package revision "${revName}" in namespace "${namespace}"`, 'FieldValueNotFound');
   if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
     throw invalid(name, field, `Invalid value: "${revName}": an upstream must be a published package revision (it is ${rec.lifecycle})`);
+  if (rec.revision < 0) throw invalid(name, field, `Invalid value: "${revName}": the placeholder revision of the registered branch cannot be an upstream; name a published revision`);
   const files = await found.cache.git.readResources(rec.git.commit, rec.packagePath).catch((err: unknown) => {
     // Retry-After 1: kubectl retries up to ten times, so a blip is ridden out and an outage reported in ~10 s.
     if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 1);
@@ -51,20 +59,32 @@ export async function revisionUpstream(engine: Engine, namespace: string, name: 
   return { files, lock: revisionLock(found.cache, rec.packagePath, rec.git.ref, rec.git.commit), cache: found.cache, packagePath: rec.packagePath };
 }
 
-/** A package in a plain git repository, fetched with the request namespace's Secret if one is named. */
-export async function gitUpstream(engine: Engine, namespace: string, name: string, git: NonNullable<NonNullable<NonNullable<Task['clone']>['upstreamRef']>['git']>): Promise<Upstream> {
-  const field = 'spec.tasks[0].clone.upstreamRef.git';
+function checkGitPackage(name: string, field: string, git: GitPackage): void {
   if (!git.repo) throw invalid(name, `${field}.repo`, 'Required value', 'FieldValueRequired');
-  if (!/^(https?:\/\/|file:\/\/|\/)/.test(git.repo)) throw invalid(name, `${field}.repo`, `Invalid value: "${git.repo}": must be an http(s) or file URL or an absolute path`);
+  if (!/^(https?:\/\/|file:\/\/\/|\/)/.test(git.repo)) throw invalid(name, `${field}.repo`, `Invalid value: "${git.repo}": must be an http(s) or file URL or an absolute path`);
   if (!git.ref) throw invalid(name, `${field}.ref`, 'Required value', 'FieldValueRequired');
-  if (git.directory.split('/').includes('..')) throw invalid(name, `${field}.directory`, `Invalid value: "${git.directory}": must not contain ".."`);
+  if (/[\s~^:?*[\\]|\.\.|^-/.test(git.ref)) throw invalid(name, `${field}.ref`, `Invalid value: "${git.ref}": not a valid git branch, tag or commit name`);
+  if (git.directory.split('/').some((s) => s === '..' || s === '.') || git.directory.includes('\0'))
+    throw invalid(name, `${field}.directory`, `Invalid value: "${git.directory}": must be a path inside the repository, without "." or ".." segments`);
+}
+
+/** A package in a plain git repository, fetched with a Secret of the request's namespace if one is named. */
+export async function gitUpstream(engine: Engine, namespace: string, name: string, git: GitPackage): Promise<Upstream> {
+  const field = 'spec.tasks[0].clone.upstreamRef.git';
+  checkGitPackage(name, field, git);
+  // The server's own data (every tenant's mirrors and objects) is never an upstream.
+  const local = git.repo.startsWith('file://') ? fileURLToPath(git.repo) : git.repo.startsWith('/') ? git.repo : undefined;
+  const data = resolve(engine.deps.dataDir);
+  if (local !== undefined && (resolve(local) === data || resolve(local).startsWith(data + sep)))
+    throw invalid(name, `${field}.repo`, `Forbidden: "${git.repo}" is inside the server's data directory`, 'FieldValueForbidden');
+  const secretField = `${field}.secretRef.name`;
   let creds: Awaited<ReturnType<typeof resolveGitAuth>>;
   try {
     // The Secret is read like a Repository's: from the namespace of the request only.
     const pseudo = { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: 'upstream', namespace }, spec: { git: { repo: git.repo, secretRef: git.secretRef } } } as Repository;
     creds = await resolveGitAuth(engine.store, pseudo);
   } catch (err) {
-    if (err instanceof CredentialError) throw invalid(name, `${field}.secretRef.name`, `Invalid value: ${err.message}`);
+    if (err instanceof CredentialError) throw invalid(name, secretField, `Invalid value: ${err.message}`);
     throw err;
   }
   try {
@@ -72,9 +92,13 @@ export async function gitUpstream(engine: Engine, namespace: string, name: strin
       { url: git.repo, ref: git.ref, directory: git.directory, auth: creds.auth, caBundle: creds.caBundle, timeoutMs: engine.deps.gitTimeoutMs },
       join(engine.deps.dataDir, 'upstreams'),
     );
-    return { files: pkg.files, lock: { repo: git.repo, directory: git.directory, ref: git.ref, commit: pkg.commit } };
+    return { files: pkg.files, lock: { repo: git.repo, directory: git.directory.replace(/^\/+|\/+$/g, ''), ref: pkg.ref, commit: pkg.commit } };
   } catch (err) {
-    if (err instanceof UpstreamNotFoundError) throw invalid(name, field, `Not found: ${err.message}`, 'FieldValueNotFound');
+    if (err instanceof UpstreamNotFoundError) throw invalid(name, `${field}.${err.part}`, `Not found: ${err.message}`, 'FieldValueNotFound');
+    if (err instanceof GitUnavailableError && err.authFailed) {
+      if (!git.secretRef?.name) throw invalid(name, secretField, `Required value: the upstream refused access without credentials (${err.message})`, 'FieldValueRequired');
+      throw invalid(name, secretField, `Invalid value: "${git.secretRef.name}": the upstream refused these credentials (${err.message})`);
+    }
     // No Retry-After: clients (kubectl) would retry for a minute a URL that is most likely wrong.
     if (err instanceof GitUnavailableError) throw errors.unavailable(`upstream git repository unavailable: ${err.message}`);
     throw err;
