@@ -4,7 +4,7 @@ import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import type { UserInfo } from '../context.ts';
 import { errors, StatusError, type StatusCause } from '../errors.ts';
-import { GitConflictError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
+import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
 import { deletionProposedRef, draftRef, proposedRef, publishedTag } from '../git/refs.ts';
 import { approvalCommitMessage, deleteCommitMessage, draftCommitMessage } from '../git/trailer.ts';
 import { jsonEqual } from '../util.ts';
@@ -137,10 +137,13 @@ export class RevisionOperations {
       const resources = await this.taskResources(cache, name, pkg, task);
       const ref = draftRef(directory(cache), pkg, ws);
       const message = draftCommitMessage({ package: fullPath(cache, pkg), workspaceName: ws, revision: '0', task });
-      await git(name, () => cache.git.commitPackage({ ref, packagePath: pkg, resources, message, author: author(cache, user), expectedOld: null }))
+      await cache.git
+        .commitPackage({ ref, packagePath: pkg, resources, message, author: author(cache, user), expectedOld: null })
         .catch((err: unknown) => {
-          if (err instanceof StatusError && err.code === 409) throw errors.alreadyExists(PR_GR, name, `a draft of workspace "${ws}" already exists in git`);
-          throw err;
+          // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
+          if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
+          if (err instanceof GitConflictError) throw errors.alreadyExists(PR_GR, name, `a draft of workspace "${ws}" already exists in git`);
+          return git(name, () => Promise.reject(err));
         });
       try {
         await this.saveMeta(cache, name, userMetadata(input.metadata));

@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { GitConflictError } from './types.ts';
+import { GitConflictError, GitLockedError } from './types.ts';
 
 // Compare-and-swap of refs in a git directory, with git's own locking protocol: `<ref>.lock` is
 // created exclusively, the current value is checked while holding it, the new value is written to the
@@ -86,7 +86,7 @@ async function lockFile(path: string, what: string): Promise<FileHandle> {
       // A concurrent deletion may remove the (empty) directory between mkdir and open.
       if (code === 'ENOENT' && attempt < 3) continue;
       if (code === 'EEXIST' && attempt < 3 && (await breakIfStale(path))) continue;
-      if (code === 'EEXIST') throw new GitConflictError(`${what} is being updated by another writer (${path} exists)`);
+      if (code === 'EEXIST') throw new GitLockedError(`${what} is being updated by another writer (${path} exists)`);
       if (code === 'ENOTDIR' || code === 'EISDIR') throw new GitConflictError(`${what} clashes with an existing ref (a ref cannot be both a name and a directory)`);
       throw err;
     }
@@ -102,7 +102,7 @@ async function lockPacked(gitdir: string): Promise<FileHandle> {
     } catch (err) {
       if (errno(err) === 'EEXIST' && attempt < PACKED_LOCK_ATTEMPTS && (await breakIfStale(lock))) continue;
       if (errno(err) !== 'EEXIST' || attempt >= PACKED_LOCK_ATTEMPTS) {
-        if (errno(err) === 'EEXIST') throw new GitConflictError(`packed-refs of ${gitdir} stays locked by another writer`);
+        if (errno(err) === 'EEXIST') throw new GitLockedError(`packed-refs of ${gitdir} stays locked by another writer`);
         throw err;
       }
       await new Promise((r) => setTimeout(r, 50));

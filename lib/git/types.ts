@@ -129,6 +129,14 @@ export class GitConflictError extends Error {
   }
 }
 
+/** A ref (or packed-refs) is locked by another writer right now: retry, nothing was decided. */
+export class GitLockedError extends GitConflictError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitLockedError';
+  }
+}
+
 /** The remote could not be reached, or refused our credentials (maps to 503 / Ready=False). */
 export class GitUnavailableError extends Error {
   constructor(message: string, readonly authFailed = false) {
