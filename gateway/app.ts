@@ -3,7 +3,7 @@ import type { Authorizer } from '../lib/auth/authorizer.ts';
 import { authorizeOrThrow } from '../lib/auth/authorizer.ts';
 import { attributesOf } from '../lib/auth/attributes.ts';
 import type { NodeRequestLike } from '../lib/auth/chain.ts';
-import { RESOURCES } from '../lib/api/resources.ts';
+import { RESOURCES, type ResourceDescriptor } from '../lib/api/resources.ts';
 import type { AppContext, UserInfo } from '../lib/context.ts';
 import { errors } from '../lib/errors.ts';
 import type { HandlerEnv } from '../handlers/http/env.ts';
@@ -21,6 +21,8 @@ export interface GatewayOptions {
   authorizer?: Authorizer;
   /** Front-proxy headers (X-Remote-*) removed from the request once it is authenticated. */
   stripHeaders?: GatewayAuth['strip'];
+  /** The resources served (discovery, OpenAPI, handlers); default all. See servedResources(). */
+  resources?: ResourceDescriptor[];
 }
 
 /** The Node request @hono/node-server (and the WebSocket upgrade) passes as `env.incoming`. */
@@ -51,12 +53,12 @@ function stripped(req: Request, strip: GatewayAuth['strip']): Request {
 
 /** Which resource (and verb) an unmatched path names, so it gets a 405 rather than a 404. */
 /** The resource (and subresource) a path names, when it names one this server serves. */
-function knownResourcePath(path: string): { group: string; resource: string } | undefined {
+function knownResourcePath(path: string, served: ResourceDescriptor[]): { group: string; resource: string } | undefined {
   const m = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))\/(?:watch\/)?(?:namespaces\/[^/]+\/)?([^/]+)(?:\/[^/]+(?:\/([^/]+))?)?$/.exec(path);
   if (!m) return undefined;
   const group = m[1] ?? '';
   const version = m[2] ?? 'v1';
-  const res = RESOURCES.find((r) => r.group === group && r.version === version && r.plural === m[3]);
+  const res = served.find((r) => r.group === group && r.version === version && r.plural === m[3]);
   if (!res) return undefined;
   if (m[4] && !res.subresources.some((s) => s.name === m[4])) return undefined;
   return { group, resource: m[4] ? `${res.plural}/${m[4]}` : res.plural };
@@ -110,12 +112,13 @@ export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<Handle
 
   app.get('/version', () => jsonResponse(VERSION_INFO));
 
-  app.route('/', discoveryRoutes());
-  app.route('/', openapiRoutes());
-  for (const h of allHandlers()) app.route('/', h(ctx));
+  const served = opts.resources ?? RESOURCES;
+  app.route('/', discoveryRoutes(served));
+  app.route('/', openapiRoutes(served));
+  for (const h of allHandlers(served)) app.route('/', h(ctx));
 
   app.notFound((c) => {
-    const known = knownResourcePath(c.req.path);
+    const known = knownResourcePath(c.req.path, served);
     if (known) return statusResponse(errors.methodNotAllowed(c.req.method, known));
     return statusResponse(errors.pathNotFound());
   });

@@ -11,6 +11,10 @@ import { StaticTokenAuthenticator } from '../lib/auth/static-tokens.ts';
 import { TokenFileAuthenticator } from '../lib/auth/token-file.ts';
 import { ClientCertificateAuthenticator, loadCaBundle } from '../lib/auth/x509.ts';
 import type { Logger } from '../lib/log.ts';
+import { lookupExtensionApiserverAuthentication, type ExtensionApiserverAuthentication } from '../lib/auth/delegated-config.ts';
+import { SubjectAccessReviewAuthorizer } from '../lib/auth/subject-access-review.ts';
+import { TokenReviewAuthenticator, type ApiPoster } from '../lib/auth/token-review.ts';
+import { parsePemBundle } from '../lib/auth/x509.ts';
 
 export const HEALTH_PATHS = ['/healthz', '/livez', '/readyz'];
 
@@ -90,6 +94,77 @@ export async function buildAuth(cfg: AuthConfig): Promise<GatewayAuth> {
   return {
     authenticate: (req, incoming) => chain.authenticate(authRequestFrom(req, incoming)),
     authorizer,
+    strip,
+    clientCAPem,
+  };
+}
+
+export interface DelegatedAuthConfig {
+  /** Posts TokenReviews and SubjectAccessReviews to kube-apiserver (the cluster client's post). */
+  post: ApiPoster;
+  /**
+   * GETs a kube-apiserver path, for kube-system/extension-apiserver-authentication; absent skips the
+   * lookup (--authentication-skip-lookup), leaving only the CA files given on the command line.
+   */
+  get?: (path: string) => Promise<unknown>;
+  /** --requestheader-client-ca: used instead of the ConfigMap's front-proxy CA. */
+  requestheaderClientCA?: string;
+  /** --requestheader-allowed-names: used instead of the ConfigMap's list when given. */
+  requestheaderAllowedNames?: string[];
+  /** --client-ca: used instead of the ConfigMap's client CA. */
+  clientCA?: string;
+  allowAnonymous: boolean;
+  /** How long TokenReview and SubjectAccessReview answers are reused (kube's defaults: 10 s). */
+  tokenCacheTtlMs?: number;
+  authorizedCacheTtlMs?: number;
+  unauthorizedCacheTtlMs?: number;
+  log?: Logger;
+}
+
+/**
+ * The authentication and authorization of an aggregated API server, as k8s.io/apiserver's delegating
+ * options set them up: front-proxy request headers and client certificates checked against the CAs
+ * kube-apiserver publishes (or the files given), bearer tokens by TokenReview, anonymous if allowed;
+ * decisions by SubjectAccessReview, except health probes and system:masters, which are always allowed.
+ */
+export async function buildDelegatedAuth(cfg: DelegatedAuthConfig): Promise<GatewayAuth> {
+  const published: ExtensionApiserverAuthentication = cfg.get ? ((await lookupExtensionApiserverAuthentication(cfg.get)) ?? {}) : {};
+  if (cfg.get && !published.requestHeader && !cfg.requestheaderClientCA)
+    cfg.log?.warn('no front-proxy CA: requests forwarded by kube-aggregator cannot be authenticated', { configMap: 'kube-system/extension-apiserver-authentication' });
+  const authenticators: Authenticator[] = [];
+  const clientCAPem: string[] = [];
+
+  const rhPem = cfg.requestheaderClientCA ? await readFile(cfg.requestheaderClientCA, 'utf8') : published.requestHeader?.clientCAPem;
+  const rhHeaders = published.requestHeader ?? DEFAULT_REQUEST_HEADERS;
+  let strip = { exact: [...rhHeaders.usernameHeaders, ...rhHeaders.uidHeaders, ...rhHeaders.groupHeaders], prefixes: rhHeaders.extraHeaderPrefixes };
+  if (rhPem) {
+    const rh = new RequestHeaderAuthenticator({
+      clientCA: parsePemBundle(rhPem),
+      allowedNames: cfg.requestheaderAllowedNames?.length ? cfg.requestheaderAllowedNames : (published.requestHeader?.allowedNames ?? []),
+      usernameHeaders: rhHeaders.usernameHeaders,
+      uidHeaders: rhHeaders.uidHeaders,
+      groupHeaders: rhHeaders.groupHeaders,
+      extraHeaderPrefixes: rhHeaders.extraHeaderPrefixes,
+    });
+    strip = rh.headerNames;
+    authenticators.push(rh);
+    clientCAPem.push(rhPem);
+  }
+
+  const tokens = new TokenReviewAuthenticator({ post: cfg.post, successTtlMs: cfg.tokenCacheTtlMs, failureTtlMs: cfg.tokenCacheTtlMs });
+  authenticators.push(new BearerTokenAuthenticator(tokens), new WebSocketProtocolTokenAuthenticator(tokens));
+
+  const ccPem = cfg.clientCA ? await readFile(cfg.clientCA, 'utf8') : published.clientCAPem;
+  if (ccPem) {
+    authenticators.push(new ClientCertificateAuthenticator(parsePemBundle(ccPem)));
+    clientCAPem.push(ccPem);
+  }
+
+  const chain = new AuthenticatorChain(authenticators, { anonymous: cfg.allowAnonymous });
+  const sar = new SubjectAccessReviewAuthorizer({ post: cfg.post, allowTtlMs: cfg.authorizedCacheTtlMs, denyTtlMs: cfg.unauthorizedCacheTtlMs });
+  return {
+    authenticate: (req, incoming) => chain.authenticate(authRequestFrom(req, incoming)),
+    authorizer: unionAuthorizer(alwaysAllowPathsAuthorizer(HEALTH_PATHS), privilegedGroupsAuthorizer(['system:masters']), sar),
     strip,
     clientCAPem,
   };

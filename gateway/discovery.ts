@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { apiVersionOf, groupVersions, RESOURCES, type ResourceDescriptor } from '../lib/api/resources.ts';
+import { apiVersionOf, RESOURCES, type ResourceDescriptor } from '../lib/api/resources.ts';
 import { errors } from '../lib/errors.ts';
 import { jsonResponse, statusResponse } from '../handlers/http/respond.ts';
 
@@ -42,11 +42,18 @@ function aggregatedResource(r: ResourceDescriptor) {
   };
 }
 
-function aggregatedList(core: boolean, contentType: string): Response {
+/** The group-versions of the served resources, in order of first appearance. */
+function groupVersionsOf(served: ResourceDescriptor[]): { group: string; version: string }[] {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const r of served) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
+  return [...seen.values()];
+}
+
+function aggregatedList(served: ResourceDescriptor[], core: boolean, contentType: string): Response {
   const groups = new Map<string, { version: string; resources: ReturnType<typeof aggregatedResource>[] }[]>();
-  for (const { group, version } of groupVersions()) {
+  for (const { group, version } of groupVersionsOf(served)) {
     if ((group === '') !== core) continue;
-    const resources = RESOURCES.filter((r) => r.group === group && r.version === version).map(aggregatedResource);
+    const resources = served.filter((r) => r.group === group && r.version === version).map(aggregatedResource);
     const list = groups.get(group) ?? [];
     list.push({ version, resources });
     groups.set(group, list);
@@ -58,16 +65,16 @@ function aggregatedList(core: boolean, contentType: string): Response {
   return jsonResponse({ kind: 'APIGroupDiscoveryList', apiVersion: contentType.includes('v2beta1') ? 'apidiscovery.k8s.io/v2beta1' : 'apidiscovery.k8s.io/v2', metadata: {}, items }, 200, contentType);
 }
 
-function apiGroup(group: string) {
-  const versions = groupVersions()
+function apiGroup(served: ResourceDescriptor[], group: string) {
+  const versions = groupVersionsOf(served)
     .filter((gv) => gv.group === group)
     .map((gv) => ({ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }));
   return { name: group, versions, preferredVersion: versions[0] };
 }
 
-function resourceList(group: string, version: string) {
+function resourceList(served: ResourceDescriptor[], group: string, version: string) {
   const resources: Record<string, unknown>[] = [];
-  for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
+  for (const r of served.filter((x) => x.group === group && x.version === version)) {
     resources.push({
       name: r.plural,
       singularName: r.singular,
@@ -83,31 +90,36 @@ function resourceList(group: string, version: string) {
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
 }
 
-export function discoveryRoutes(): Hono {
+/** Discovery of the resources this process serves (all of them in dev mode). */
+export function discoveryRoutes(served: ResourceDescriptor[] = RESOURCES): Hono {
   const app = new Hono();
+  const gvs = groupVersionsOf(served);
+  const hasCore = gvs.some((gv) => gv.group === '');
   app.get('/api', (c) => {
     const agg = wantsAggregated(c.req.header('accept'));
-    if (agg) return aggregatedList(true, agg);
+    if (agg) return aggregatedList(served, true, agg);
     const host = c.req.header('host') ?? '127.0.0.1';
-    return jsonResponse({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }] });
+    return jsonResponse({ kind: 'APIVersions', versions: hasCore ? ['v1'] : [], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }] });
   });
   app.get('/apis', (c) => {
     const agg = wantsAggregated(c.req.header('accept'));
-    if (agg) return aggregatedList(false, agg);
-    const groups = [...new Set(groupVersions().map((gv) => gv.group).filter((g) => g))].map(apiGroup);
+    if (agg) return aggregatedList(served, false, agg);
+    const groups = [...new Set(gvs.map((gv) => gv.group).filter((g) => g))].map((g) => apiGroup(served, g));
     return jsonResponse({ kind: 'APIGroupList', apiVersion: 'v1', groups });
   });
-  app.get('/api/v1', () => jsonResponse(resourceList('', 'v1')));
+  app.get('/api/v1', () =>
+    hasCore ? jsonResponse(resourceList(served, '', 'v1')) : statusResponse(errors.notFound({ group: '', resource: 'groupversions' }, 'v1')),
+  );
   app.get('/apis/:group', (c) => {
     const group = c.req.param('group');
-    if (!groupVersions().some((gv) => gv.group === group)) return statusResponse(errors.notFound({ group: '', resource: 'apigroups' }, group));
-    return jsonResponse({ kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group) });
+    if (!gvs.some((gv) => gv.group === group)) return statusResponse(errors.notFound({ group: '', resource: 'apigroups' }, group));
+    return jsonResponse({ kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(served, group) });
   });
   app.get('/apis/:group/:version', (c) => {
     const { group, version } = c.req.param();
-    if (!groupVersions().some((gv) => gv.group === group && gv.version === version))
+    if (!gvs.some((gv) => gv.group === group && gv.version === version))
       return statusResponse(errors.notFound({ group: '', resource: 'groupversions' }, `${group}/${version}`));
-    return jsonResponse(resourceList(group, version));
+    return jsonResponse(resourceList(served, group, version));
   });
   return app;
 }

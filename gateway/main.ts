@@ -7,11 +7,13 @@ import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateServingCertificate } from '../lib/auth/tls.ts';
-import { createDevContext } from '../lib/bootstrap.ts';
+import { createClusterContext, createDevContext } from '../lib/bootstrap.ts';
+import { KubeClient } from '../lib/store/kube-client.ts';
 import { createLogger, type LogLevel } from '../lib/log.ts';
 import { writeFileAtomic } from '../lib/store/atomic-file.ts';
 import { buildGateway } from './app.ts';
-import { buildAuth } from './auth.ts';
+import { buildAuth, buildDelegatedAuth } from './auth.ts';
+import { servedResources } from './routes.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { attachWebSocketWatch } from './websocket.ts';
 import { parseDuration, SyncScheduler } from './scheduler.ts';
@@ -19,9 +21,9 @@ import syncRepositories from '../handlers/sync-repositories.ts';
 
 // `--allow-anonymous=false` / `=true` (parseArgs booleans take no value in Node 20).
 const argv = process.argv.slice(2).map((a) => {
-  const m = /^--allow-anonymous=(.*)$/.exec(a);
+  const m = /^--(allow-anonymous|delegated-auth)=(.*)$/.exec(a);
   if (!m) return a;
-  return /^(false|0|no)$/i.test(m[1]) ? '--no-allow-anonymous' : '--allow-anonymous';
+  return /^(false|0|no)$/i.test(m[2]) ? `--no-${m[1]}` : `--${m[1]}`;
 });
 
 const { values: flags } = parseArgs({
@@ -43,7 +45,15 @@ const { values: flags } = parseArgs({
     kubeconfig: { type: 'string' },
     'log-level': { type: 'string' },
     'sync-interval': { type: 'string' },
+    'sync-timeout': { type: 'string' },
+    'stale-draft-age': { type: 'string' },
     'max-body-bytes': { type: 'string' },
+    mode: { type: 'string' },
+    'cluster-kubeconfig': { type: 'string' },
+    'delegated-auth': { type: 'boolean' },
+    'no-delegated-auth': { type: 'boolean' },
+    'authentication-skip-lookup': { type: 'boolean' },
+    'store-only': { type: 'boolean' },
   },
   allowPositionals: false,
 });
@@ -75,6 +85,30 @@ const allowAnonymous = flags['no-allow-anonymous']
   ? false
   : (flags['allow-anonymous'] ?? envBool(env.PORCH_ALLOW_ANONYMOUS) ?? (tokenFile === undefined && rbacFile === undefined));
 
+// dev: everything in the embedded store; cluster: the CRDs, Secrets and Namespaces in kube-apiserver.
+const mode = flags.mode ?? env.PORCH_MODE ?? 'dev';
+if (mode !== 'dev' && mode !== 'cluster') {
+  console.error(`invalid --mode ${mode} (dev or cluster)`);
+  process.exit(2);
+}
+// The kubeconfig cluster mode reads (--kubeconfig is the one the server writes for its users).
+const clusterKubeconfig = optPath(flags['cluster-kubeconfig'], env.PORCH_CLUSTER_KUBECONFIG);
+const delegatedAuth = mode === 'cluster' && (flags['no-delegated-auth'] ? false : (flags['delegated-auth'] ?? envBool(env.PORCH_DELEGATED_AUTH) ?? true));
+const skipLookup = flags['authentication-skip-lookup'] ?? envBool(env.PORCH_AUTHENTICATION_SKIP_LOOKUP) ?? false;
+const storeOnly = flags['store-only'] ?? envBool(env.PORCH_STORE_ONLY) ?? false;
+if (mode === 'cluster' && storeOnly) {
+  console.error('--store-only is for dev mode (a stand-in kube-apiserver)');
+  process.exit(2);
+}
+if (delegatedAuth && !tls) {
+  console.error('cluster mode with delegated authentication needs --tls (or --tls-cert/--tls-key); --delegated-auth=false turns it off');
+  process.exit(2);
+}
+if (delegatedAuth && (tokenFile || rbacFile)) {
+  console.error('--token-file and --rbac-file apply when authentication is not delegated (dev mode, or --delegated-auth=false)');
+  process.exit(2);
+}
+
 if ((tlsCert === undefined) !== (tlsKey === undefined)) {
   console.error('--tls-cert and --tls-key must be given together');
   process.exit(2);
@@ -85,8 +119,13 @@ if ((clientCA || requestheaderClientCA) && !tls) {
 }
 
 let syncIntervalMs: number;
+let syncTimeoutMs: number;
+let staleDraftAgeMs: number;
 try {
   syncIntervalMs = parseDuration(flags['sync-interval'] ?? env.PORCH_SYNC_INTERVAL ?? '10m');
+  syncTimeoutMs = parseDuration(flags['sync-timeout'] ?? env.PORCH_SYNC_TIMEOUT ?? '2m');
+  staleDraftAgeMs = parseDuration(flags['stale-draft-age'] ?? env.PORCH_STALE_DRAFT_AGE ?? '30d');
+  if (syncTimeoutMs <= 0) throw new Error('--sync-timeout must be more than 0');
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(2);
@@ -133,19 +172,34 @@ const SHUTDOWN_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  const ctx = await createDevContext({ dataDir, log, config: { maxBodyBytes } });
-  const token = await adminToken();
-  const auth = await buildAuth({
-    adminToken: token,
-    tokenFile,
-    rbacFile,
-    clientCA,
-    requestheaderClientCA,
-    requestheaderAllowedNames,
-    allowAnonymous,
-    log,
-  });
-  const app = buildGateway(ctx, { authenticate: auth.authenticate, authorizer: auth.authorizer, stripHeaders: auth.strip });
+  const client = mode === 'cluster' ? (clusterKubeconfig ? KubeClient.fromKubeconfigFile(clusterKubeconfig) : KubeClient.inCluster()) : undefined;
+  const common = { dataDir, log, config: { maxBodyBytes }, sync: { syncTimeoutMs, staleDraftAgeMs } };
+  const ctx = client ? await createClusterContext({ ...common, client }) : await createDevContext({ ...common, storeOnly });
+  // With delegated authentication kube-apiserver vouches for every caller: there is no admin token.
+  const token = delegatedAuth ? undefined : await adminToken();
+  const auth =
+    client && delegatedAuth
+      ? await buildDelegatedAuth({
+          post: client.post,
+          get: skipLookup ? undefined : (path) => client.request({ method: 'GET', path }),
+          clientCA,
+          requestheaderClientCA,
+          requestheaderAllowedNames,
+          allowAnonymous,
+          log,
+        })
+      : await buildAuth({
+          adminToken: token,
+          tokenFile,
+          rbacFile,
+          clientCA,
+          requestheaderClientCA,
+          requestheaderAllowedNames,
+          allowAnonymous,
+          log,
+        });
+  const resources = servedResources(mode === 'cluster' ? ['engine'] : storeOnly ? ['store'] : ['store', 'engine']);
+  const app = buildGateway(ctx, { authenticate: auth.authenticate, authorizer: auth.authorizer, stripHeaders: auth.strip, resources });
 
   const serving = tls ? await servingCertificate() : undefined;
   const server = serving
@@ -172,18 +226,19 @@ async function main(): Promise<void> {
   const actual = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `${serving ? 'https' : 'http'}://${urlHost}:${actual}`;
-  await writeKubeconfig(kubeconfigPath, url, token, 'default', serving ? { caPem: serving.certPem } : {});
-  const scheduler = new SyncScheduler(syncRepositories(ctx), syncIntervalMs, log);
-  scheduler.start();
-  console.log(`porch-ts listening on ${url} kubeconfig=${kubeconfigPath}`);
-  log.info('started', { url, dataDir, kubeconfig: kubeconfigPath, tls, rbac: rbacFile !== undefined, allowAnonymous });
+  if (token) await writeKubeconfig(kubeconfigPath, url, token, 'default', serving ? { caPem: serving.certPem } : {});
+  // A stand-in kube-apiserver syncs nothing: the repositories are the cluster-mode server's.
+  const scheduler = storeOnly ? undefined : new SyncScheduler(ctx, syncRepositories(ctx), { intervalMs: syncIntervalMs, log });
+  await scheduler?.start();
+  console.log(`porch-ts listening on ${url} kubeconfig=${token ? kubeconfigPath : 'none'}`);
+  log.info('started', { url, mode, storeOnly, delegatedAuth, dataDir, kubeconfig: token ? kubeconfigPath : undefined, tls, rbac: rbacFile !== undefined, allowAnonymous });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    scheduler.stop();
+    scheduler?.stop();
     // Watches end with a final event and new requests get 503; requests in progress (writes
     // included) run to completion before the engine and store are closed.
     ctx.shutdown.fire();

@@ -16,10 +16,19 @@ function storeHandlers(res: ResourceDescriptor): HandlerFactory[] {
   return [listStoreObjects(res), getStoreObject(res), createStoreObject(res), updateStoreObject(res), patchStoreObject(res), deleteStoreObject(res)];
 }
 
+/**
+ * The resources a process serves, by backend: both in dev mode; in cluster mode only the engine's
+ * (porch.kpt.dev), since kube-apiserver serves the CRDs, Secrets and Namespaces; only the store's
+ * when a dev server stands in for kube-apiserver.
+ */
+export function servedResources(backends: ResourceDescriptor['backend'][]): ResourceDescriptor[] {
+  return RESOURCES.filter((r) => backends.includes(r.backend));
+}
+
 /** Every handler the gateway mounts, for the resources this process serves. */
-export function allHandlers(): HandlerFactory[] {
+export function allHandlers(served: ResourceDescriptor[] = RESOURCES): HandlerFactory[] {
   const out: HandlerFactory[] = [];
-  for (const res of RESOURCES) if (res.backend === 'store') out.push(...storeHandlers(res));
-  out.push(...ENGINE_HANDLERS);
+  for (const res of served) if (res.backend === 'store') out.push(...storeHandlers(res));
+  if (served.some((r) => r.backend === 'engine')) out.push(...ENGINE_HANDLERS);
   return out;
 }

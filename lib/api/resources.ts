@@ -127,7 +127,8 @@ export const RESOURCES: ResourceDescriptor[] = [
       {
         name: 'Address',
         type: 'string',
-        jsonPath: '.spec["git","oci"]..["repo","registry"]',
+        // Porch's path; Kubernetes JSONPath takes unions of single-quoted names only.
+        jsonPath: ".spec['git','oci']['repo','registry']",
         cell: (o) => str(o, 'spec', 'git', 'repo') || str(o, 'spec', 'oci', 'registry'),
       },
       { name: 'Branch', type: 'string', jsonPath: '.spec.git.branch', cell: (o) => str(o, 'spec', 'git', 'branch') },

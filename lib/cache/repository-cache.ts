@@ -45,6 +45,8 @@ export class RepositoryCache {
   lastError: string | undefined;
   lastSyncTime: Date | undefined;
   loaded = false;
+  /** Set by close(): a refresh still running then changes nothing and announces nothing. */
+  private closed = false;
 
   constructor(
     readonly namespace: string,
@@ -106,7 +108,9 @@ export class RepositoryCache {
   }
 
   private async doRefresh(fetch: boolean): Promise<void> {
+    if (this.closed) return;
     const result = await this.git.listRevisions(this.listing, { fetch });
+    if (this.closed) return;
     this.listing = new Map(result.revisions.map((r) => [revisionKey(r), r]));
     this.branchCommit = result.branchCommit;
     this.apply(result.revisions);
@@ -115,6 +119,7 @@ export class RepositoryCache {
 
   /** The Repository object changed (e.g. `deployment`): every revision shows it. */
   setRepository(repo: Repository): void {
+    if (this.closed) return;
     const deploymentChanged = (repo.spec.deployment === true) !== (this.repo.spec.deployment === true);
     this.repo = repo;
     if (deploymentChanged) {
@@ -125,7 +130,7 @@ export class RepositoryCache {
 
   /** A PackageRev changed: rebuild that one revision. */
   metadataChanged(name: string): void {
-    if (this.entries.has(name)) this.apply([...this.listing.values()], new Set([name]));
+    if (!this.closed && this.entries.has(name)) this.apply([...this.listing.values()], new Set([name]));
   }
 
   /** Whether `prev` was built from the same inputs, so its object can stay as it is. */
@@ -190,15 +195,18 @@ export class RepositoryCache {
     }
   }
 
-  /** The repository is gone: every revision and package leaves with a DELETED event. */
+  /**
+   * The repository is gone: every revision and package leaves with a DELETED event, and a refresh
+   * still in flight (a hung remote, say) is not waited for and can no longer add anything.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     for (const e of this.entries.values())
       this.hooks.revisionChanged('DELETED', { ...e.object, metadata: { ...e.object.metadata, resourceVersion: String(this.hooks.nextRv()) } });
     for (const p of this.packages.values())
       this.hooks.packageChanged('DELETED', { ...p, metadata: { ...p.metadata, resourceVersion: String(this.hooks.nextRv()) } });
     this.entries.clear();
     this.packages.clear();
-    await this.running?.catch(() => undefined);
     await this.git.close();
   }
 }

@@ -2,6 +2,7 @@ import { dnsLabelProblem, type KubeObject } from '../api/meta.ts';
 import { REPOSITORY_IMMUTABLE_FIELDS, type RepositorySpec } from '../api/repository.ts';
 import type { StatusCause } from '../errors.ts';
 import { jsonEqual } from '../util.ts';
+import { syncSpecProblems } from '../sync/schedule.ts';
 import type { Strategy } from './types.ts';
 
 function spec(obj: KubeObject): RepositorySpec {
@@ -53,8 +54,7 @@ export const repositoryStrategy: Strategy = {
       causes.push({ field: 'spec.git.directory', message: `Invalid value: "${s.git.directory}": must not contain ".." segments` });
     if (s.git?.branch !== undefined && !/^[A-Za-z0-9._\/-]+$/.test(s.git.branch))
       causes.push({ field: 'spec.git.branch', message: `Invalid value: "${s.git.branch}": not a valid branch name` });
-    if (s.sync?.runOnceAt && Number.isNaN(Date.parse(s.sync.runOnceAt)))
-      causes.push({ field: 'spec.sync.runOnceAt', message: `Invalid value: "${s.sync.runOnceAt}": must be an RFC 3339 time` });
+    causes.push(...syncSpecProblems(s.sync));
     return causes;
   },
   validateUpdate(obj, old) {

@@ -15,7 +15,8 @@ export async function testContext(): Promise<{ ctx: AppContext; dataDir: string;
     cleanup: async () => {
       ctx.shutdown.fire();
       await ctx.engine.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      // A sync abandoned at stop may still be finishing a write in its mirror for a moment.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
 }

@@ -1,0 +1,277 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, request, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
+
+// Cluster mode end to end, two real processes and the real kubectl:
+//   (1) the dev gateway with --store-only, standing in for kube-apiserver: it serves the CRDs
+//       (Repository, PackageRev…), Secrets and Namespaces, and nothing of porch.kpt.dev;
+//   (2) porch-ts --mode cluster, pointed at (1) by the kubeconfig (1) wrote, serving porch.kpt.dev
+//       with delegated authentication off (the dev gateway has no TokenReview/SubjectAccessReview).
+// Between them sits a TLS proxy with (1)'s own certificate, so the test can hold back (2)'s watch
+// streams, as a slow or broken network would, and make its cache fall behind on purpose.
+
+interface WatchGate {
+  url: string;
+  /** Hold watch data back (requests and non-watch answers pass). */
+  hold(): void;
+  /** Deliver what was held and let data through again. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+/** A reverse proxy to `target` that can hold back the data of watch streams. */
+async function startWatchGate(target: string, certPem: string, keyPem: string): Promise<WatchGate> {
+  let held = false;
+  const flushers = new Set<() => void>();
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const isWatch = /[?&]watch=(true|1)(&|$)/.test(req.url ?? '');
+    const headers = { ...req.headers };
+    delete headers.host;
+    const up = request(new URL(req.url ?? '/', target), { method: req.method, headers, ca: certPem }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      if (!isWatch || upRes.statusCode !== 200) {
+        upRes.pipe(res);
+        return;
+      }
+      const queue: Buffer[] = [];
+      const flush = () => {
+        for (const chunk of queue.splice(0)) res.write(chunk);
+      };
+      flushers.add(flush);
+      upRes.on('data', (chunk: Buffer) => (held ? queue.push(chunk) : res.write(chunk)));
+      upRes.on('end', () => {
+        flushers.delete(flush);
+        // A stream that ends while held loses what was held: the client sees a broken connection.
+        if (held) res.destroy();
+        else res.end();
+      });
+      upRes.on('error', () => res.destroy());
+    });
+    up.on('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  };
+  const server: Server = createServer({ cert: certPem, key: keyPem }, handle);
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hold: () => (held = true),
+    release: () => {
+      held = false;
+      for (const f of flushers) f();
+    },
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const repositoryYaml = (name: string, path: string) => `
+apiVersion: config.porch.kpt.dev/v1alpha1
+kind: Repository
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  type: git
+  git:
+    repo: ${path}
+    branch: main
+`;
+
+// Generous per-test time: restarts and relists on a loaded machine; every wait polls for its condition.
+describe('cluster mode: porch-ts against a Kubernetes-style API server, with kubectl', { timeout: 180_000 }, () => {
+  let dir: string;
+  let api: DevServer;
+  let porch: DevServer;
+  let gate: WatchGate;
+  const repos: Record<string, string> = {};
+
+  const run = (kubeconfig: () => string) => async (args: string[], input?: string) => kubectl(args, { kubeconfig: kubeconfig(), input });
+  const k1 = run(() => api.kubeconfig);
+  const k2 = run(() => porch.kubeconfig);
+  const ok = async (k: typeof k1, args: string[], input?: string) => {
+    const r = await k(args, input);
+    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  const names = async (k: typeof k1, resource: string): Promise<string[]> =>
+    (JSON.parse(await ok(k, ['get', resource, '-o', 'json'])) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
+  const revisionsOf = async (repo: string) => (await names(k2, 'packagerevisions')).filter((n) => n.startsWith(`${repo}.`));
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'porch-cluster-e2e-'));
+    repos.blueprints = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 2 }]);
+    repos.catalog = porchRepo(dir, 'catalog', [{ path: 'web', revisions: 1 }]);
+    repos.scratch = porchRepo(dir, 'scratch', [{ path: 'tmp', revisions: 1 }]);
+
+    // Bookmarks rarely, so a held-back watch cannot learn the newest resourceVersion from one.
+    api = await startDevServer({ args: ['--store-only', '--tls', '--sync-interval', '0'], env: { PORCH_BOOKMARK_INTERVAL_SECONDS: '3600' } });
+    const [certPem, keyPem] = await Promise.all([readFile(join(api.dataDir, 'serving.crt'), 'utf8'), readFile(join(api.dataDir, 'serving.key'), 'utf8')]);
+    gate = await startWatchGate(api.url, certPem, keyPem);
+
+    // The kubeconfig (1) wrote (its CA and admin token), with the proxy's address.
+    const doc = YAML.parse(await readFile(api.kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+    doc.clusters[0].cluster.server = gate.url;
+    const clusterKubeconfig = join(dir, 'cluster-kubeconfig');
+    await writeFile(clusterKubeconfig, YAML.stringify(doc));
+
+    porch = await startDevServer({
+      args: ['--mode', 'cluster', '--cluster-kubeconfig', clusterKubeconfig, '--delegated-auth=false', '--tls', '--sync-interval', '0'],
+      startTimeoutMs: 90_000,
+    });
+  });
+
+  afterAll(async () => {
+    await porch?.stop();
+    await gate?.close();
+    await api?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves porch.kpt.dev only; the CRDs, Secrets and Namespaces stay with the API server', async () => {
+    const served = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0])
+        .sort();
+    expect(served(await ok(k2, ['api-resources', '--no-headers']))).toEqual(['packagerevisionresources', 'packagerevisions', 'packages']);
+    expect(served(await ok(k1, ['api-resources', '--no-headers']))).toEqual(['namespaces', 'packagerevs', 'packagevariants', 'packagevariantsets', 'repositories', 'secrets']);
+    const notHere = await k2(['get', 'repositories']);
+    expect(notHere.code).not.toBe(0);
+    expect(notHere.stderr).toMatch(/the server doesn't have a resource type "repositories"/);
+    const index = JSON.parse(await ok(k2, ['get', '--raw', '/openapi/v3']));
+    expect(Object.keys(index.paths)).toEqual(['apis/porch.kpt.dev/v1alpha1']);
+    const configGroup = await k2(['get', '--raw', '/apis/config.porch.kpt.dev/v1alpha1']);
+    expect(configGroup.code).not.toBe(0);
+    expect(configGroup.stderr).toMatch(/NotFound|not found/);
+  });
+
+  it('lists the revisions of a Repository created in the API server, and writes its status there', async () => {
+    await ok(k1, ['apply', '-f', '-'], repositoryYaml('blueprints', repos.blueprints));
+    const listed = await waitFor('revisions of blueprints through porch', async () => {
+      const n = await revisionsOf('blueprints');
+      return n.length === 3 ? n : undefined;
+    });
+    expect(listed).toEqual(['blueprints.basens.main', 'blueprints.basens.v1', 'blueprints.basens.v2']);
+    const repo = JSON.parse(await ok(k1, ['get', 'repository', 'blueprints', '-o', 'json']));
+    expect(repo.status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Ready' })]);
+    expect(repo.status.packageCount).toBe(1);
+  });
+
+  it('creates, proposes and approves through porch; the PackageRev lands in the API server', async () => {
+    const draft = `
+apiVersion: porch.kpt.dev/v1alpha1
+kind: PackageRevision
+metadata:
+  namespace: default
+  labels:
+    team: a
+spec:
+  packageName: app
+  workspaceName: first
+  repository: blueprints
+`;
+    await ok(k2, ['create', '-f', '-'], draft);
+    const name = 'blueprints.app.first';
+    const rev = JSON.parse(await ok(k1, ['get', 'packagerev', name, '-o', 'json']));
+    expect(rev.metadata.labels).toEqual({ team: 'a', 'internal.porch.kpt.dev/repository': 'blueprints' });
+
+    await ok(k2, ['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
+    const proposed = JSON.parse(await ok(k2, ['get', 'packagerevision', name, '-o', 'json']));
+    expect(proposed.spec.lifecycle).toBe('Proposed');
+    await ok(k2, ['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${name}/approval`, '-f', '-'],
+      JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } }));
+    const published = JSON.parse(await ok(k2, ['get', 'packagerevision', name, '-o', 'json']));
+    expect(published.spec).toMatchObject({ lifecycle: 'Published', revision: 1 });
+    expect(published.metadata.labels).toMatchObject({ team: 'a', 'kpt.dev/latest-revision': 'true' });
+  });
+
+  it("hands a 409 from the API server to porch's client as a 409", async () => {
+    const name = 'blueprints.app.first';
+    // (2)'s cache stops hearing about changes; another writer then changes the PackageRev in (1).
+    gate.hold();
+    try {
+      await ok(k1, ['label', 'packagerev', name, 'other=x']);
+      const refused = await k2(['label', 'packagerevision', name, 'team=b', '--overwrite']);
+      expect(refused.code).not.toBe(0);
+      // The resource named is (1)'s PackageRev, not (2)'s PackageRevision: the Status came from (1).
+      expect(refused.stderr).toContain(
+        `Error from server (Conflict): Operation cannot be fulfilled on packagerevs.config.porch.kpt.dev "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
+    } finally {
+      gate.release();
+    }
+    // Once the cache has caught up the same change goes through.
+    await waitFor('the label change to go through', async () => ((await k2(['label', 'packagerevision', name, 'team=b', '--overwrite'])).code === 0 ? true : undefined));
+    const rev = JSON.parse(await ok(k1, ['get', 'packagerev', name, '-o', 'json']));
+    expect(rev.metadata.labels).toMatchObject({ team: 'b', other: 'x' });
+  });
+
+  it('keeps its state across a restart of porch (it lives in the API server and git)', async () => {
+    await porch.restart();
+    const rev = await waitFor('the revision after the restart', async () => {
+      const r = await k2(['get', 'packagerevision', 'blueprints.app.first', '-o', 'json']);
+      return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    });
+    expect(rev.spec).toMatchObject({ lifecycle: 'Published', revision: 1 });
+    expect(rev.metadata.labels).toMatchObject({ team: 'b', other: 'x', 'kpt.dev/latest-revision': 'true' });
+    expect(await revisionsOf('blueprints')).toEqual(['blueprints.app.first', 'blueprints.app.main', 'blueprints.basens.main', 'blueprints.basens.v1', 'blueprints.basens.v2']);
+  });
+
+  it('takes the revisions of a Repository deleted in the API server out of porch', async () => {
+    await ok(k1, ['apply', '-f', '-'], repositoryYaml('catalog', repos.catalog));
+    await waitFor('revisions of catalog', async () => ((await revisionsOf('catalog')).length === 2 ? true : undefined));
+    await ok(k1, ['delete', 'repository', 'catalog']);
+    await waitFor('catalog revisions to go', async () => ((await revisionsOf('catalog')).length === 0 ? true : undefined));
+    expect(await revisionsOf('blueprints')).toHaveLength(5);
+  });
+
+  it('lists again after 410 Gone and finds a deletion its watch never delivered', async () => {
+    await ok(k1, ['apply', '-f', '-'], repositoryYaml('scratch', repos.scratch));
+    await waitFor('revisions of scratch', async () => ((await revisionsOf('scratch')).length === 2 ? true : undefined));
+    const relistsBefore = (porch.output().stderr.match(/watch resourceVersion too old; listing again/g) ?? []).length;
+
+    // The DELETED event is held back and then lost with the connection when (1) restarts; (1)
+    // starts with no watch history, so resuming from the old resourceVersion is 410 Gone.
+    gate.hold();
+    try {
+      await ok(k1, ['delete', 'repository', 'scratch']);
+      await api.restart();
+    } finally {
+      gate.release();
+    }
+    await waitFor('scratch revisions to go after the relist', async () => ((await revisionsOf('scratch')).length === 0 ? true : undefined), 90_000);
+    const relists = porch.output().stderr.split('\n').filter((l) => l.includes('watch resourceVersion too old; listing again'));
+    expect(relists.length).toBeGreaterThan(relistsBefore);
+    expect(relists.some((l) => l.includes('"resource":"repositories.config.porch.kpt.dev"'))).toBe(true);
+
+    // And the watch goes on after the relist: a new Repository shows up as before.
+    await ok(k1, ['apply', '-f', '-'], repositoryYaml('scratch', repos.scratch));
+    await waitFor('scratch back', async () => ((await revisionsOf('scratch')).length === 2 ? true : undefined));
+    expect(await revisionsOf('blueprints')).toHaveLength(5);
+  });
+});
