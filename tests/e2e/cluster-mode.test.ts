@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
+import { repositoryYaml } from '../support/manifests.ts';
 
 // Cluster mode end to end, two real processes and the real kubectl:
 //   (1) the dev gateway with --store-only, standing in for kube-apiserver: it serves the CRDs
@@ -88,18 +89,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   }
 }
 
-const repositoryYaml = (name: string, path: string) => `
-apiVersion: config.porch.kpt.dev/v1alpha1
-kind: Repository
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  type: git
-  git:
-    repo: ${path}
-    branch: main
-`;
+const repoYaml = (name: string, path: string) => repositoryYaml({ name, repo: path });
 
 // Generous per-test time: restarts and relists on a loaded machine; every wait polls for its condition.
 describe('cluster mode: porch-ts against a Kubernetes-style API server, with kubectl', { timeout: 180_000 }, () => {
@@ -171,7 +161,7 @@ describe('cluster mode: porch-ts against a Kubernetes-style API server, with kub
   });
 
   it('lists the revisions of a Repository created in the API server, and writes its status there', async () => {
-    await ok(k1, ['apply', '-f', '-'], repositoryYaml('blueprints', repos.blueprints));
+    await ok(k1, ['apply', '-f', '-'], repoYaml('blueprints', repos.blueprints));
     const listed = await waitFor('revisions of blueprints through porch', async () => {
       const n = await revisionsOf('blueprints');
       return n.length === 3 ? n : undefined;
@@ -243,7 +233,7 @@ spec:
   });
 
   it('takes the revisions of a Repository deleted in the API server out of porch', async () => {
-    await ok(k1, ['apply', '-f', '-'], repositoryYaml('catalog', repos.catalog));
+    await ok(k1, ['apply', '-f', '-'], repoYaml('catalog', repos.catalog));
     await waitFor('revisions of catalog', async () => ((await revisionsOf('catalog')).length === 2 ? true : undefined));
     await ok(k1, ['delete', 'repository', 'catalog']);
     await waitFor('catalog revisions to go', async () => ((await revisionsOf('catalog')).length === 0 ? true : undefined));
@@ -251,7 +241,7 @@ spec:
   });
 
   it('lists again after 410 Gone and finds a deletion its watch never delivered', async () => {
-    await ok(k1, ['apply', '-f', '-'], repositoryYaml('scratch', repos.scratch));
+    await ok(k1, ['apply', '-f', '-'], repoYaml('scratch', repos.scratch));
     await waitFor('revisions of scratch', async () => ((await revisionsOf('scratch')).length === 2 ? true : undefined));
     const relistsBefore = (porch.output().stderr.match(/watch resourceVersion too old; listing again/g) ?? []).length;
 
@@ -270,7 +260,7 @@ spec:
     expect(relists.some((l) => l.includes('"resource":"repositories.config.porch.kpt.dev"'))).toBe(true);
 
     // And the watch goes on after the relist: a new Repository shows up as before.
-    await ok(k1, ['apply', '-f', '-'], repositoryYaml('scratch', repos.scratch));
+    await ok(k1, ['apply', '-f', '-'], repoYaml('scratch', repos.scratch));
     await waitFor('scratch back', async () => ((await revisionsOf('scratch')).length === 2 ? true : undefined));
     expect(await revisionsOf('blueprints')).toHaveLength(5);
   });

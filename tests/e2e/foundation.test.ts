@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { repositoryYaml } from '../support/manifests.ts';
 
 // The foundation as kubectl sees it: discovery, Repository CRUD, errors as Status, persistence.
 
-const REPO = (name: string, extra = '') => `
-apiVersion: config.porch.kpt.dev/v1alpha1
-kind: Repository
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  description: ${name} blueprints
-  type: git
-  git:
-    repo: https://git.example.com/${name}.git
-    directory: /${extra}
-`;
+const REPO = (name: string, extra = '') => repositoryYaml({ name, repo: `https://git.example.com/${name}.git`, description: `${name} blueprints`, directory: `/${extra}` });
 
 describe('dev server driven by kubectl', () => {
   let server: DevServer;

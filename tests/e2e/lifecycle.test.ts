@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
+import { repositoryYaml } from '../support/manifests.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -31,20 +32,7 @@ describe('package revision lifecycle through kubectl and a git server', () => {
   };
   const json = async (args: string[]) => JSON.parse(await ok([...args, '-o', 'json']));
 
-  const repoYaml = (name: string, url: string, secret: string) => `
-apiVersion: config.porch.kpt.dev/v1alpha1
-kind: Repository
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  type: git
-  git:
-    repo: ${url}
-    branch: main
-    secretRef:
-      name: ${secret}
-`;
+  const repoYaml = (name: string, url: string, secret: string) => repositoryYaml({ name, repo: url, secret });
   const secretYaml = (name: string, password: string) => `
 apiVersion: v1
 kind: Secret

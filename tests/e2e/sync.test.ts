@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { PorchRepoWriter } from '../support/git-fixtures.ts';
+import { repositoryYaml } from '../support/manifests.ts';
 
 // Scheduled repository sync end to end: the dev server (gateway/main.ts, --sync-timeout 3s) and the
 // real kubectl, a local bare repository synced every two seconds by its cron schedule, and a
@@ -53,18 +54,7 @@ describe('scheduled repository sync through kubectl', () => {
   }
   const revisions = async () => (await ok(['get', 'packagerevisions', '-o', 'name'])).split('\n').filter(Boolean);
 
-  const repositoryYaml = (name: string, url: string, sync = '') => `
-apiVersion: config.porch.kpt.dev/v1alpha1
-kind: Repository
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  type: git
-  git:
-    repo: ${url}
-    branch: main
-${sync}`;
+  const repoYaml = (name: string, url: string, sync?: { schedule?: string }) => repositoryYaml({ name, repo: url, sync });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-e2e-sync-'));
@@ -93,7 +83,7 @@ ${sync}`;
   });
 
   it('syncs the good repository on its schedule while the hanging one times out, with Porch\'s status fields', async () => {
-    await ok(['apply', '-f', '-'], repositoryYaml('stuck', hangUrl) + '---\n' + repositoryYaml('good', bare, "  sync:\n    schedule: '*/2 * * * * *'\n"));
+    await ok(['apply', '-f', '-'], repoYaml('stuck', hangUrl) + '---\n' + repoYaml('good', bare, { schedule: '*/2 * * * * *' }));
 
     const first = await until('good ready', async () => {
       const s = await status('good');
@@ -143,11 +133,11 @@ ${sync}`;
   }, 120_000);
 
   it('an invalid schedule is refused; runOnceAt fires once and is recorded', async () => {
-    const bad = await run(['apply', '-f', '-'], repositoryYaml('badcron', bare, "  sync:\n    schedule: 'every minute'\n"));
+    const bad = await run(['apply', '-f', '-'], repoYaml('badcron', bare, { schedule: 'every minute' }));
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/spec\.sync\.schedule/);
 
-    await ok(['apply', '-f', '-'], repositoryYaml('once', bare));
+    await ok(['apply', '-f', '-'], repoYaml('once', bare));
     const initial = await until('once ready', async () => {
       const s = await status('once');
       return ready(s)?.status === 'True' ? s : undefined;

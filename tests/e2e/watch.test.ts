@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
+import { repositoryYaml } from '../support/manifests.ts';
 
 // Watches end to end: the real kubectl's `get -w` against the dev server, changes made by another
 // kubectl and by a plain `git push` that only a periodic sync (--sync-interval 1s) can notice.
@@ -86,25 +87,14 @@ describe('watches through kubectl against the dev server', () => {
     return r.stdout;
   };
 
-  const repositoryYaml = (name: string) => `
-apiVersion: config.porch.kpt.dev/v1alpha1
-kind: Repository
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  type: git
-  git:
-    repo: ${bare}
-    branch: main
-`;
+  const repoYaml = (name: string) => repositoryYaml({ name, repo: bare });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-e2e-watch-'));
     cacheDir = join(dir, 'kubectl-cache');
     bare = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1 }]);
     server = await startDevServer({ args: ['--sync-interval', '1s'], env: { PORCH_BOOKMARK_INTERVAL_SECONDS: '1' } });
-    await ok(['apply', '-f', '-'], repositoryYaml('blueprints'));
+    await ok(['apply', '-f', '-'], repoYaml('blueprints'));
     const deadline = Date.now() + 30_000;
     while (!(await ok(['get', 'packagerevisions', '-o', 'name'])).includes('blueprints.basens.v1')) {
       if (Date.now() > deadline) throw new Error('the repository was never read');
@@ -122,7 +112,7 @@ spec:
     const w = watch(['get', 'repositories', '-w', '--output-watch-events']);
     // Printed from the list; everything after it comes through the watch (kubectl resumes from the list's version).
     const listed = await w.line(/^ADDED\s+blueprints\s/, 'the existing repository');
-    await ok(['apply', '-f', '-'], repositoryYaml('second'));
+    await ok(['apply', '-f', '-'], repoYaml('second'));
     await w.line(/^ADDED\s+second\s+git\b/, 'the created repository', listed + 1);
     // Its first sync writes status: the watch shows it ready.
     await w.line(/^MODIFIED\s+second\s.*\bTrue\b/, 'the repository becoming ready', listed + 1);
