@@ -296,6 +296,13 @@ describe('watch transports against the gateway', () => {
     await w.until(named('second', 'ADDED'), 'the created repository');
     await api(gw.url, 'DELETE', `${CONFIG}/repositories/second`);
     await w.until(named('second', 'DELETED'), 'the deleted repository');
+    // The engine drops the repository's cache from the store watch, a moment later: the tests after
+    // this one watch revisions and must not see the second repository's (shared) packages.
+    const deadline = Date.now() + 10_000;
+    while (ctx.engine.repository('default', 'second')) {
+      if (Date.now() > deadline) throw new Error('the deleted repository was not closed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
   });
 
   it('WebSocket: each event is one JSON text message', async () => {
