@@ -4,7 +4,7 @@ import type { PackageRevision } from '../lib/api/porch.ts';
 import type { AppContext } from '../lib/context.ts';
 import { normaliseRevisionFieldSelector, revisionMatcher } from '../lib/engine/fields.ts';
 import { sortRevisions } from '../lib/engine/order.ts';
-import { errors, StatusError } from '../lib/errors.ts';
+import { StatusError } from '../lib/errors.ts';
 import { deepFreeze } from '../lib/util.ts';
 import { OrderedProjection } from '../lib/watch/projection.ts';
 import { RecentResults } from '../lib/watch/recent.ts';
@@ -14,6 +14,7 @@ import { allNamespacesPath, collectionPath, watchPaths } from './http/paths.ts';
 import { PACKAGEREVISIONRESOURCES } from './http/porch-input.ts';
 import { listQuery } from './http/query.ts';
 import { listResponse, negotiate } from './http/respond.ts';
+import { watchStart } from './http/hub-watch.ts';
 import { watchResponse, type AsyncWatchSource } from './http/watch-stream.ts';
 
 const READ_CONCURRENCY = 16;
@@ -32,13 +33,6 @@ function withoutResources(pr: PackageRevision): KubeObject {
     },
     status: {},
   };
-}
-
-function watchStart(resourceVersion: string | undefined): number | undefined {
-  if (!resourceVersion || resourceVersion === '0') return undefined;
-  const rv = Number(resourceVersion);
-  if (!Number.isSafeInteger(rv) || rv < 0) throw errors.badRequest(`invalid resourceVersion "${resourceVersion}"`);
-  return rv;
 }
 
 // Every watcher reaching the same revision version shares one git read, also across instances of

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
-import { errors } from '../lib/errors.ts';
 import { normaliseRevisionFieldSelector, revisionMatcher } from '../lib/engine/fields.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
@@ -8,7 +7,7 @@ import { allNamespacesPath, collectionPath, watchPaths } from './http/paths.ts';
 import { PACKAGEREVISIONS } from './http/porch-input.ts';
 import { listQuery } from './http/query.ts';
 import { listResponse, negotiate } from './http/respond.ts';
-import { watchResponse } from './http/watch-stream.ts';
+import { hubWatchResponse } from './http/hub-watch.ts';
 import { sortRevisions } from '../lib/engine/order.ts';
 
 /** GET packagerevisions (one namespace or all), and their watch. */
@@ -22,23 +21,8 @@ export default function listPackageRevisions(ctx: AppContext) {
       const fields = normaliseRevisionFieldSelector(name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq', value: name }] : q.fieldSelector);
       const match = revisionMatcher(namespace, q.labelSelector, fields);
       const table = negotiate(c).table;
-      if (q.watch || forceWatch) {
-        const from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : undefined;
-        if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) throw errors.badRequest(`invalid resourceVersion "${q.resourceVersion}"`);
-        return watchResponse({
-          res: PACKAGEREVISIONS,
-          table,
-          timeoutSeconds: q.timeoutSeconds,
-          bookmarks: q.allowWatchBookmarks,
-          initialEventsEnd: q.sendInitialEvents || from === undefined,
-          currentResourceVersion: () => ctx.engine.currentResourceVersion(),
-          subscribe: (send) => {
-            if (from === undefined) for (const pr of sortRevisions(ctx.engine.listRevisions(namespace, match))) send({ type: 'ADDED', object: pr });
-            return ctx.engine.revisionHub.subscribe({ fromRV: from, filter: match, send });
-          },
-          onShutdown: ctx.shutdown.onShutdown,
-        });
-      }
+      if (q.watch || forceWatch)
+        return hubWatchResponse(ctx, q, { res: PACKAGEREVISIONS, table, hub: ctx.engine.revisionHub, match, current: () => sortRevisions(ctx.engine.listRevisions(namespace, match)) });
       const rv = ctx.engine.currentResourceVersion();
       return listResponse(c, PACKAGEREVISIONS, sortRevisions(ctx.engine.listRevisions(namespace, match)), rv);
     });

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
-import { errors } from '../lib/errors.ts';
 import { normalisePackageFieldSelector, packageMatcher } from '../lib/engine/fields.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
@@ -8,7 +7,7 @@ import { allNamespacesPath, collectionPath, watchPaths } from './http/paths.ts';
 import { PACKAGES } from './http/porch-input.ts';
 import { listQuery } from './http/query.ts';
 import { listResponse, negotiate } from './http/respond.ts';
-import { watchResponse } from './http/watch-stream.ts';
+import { hubWatchResponse } from './http/hub-watch.ts';
 import type { PorchPackage } from '../lib/api/porch.ts';
 
 function byName(a: PorchPackage, b: PorchPackage): number {
@@ -25,23 +24,8 @@ export default function listPackages(ctx: AppContext) {
       const name = c.req.param('name');
       const fields = normalisePackageFieldSelector(name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq', value: name }] : q.fieldSelector);
       const match = packageMatcher(namespace, q.labelSelector, fields);
-      if (q.watch || forceWatch) {
-        const from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : undefined;
-        if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) throw errors.badRequest(`invalid resourceVersion "${q.resourceVersion}"`);
-        return watchResponse({
-          res: PACKAGES,
-          table: negotiate(c).table,
-          timeoutSeconds: q.timeoutSeconds,
-          bookmarks: q.allowWatchBookmarks,
-          initialEventsEnd: q.sendInitialEvents || from === undefined,
-          currentResourceVersion: () => ctx.engine.currentResourceVersion(),
-          subscribe: (send) => {
-            if (from === undefined) for (const p of ctx.engine.listPackages(namespace, match).sort(byName)) send({ type: 'ADDED', object: p });
-            return ctx.engine.packageHub.subscribe({ fromRV: from, filter: match, send });
-          },
-          onShutdown: ctx.shutdown.onShutdown,
-        });
-      }
+      if (q.watch || forceWatch)
+        return hubWatchResponse(ctx, q, { res: PACKAGES, table: negotiate(c).table, hub: ctx.engine.packageHub, match, current: () => ctx.engine.listPackages(namespace, match).sort(byName) });
       return listResponse(c, PACKAGES, ctx.engine.listPackages(namespace, match).sort(byName), ctx.engine.currentResourceVersion());
     });
   app.get(collectionPath(PACKAGES), run(false));
