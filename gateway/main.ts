@@ -8,7 +8,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateServingCertificate } from '../lib/auth/tls.ts';
 import { createClusterContext, createDevContext } from '../lib/bootstrap.ts';
-import { KubeClient } from '../lib/store/kube-client.ts';
 import { createLogger, type LogLevel } from '../lib/log.ts';
 import { writeFileAtomic } from '../lib/store/atomic-file.ts';
 import { buildGateway } from './app.ts';
@@ -172,7 +171,9 @@ const SHUTDOWN_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  const client = mode === 'cluster' ? (clusterKubeconfig ? KubeClient.fromKubeconfigFile(clusterKubeconfig) : KubeClient.inCluster()) : undefined;
+  // Loaded only in cluster mode: @kubernetes/client-node costs dev mode ~100 MiB of memory for nothing.
+  const { KubeClient } = mode === 'cluster' ? await import('../lib/store/kube-client.ts') : { KubeClient: undefined };
+  const client = KubeClient ? (clusterKubeconfig ? KubeClient.fromKubeconfigFile(clusterKubeconfig) : KubeClient.inCluster()) : undefined;
   const common = { dataDir, log, config: { maxBodyBytes }, sync: { syncTimeoutMs, staleDraftAgeMs } };
   const ctx = client ? await createClusterContext({ ...common, client }) : await createDevContext({ ...common, storeOnly });
   // With delegated authentication kube-apiserver vouches for every caller: there is no admin token.

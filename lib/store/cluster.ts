@@ -6,7 +6,8 @@ import { deepFreeze, isRecord } from '../util.ts';
 import type { Unsubscribe } from '../watch/types.ts';
 import { Informer, parseResourceVersion } from './cluster-informer.ts';
 import { checkStoreFieldSelector, storeObjectMatcher } from './fields.ts';
-import { resourcePath, type KubeClient } from './kube-client.ts';
+import type { KubeClient } from './kube-client.ts';
+import { resourcePath } from './kube-paths.ts';
 import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, WatchOptions } from './types.ts';
 
 export interface ClusterStoreOptions {

@@ -7,6 +7,9 @@ import { apiVersionOf, type ResourceDescriptor } from '../api/resources.ts';
 import type { FieldSelector, LabelSelector } from '../api/selectors.ts';
 import { errors, StatusError } from '../errors.ts';
 import { statusErrorFromNetwork, statusErrorFromResponse } from './kube-status.ts';
+import { resourcePath } from './kube-paths.ts';
+
+export { resourcePath };
 
 // A thin JSON client of the Kubernetes API on top of @kubernetes/client-node: the library gives the
 // kubeconfig handling (in-cluster service account, files, TLS, tokens that rotate) and the streaming
@@ -40,16 +43,6 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The agent (TLS settings) is rebuilt now and then, so a rotated CA or client certificate is picked up. */
 const AGENT_MAX_AGE_MS = 5 * 60_000;
-
-/** `/api/v1/...` or `/apis/<group>/<version>/...` for a resource, optionally one object and a subresource. */
-export function resourcePath(res: ResourceDescriptor, namespace?: string, name?: string, subresource?: string): string {
-  const parts = [res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`];
-  if (res.namespaced && namespace) parts.push('namespaces', encodeURIComponent(namespace));
-  parts.push(res.plural);
-  if (name !== undefined) parts.push(encodeURIComponent(name));
-  if (subresource) parts.push(subresource);
-  return parts.join('/');
-}
 
 /** A parsed label selector back in kube-apiserver's syntax. */
 export function formatLabelSelector(sel: LabelSelector | undefined): string | undefined {
