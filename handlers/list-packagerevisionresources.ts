@@ -73,10 +73,8 @@ export default function listPackageRevisionResources(ctx: AppContext) {
   const run = (forceWatch: boolean) =>
     endpoint(ctx.log, async (c) => {
       const q = listQuery(c);
-      const namespace = c.req.param('namespace');
-      const name = c.req.param('name');
-      const fields = normaliseRevisionFieldSelector(name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq', value: name }] : q.fieldSelector);
-      const match = revisionMatcher(namespace, q.labelSelector, fields);
+      const namespace = q.namespace;
+      const match = revisionMatcher(namespace, q.labelSelector, normaliseRevisionFieldSelector(q.fieldSelector));
       const table = negotiate(c).table;
       if (q.watch || forceWatch) {
         const from = watchStart(q.resourceVersion);

@@ -16,10 +16,8 @@ export default function listPackageRevisions(ctx: AppContext) {
   const run = (forceWatch: boolean) =>
     endpoint(ctx.log, async (c) => {
       const q = listQuery(c);
-      const namespace = c.req.param('namespace');
-      const name = c.req.param('name');
-      const fields = normaliseRevisionFieldSelector(name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq', value: name }] : q.fieldSelector);
-      const match = revisionMatcher(namespace, q.labelSelector, fields);
+      const namespace = q.namespace;
+      const match = revisionMatcher(namespace, q.labelSelector, normaliseRevisionFieldSelector(q.fieldSelector));
       const table = negotiate(c).table;
       if (q.watch || forceWatch)
         return hubWatchResponse(ctx, q, { res: PACKAGEREVISIONS, table, hub: ctx.engine.revisionHub, match, current: () => sortRevisions(ctx.engine.listRevisions(namespace, match)) });

@@ -20,10 +20,8 @@ export default function listPackages(ctx: AppContext) {
   const run = (forceWatch: boolean) =>
     endpoint(ctx.log, async (c) => {
       const q = listQuery(c);
-      const namespace = c.req.param('namespace');
-      const name = c.req.param('name');
-      const fields = normalisePackageFieldSelector(name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq', value: name }] : q.fieldSelector);
-      const match = packageMatcher(namespace, q.labelSelector, fields);
+      const namespace = q.namespace;
+      const match = packageMatcher(namespace, q.labelSelector, normalisePackageFieldSelector(q.fieldSelector));
       if (q.watch || forceWatch)
         return hubWatchResponse(ctx, q, { res: PACKAGES, table: negotiate(c).table, hub: ctx.engine.packageHub, match, current: () => ctx.engine.listPackages(namespace, match).sort(byName) });
       return listResponse(c, PACKAGES, ctx.engine.listPackages(namespace, match).sort(byName), ctx.engine.currentResourceVersion());

@@ -3,7 +3,10 @@ import { errors } from '../../lib/errors.ts';
 import type { HandlerContext } from './env.ts';
 
 export interface ListQuery {
+  /** The namespace of the path; undefined lists across all namespaces. */
+  namespace?: string;
   labelSelector: LabelSelector;
+  /** The fieldSelector parameter, plus metadata.name when the path names one object (a watch of it). */
   fieldSelector: FieldSelector;
   watch: boolean;
   resourceVersion?: string;
@@ -31,9 +34,13 @@ export function listQuery(c: HandlerContext): ListQuery {
   const limit = c.req.query('limit');
   // Lists are answered whole (no continue token), which the API allows; a limit must still be a number.
   if (limit !== undefined && limit !== '' && !/^\d+$/.test(limit)) throw errors.badRequest(`invalid limit ${JSON.stringify(limit)}: must be a non-negative integer`);
+  const fieldSelector = parseFieldSelector(c.req.query('fieldSelector'));
+  const name = c.req.param('name');
+  if (name) fieldSelector.push({ field: 'metadata.name', op: 'eq', value: name });
   return {
+    namespace: c.req.param('namespace'),
     labelSelector: parseLabelSelector(c.req.query('labelSelector')),
-    fieldSelector: parseFieldSelector(c.req.query('fieldSelector')),
+    fieldSelector,
     watch: flag(c, 'watch'),
     resourceVersion: c.req.query('resourceVersion') || undefined,
     timeoutSeconds,

@@ -15,9 +15,7 @@ export function listStoreObjects(res: ResourceDescriptor) {
     const run = (forceWatch: boolean) =>
       endpoint(ctx.log, async (c: HandlerContext) => {
         const q = listQuery(c);
-        const namespace = c.req.param('namespace');
-        const name = c.req.param('name');
-        const fieldSelector = name ? [...q.fieldSelector, { field: 'metadata.name', op: 'eq' as const, value: name }] : q.fieldSelector;
+        const { namespace, fieldSelector } = q;
         const table = negotiate(c).table;
         if (q.watch || forceWatch) {
           return watchResponse({

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/meta.ts';
 import type { PackageRevision, PorchPackage } from '../api/porch.ts';
@@ -305,8 +304,7 @@ export class Engine {
   private async preload(cache: RepositoryCache): Promise<void> {
     const url = cache.repo.spec.git?.repo ?? '';
     const local = url.startsWith('/') || url.startsWith('file://');
-    // The mirror layout (<workDir>/mirror.git) is lib/git's; this only asks whether one exists.
-    if (!local && !existsSync(join(this.workDir(cache.namespace, cache.name), 'mirror.git', 'HEAD'))) return;
+    if (!cache.git.hasLocalState()) return;
     try {
       await withTimeout(Promise.race([cache.refresh(false), this.stopping]), this.syncTimeoutMs());
       // A mirror that never received the branch has nothing to serve: writes wait for the first sync.

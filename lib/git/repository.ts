@@ -417,6 +417,10 @@ export class IsoGitRepository implements GitRepository {
 
   // ---- reading ----
 
+  hasLocalState(): boolean {
+    return fs.existsSync(join(this.gitdir, 'HEAD'));
+  }
+
   /** A local repository that vanished must fail the sync, not list as empty. */
   private checkLocal(): void {
     if (!fs.existsSync(join(this.gitdir, 'HEAD')) || !fs.existsSync(join(this.gitdir, 'objects')))

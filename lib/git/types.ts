@@ -68,6 +68,11 @@ export interface CommitAuthor {
 }
 
 export interface GitRepository {
+  /**
+   * Whether a listing can be served without the network: a local repository, or a remote one whose
+   * mirror was fetched before (say, by an earlier run of the server).
+   */
+  hasLocalState(): boolean;
   /** Check the remote is reachable and the branch exists (or create it when createBranch). */
   open(): Promise<void>;
   /**
