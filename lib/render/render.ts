@@ -1,0 +1,108 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Document } from 'yaml';
+import { RenderError } from './errors.ts';
+import { packageDirs, parseDocs, readPackage, textOf, writePackage } from './package-files.ts';
+import { readPipeline, type FunctionSpec, type Pipeline } from './pipeline-spec.ts';
+import { annotate, unannotate } from './resource-list.ts';
+import { findRunner } from './runtime-chain.ts';
+import { FunctionFailure, type FunctionRuntime } from './runtime.ts';
+import { selected } from './selectors.ts';
+import type { FunctionResult, FunctionResultList, KrmItem, PackageFiles, RenderResult } from './types.ts';
+
+export interface RenderOptions {
+  /** Asked in order for each image (built-in, operator executables, function runner). */
+  runtimes: readonly FunctionRuntime[];
+  signal?: AbortSignal;
+}
+
+interface PackageNode {
+  dir: string;
+  pipeline: Pipeline;
+}
+
+function inside(dir: string, path: string): boolean {
+  return dir === '' || path.startsWith(`${dir}/`);
+}
+
+/** Subpackages before their parent, depth first, siblings in path order (kpt's hydration order). */
+function renderOrder(dirs: string[]): string[] {
+  const sorted = [...dirs].sort();
+  const parentOf = (d: string) => sorted.filter((p) => p !== d && inside(p, d)).reduce<string | undefined>((a, b) => (a === undefined || b.length > a.length ? b : a), undefined);
+  const order: string[] = [];
+  const visit = (d: string | undefined) => {
+    for (const c of sorted) if (c !== d && parentOf(c) === d) visit(c);
+    if (d !== undefined) order.push(d);
+  };
+  visit(undefined);
+  return order;
+}
+
+/** Every pipeline of the package, checked before anything runs; one bad function stops the render. */
+export function readPipelines(files: PackageFiles): PackageNode[] {
+  const causes: string[] = [];
+  const nodes = renderOrder(packageDirs(files)).map((dir) => {
+    const kptfile = dir ? `${dir}/Kptfile` : 'Kptfile';
+    const { pipeline, problems } = readPipeline(textOf(kptfile, files[kptfile]));
+    for (const p of problems) causes.push(`${kptfile}: ${p.field}: ${p.message}`);
+    return { dir, pipeline };
+  });
+  if (causes.length) throw new RenderError('invalid-pipeline', causes.join('; '));
+  return nodes;
+}
+
+function functionConfig(files: PackageFiles, dir: string, fn: FunctionSpec): Document | undefined {
+  if (fn.configMap) return new Document({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'function-input' }, data: fn.configMap });
+  if (!fn.configPath) return undefined;
+  const path = dir ? `${dir}/${fn.configPath}` : fn.configPath;
+  const content = files[path];
+  if (content === undefined) throw new RenderError('invalid-pipeline', `package "${dir || '.'}": configPath ${fn.configPath} of function "${fn.image}" does not exist`, fn.image);
+  const docs = parseDocs(path, textOf(path, content));
+  if (docs.length !== 1) throw new RenderError('invalid-pipeline', `package "${dir || '.'}": configPath ${fn.configPath} of function "${fn.image}" must hold exactly one resource`, fn.image);
+  return docs[0];
+}
+
+function resultList(items: FunctionResult[]): FunctionResultList {
+  return { apiVersion: 'kpt.dev/v1', kind: 'FunctionResultList', metadata: { name: 'fnresults' }, exitCode: items.some((i) => i.exitCode !== 0) ? 1 : 0, items };
+}
+
+/**
+ * Runs every Kptfile pipeline of the package as `kpt fn render` does and returns the rendered files
+ * with each function's results. Throws RenderError, carrying the results so far, when a pipeline is
+ * refused or a function fails; the input is never modified.
+ */
+export async function render(files: PackageFiles, opts: RenderOptions): Promise<RenderResult> {
+  const nodes = readPipelines(files);
+  const read = readPackage(files);
+  let items: KrmItem[] = read.items;
+  const results: FunctionResult[] = [];
+  for (const { dir, pipeline } of nodes) {
+    const steps = [...pipeline.mutators.map((fn) => ({ fn, mutate: true })), ...pipeline.validators.map((fn) => ({ fn, mutate: false }))];
+    for (const { fn, mutate } of steps) {
+      opts.signal?.throwIfAborted();
+      const runner = findRunner(opts.runtimes, fn.image);
+      const config = functionConfig(files, dir, fn);
+      const chosen = items.filter((it) => inside(dir, it.path ?? '') && selected(it.doc, fn));
+      const record: FunctionResult = { image: fn.image, exitCode: 0 };
+      results.push(record);
+      try {
+        const out = await runner({ items: chosen.map((it, id) => annotate(it, dir, id)), functionConfig: config, signal: opts.signal });
+        if (out.results.length) record.results = out.results;
+        if (out.log) record.stderr = out.log;
+        if (mutate) {
+          const picked = new Set(chosen);
+          items = [...items.filter((it) => !picked.has(it)), ...out.items.map((d) => unannotate(d, dir, chosen))];
+        }
+      } catch (err) {
+        if (!(err instanceof FunctionFailure)) throw err;
+        record.exitCode = err.exitCode;
+        if (err.results.length) record.results = err.results;
+        if (err.log) record.stderr = err.log;
+        const label = fn.name ? `${fn.name} (${fn.image})` : fn.image;
+        throw new RenderError('function-failed', `package "${dir || '.'}": function "${label}" failed: ${err.message}`, fn.image, resultList(results));
+      }
+      // Functions run back to back on a large package would hold the event loop for their whole run.
+      await yieldToLoop();
+    }
+  }
+  return { files: writePackage(files, read, items), results: resultList(results) };
+}
