@@ -1,4 +1,5 @@
 import YAML, { Document, isMap, isSeq, YAMLSeq, type Node } from 'yaml';
+import { keepFormat } from './keep-format.ts';
 import { insidePackage } from './pipeline-spec.ts';
 import type { FunctionResultItem, KrmItem, Severity } from './types.ts';
 import { FunctionFailure } from './runtime.ts';
@@ -60,6 +61,7 @@ export function unannotate(doc: Document, pkg: string, sentItems: readonly KrmIt
   const id = annotation(doc, ID);
   const from = id !== undefined && /^\d+$/.test(id) ? sentItems[Number(id)] : undefined;
   const sent = from ? { path: relativeTo(pkg, from.path ?? ''), index: String(from.index ?? 0) } : undefined;
+  if (from && from.doc !== doc) keepFormat(from.doc, doc);
   const path = changed(annotation(doc, PATH), annotation(doc, LEGACY_PATH), sent?.path);
   const index = changed(annotation(doc, INDEX), annotation(doc, LEGACY_INDEX), sent?.index);
   for (const key of BOOKKEEPING) if (doc.hasIn(['metadata', 'annotations', key])) doc.deleteIn(['metadata', 'annotations', key]);
