@@ -1,4 +1,4 @@
-import YAML, { type Document } from 'yaml';
+import YAML, { isCollection, isPair, isScalar, type Document } from 'yaml';
 import { RenderError } from './errors.ts';
 import type { FileContent, KrmItem, PackageFiles } from './types.ts';
 
@@ -52,9 +52,29 @@ export function parseDocs(path: string, text: string): Document[] {
   const out: Document[] = [];
   for (const d of docs) {
     if (d.errors.length) throw new RenderError('invalid-resources', `${path}: ${d.errors[0].message.split('\n')[0]}`);
-    if (d.contents !== null) out.push(d as Document);
+    if (d.contents === null) continue;
+    keepKeyLineComments(d as Document, text);
+    out.push(d as Document);
   }
   return out;
+}
+
+/**
+ * `key: # comment` above a block map or list: the parser hands the comment to the value, which prints
+ * it on a line of its own; moved to the key, it stays on the key's line (where setters' comments are).
+ */
+function keepKeyLineComments(doc: Document, text: string): void {
+  YAML.visit(doc, {
+    Pair(_, pair) {
+      if (!isPair(pair) || !isScalar(pair.key) || !isCollection(pair.value) || !pair.value.commentBefore || pair.key.comment) return;
+      const end = pair.key.range?.[1];
+      if (end === undefined) return;
+      const line = text.slice(end, text.indexOf('\n', end) >>> 0);
+      if (!/^\s*:\s*#/.test(line)) return;
+      pair.key.comment = pair.value.commentBefore;
+      pair.value.commentBefore = undefined;
+    },
+  });
 }
 
 export interface ReadPackage {

@@ -1,5 +1,7 @@
+import { applySetters } from './apply-setters.ts';
 import type { BuiltinEntry } from './registry-types.ts';
 import { setAnnotations } from './set-annotations.ts';
+import { setImage } from './set-image.ts';
 import { setLabels } from './set-labels.ts';
 import { setNamespace } from './set-namespace.ts';
 
@@ -8,4 +10,6 @@ export const BUILTINS: readonly BuiltinEntry[] = [
   { name: 'set-namespace', tags: /^v0\.4(\.\d+)?$/, accepted: 'v0.4, v0.4.x', fn: setNamespace },
   { name: 'set-labels', tags: /^v0\.2(\.\d+)?$/, accepted: 'v0.2, v0.2.x', fn: setLabels },
   { name: 'set-annotations', tags: /^v0\.1(\.\d+)?$/, accepted: 'v0.1, v0.1.x', fn: setAnnotations },
+  { name: 'set-image', tags: /^v0\.1(\.\d+)?$/, accepted: 'v0.1, v0.1.x', fn: setImage },
+  { name: 'apply-setters', tags: /^v0\.2(\.\d+)?$/, accepted: 'v0.2, v0.2.x', fn: applySetters },
 ];
