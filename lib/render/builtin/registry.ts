@@ -1,3 +1,4 @@
+import { applyReplacements } from './apply-replacements.ts';
 import { applySetters } from './apply-setters.ts';
 import type { BuiltinEntry } from './registry-types.ts';
 import { setAnnotations } from './set-annotations.ts';
@@ -11,5 +12,6 @@ export const BUILTINS: readonly BuiltinEntry[] = [
   { name: 'set-labels', tags: /^v0\.2(\.\d+)?$/, accepted: 'v0.2, v0.2.x', fn: setLabels },
   { name: 'set-annotations', tags: /^v0\.1(\.\d+)?$/, accepted: 'v0.1, v0.1.x', fn: setAnnotations },
   { name: 'set-image', tags: /^v0\.1(\.\d+)?$/, accepted: 'v0.1, v0.1.x', fn: setImage },
+  { name: 'apply-replacements', tags: /^v0\.1(\.\d+)?$/, accepted: 'v0.1, v0.1.x', fn: applyReplacements },
   { name: 'apply-setters', tags: /^v0\.2(\.\d+)?$/, accepted: 'v0.2, v0.2.x', fn: applySetters },
 ];
