@@ -3,9 +3,9 @@ import { Document } from 'yaml';
 import { RenderError } from './errors.ts';
 import { packageDirs, parseDocs, readPackage, textOf, writePackage } from './package-files.ts';
 import { readPipeline, type FunctionSpec, type Pipeline } from './pipeline-spec.ts';
-import { annotate, unannotate } from './resource-list.ts';
+import { annotate, defaultPath, unannotate } from './resource-list.ts';
 import { findRunner } from './runtime-chain.ts';
-import { FunctionFailure, type FunctionRuntime } from './runtime.ts';
+import { FunctionFailure, type FunctionOutput, type FunctionRunner, type FunctionRuntime } from './runtime.ts';
 import { selected } from './selectors.ts';
 import type { FunctionResult, FunctionResultList, KrmItem, PackageFiles, RenderResult } from './types.ts';
 
@@ -61,6 +61,24 @@ function functionConfig(files: PackageFiles, dir: string, fn: FunctionSpec): Doc
   return docs[0];
 }
 
+type InProcessOutput = FunctionOutput & { mapped: KrmItem[] };
+
+/** Copies in, the same objects out: no annotations to add, strip and reconcile. */
+async function runInProcess(runner: FunctionRunner, chosen: KrmItem[], dir: string, config: Document | undefined): Promise<InProcessOutput> {
+  const from = new Map<Document, KrmItem>();
+  const copies = chosen.map((it) => {
+    const doc = it.doc.clone();
+    from.set(doc, it);
+    return doc;
+  });
+  const out = await runner({ items: copies, functionConfig: config, paths: chosen.map((it) => (dir ? (it.path ?? '').slice(dir.length + 1) : (it.path ?? ''))) });
+  const mapped = out.items.map((doc) => {
+    const it = from.get(doc);
+    return it ? { ...it, doc } : { doc, path: `${dir ? `${dir}/` : ''}${defaultPath(doc)}` };
+  });
+  return { ...out, mapped };
+}
+
 function resultList(items: FunctionResult[]): FunctionResultList {
   return { apiVersion: 'kpt.dev/v1', kind: 'FunctionResultList', metadata: { name: 'fnresults' }, exitCode: items.some((i) => i.exitCode !== 0) ? 1 : 0, items };
 }
@@ -79,18 +97,18 @@ export async function render(files: PackageFiles, opts: RenderOptions): Promise<
     const steps = [...pipeline.mutators.map((fn) => ({ fn, mutate: true })), ...pipeline.validators.map((fn) => ({ fn, mutate: false }))];
     for (const { fn, mutate } of steps) {
       opts.signal?.throwIfAborted();
-      const runner = findRunner(opts.runtimes, fn.image);
+      const { runtime, runner } = findRunner(opts.runtimes, fn.image);
       const config = functionConfig(files, dir, fn);
       const chosen = items.filter((it) => inside(dir, it.path ?? '') && selected(it.doc, fn));
       const record: FunctionResult = { image: fn.image, exitCode: 0 };
       results.push(record);
       try {
-        const out = await runner({ items: chosen.map((it, id) => annotate(it, dir, id)), functionConfig: config, signal: opts.signal });
+        const out = runtime.inProcess ? await runInProcess(runner, chosen, dir, config) : await runner({ items: chosen.map((it, id) => annotate(it, dir, id)), functionConfig: config, signal: opts.signal });
         if (out.results.length) record.results = out.results;
         if (out.log) record.stderr = out.log;
         if (mutate) {
           const picked = new Set(chosen);
-          items = [...items.filter((it) => !picked.has(it)), ...out.items.map((d) => unannotate(d, dir, chosen))];
+          items = [...items.filter((it) => !picked.has(it)), ...(runtime.inProcess ? (out as InProcessOutput).mapped : out.items.map((d) => unannotate(d, dir, chosen)))];
         }
       } catch (err) {
         if (!(err instanceof FunctionFailure)) throw err;

@@ -8,6 +8,8 @@ import type { FunctionResultItem } from './types.ts';
 export interface FunctionInput {
   items: Document[];
   functionConfig?: Document;
+  /** In-process runtimes only: each item's file, relative to the package (the others read annotations). */
+  paths?: string[];
   /** Aborted when the render is cancelled; runtimes that start work elsewhere stop it. */
   signal?: AbortSignal;
 }
@@ -25,6 +27,11 @@ export type FunctionRunner = (input: FunctionInput) => Promise<FunctionOutput>;
 export interface FunctionRuntime {
   /** Named in the error for an image no runtime serves. */
   readonly name: string;
+  /**
+   * Runs in this process on documents: items are handed over as copies without the ResourceList
+   * annotations and come back as the same objects (or new ones for created resources).
+   */
+  readonly inProcess?: boolean;
   /** The runner for this image, or undefined when this runtime does not serve it. */
   lookup(image: string): FunctionRunner | undefined;
 }

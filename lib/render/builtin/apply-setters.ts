@@ -68,13 +68,13 @@ function setList(pair: Pair, pattern: string, setters: Record<string, string>, d
   return value;
 }
 
-export const applySetters: BuiltinFunction = (items, config) => {
+export const applySetters: BuiltinFunction = (items, config, paths) => {
   const setters: Record<string, string> = {};
   const data: unknown = config?.contents ? config.get('data', true) : undefined;
   if (isMap(data)) for (const p of data.items) setters[isScalar(p.key) ? String(p.key.value) : ''] = isScalar(p.value) && p.value.value !== null ? String(p.value.value) : '';
   const results: FunctionResultItem[] = [];
-  for (const doc of items) {
-    const file = str(doc, ['metadata', 'annotations', 'internal.config.kubernetes.io/path']) ?? str(doc, ['metadata', 'annotations', 'config.kubernetes.io/path']);
+  for (const [i, doc] of items.entries()) {
+    const file = paths?.[i] ?? str(doc, ['metadata', 'annotations', 'internal.config.kubernetes.io/path']);
     const record = (path: string, value: string) => results.push({ message: `set field value to "${value}"`, field: { path }, ...(file ? { file: { path: file } } : {}) });
     const fieldPath = (path: readonly unknown[]) =>
       path

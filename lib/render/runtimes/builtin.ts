@@ -23,11 +23,12 @@ export function builtinFor(image: string, entries: readonly BuiltinEntry[] = BUI
 export function builtinRuntime(entries: readonly BuiltinEntry[] = BUILTINS): FunctionRuntime {
   return {
     name: 'built-in',
+    inProcess: true,
     lookup(image) {
       const entry = builtinFor(image, entries);
       if (!entry) return undefined;
-      return async ({ items, functionConfig }) => {
-        const results = entry.fn(items, functionConfig);
+      return async ({ items, functionConfig, paths }) => {
+        const results = entry.fn(items, functionConfig, paths);
         const errors = results.filter((r) => r.severity === 'error');
         // A catalog function reporting an error exits non-zero; the render fails as it would.
         if (errors.length) throw new FunctionFailure(errors.map((e) => e.message).join('; '), 1, results);
