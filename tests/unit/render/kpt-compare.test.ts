@@ -173,6 +173,9 @@ pipeline:
         value: done
       exclude:
         - kind: Kptfile
+    - image: example.com/fn/add:v1
+      configMap:
+        name: sub-added
 `,
   'sub/cm.yaml': `apiVersion: v1
 kind: ConfigMap
@@ -195,6 +198,9 @@ describe('render compared with kpt fn render', () => {
     const ours = await render(PKG, { runtimes });
     expect(values(ours.files)).toEqual(values(kpt.files));
     expect(Object.keys(ours.files).sort()).toEqual(Object.keys(kpt.files).sort());
+    // Created without a path: kpt's default file name, in the directory of the package whose function made it.
+    expect(Object.keys(ours.files)).toEqual(expect.arrayContaining(['configmap_added.yaml', 'sub/configmap_sub-added.yaml']));
+    expect(ours.files['gone.yaml']).toBeUndefined();
     // What no function changed keeps its bytes (kpt reformats it).
     for (const p of ['svc.yaml', 'README.md', 'Kptfile', 'label-config.yaml']) expect(ours.files[p]).toBe(PKG[p]);
     expect(kpt.files['svc.yaml']).not.toBe(PKG['svc.yaml']);
@@ -204,7 +210,7 @@ describe('render compared with kpt fn render', () => {
     expect(ours.files['deploy.yaml']).toContain('image: nginx # pinned elsewhere');
     const items = (kpt.results.items as { exitCode: number }[]).map((i) => i.exitCode);
     expect(ours.results.items.map((i) => i.exitCode)).toEqual(items);
-    expect(ours.results.items.map((i) => i.image)).toEqual(['example.com/fn/label:v1', 'example.com/fn/label:v1', 'example.com/fn/add:v1', 'example.com/fn/delete:v1', 'example.com/fn/label:v1']);
+    expect(ours.results.items.map((i) => i.image)).toEqual(['example.com/fn/label:v1', 'example.com/fn/add:v1', 'example.com/fn/label:v1', 'example.com/fn/add:v1', 'example.com/fn/delete:v1', 'example.com/fn/label:v1']);
   });
 
   it('a failing validator fails both, and lib/render names the function', async () => {
