@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import YAML, { isCollection, isPair, isScalar, type Document } from 'yaml';
 import { RenderError } from './errors.ts';
 import type { FileContent, KrmItem, PackageFiles } from './types.ts';
@@ -95,12 +96,17 @@ export function snapshot(docs: readonly Document[]): string {
   return JSON.stringify(docs.map((d) => d.toJS()));
 }
 
-export function readPackage(files: PackageFiles): ReadPackage {
+/** Files parsed between two turns of the event loop, so a large package does not hold it for long. */
+const FILES_PER_TURN = 64;
+
+export async function readPackage(files: PackageFiles): Promise<ReadPackage> {
   const items: KrmItem[] = [];
   const snapshots = new Map<string, string>();
   const compact = new Map<string, boolean>();
+  let parsed = 0;
   for (const path of Object.keys(files).sort()) {
     if (!isKrmFile(path)) continue;
+    if (++parsed % FILES_PER_TURN === 0) await yieldToLoop();
     const text = textOf(path, files[path]);
     const docs = parseDocs(path, text);
     docs.forEach((doc, index) => {
@@ -124,7 +130,7 @@ function stringify(doc: Document, compact: boolean): string {
  * ones are written document after document in index order, emptied ones are deleted, and files a
  * function created are added.
  */
-export function writePackage(files: PackageFiles, read: ReadPackage, items: readonly KrmItem[]): Record<string, FileContent> {
+export async function writePackage(files: PackageFiles, read: ReadPackage, items: readonly KrmItem[]): Promise<Record<string, FileContent>> {
   const byPath = new Map<string, KrmItem[]>();
   for (const it of items) {
     const path = it.path ?? '';
@@ -134,7 +140,9 @@ export function writePackage(files: PackageFiles, read: ReadPackage, items: read
   }
   const out: Record<string, FileContent> = {};
   for (const [path, content] of Object.entries(files)) if (!read.snapshots.has(path)) out[path] = content;
+  let written = 0;
   for (const [path, list] of byPath) {
+    if (++written % FILES_PER_TURN === 0) await yieldToLoop();
     list.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     const docs = list.map((i) => i.doc);
     if (read.snapshots.get(path) === snapshot(docs)) {

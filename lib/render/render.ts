@@ -90,7 +90,7 @@ function resultList(items: FunctionResult[]): FunctionResultList {
  */
 export async function render(files: PackageFiles, opts: RenderOptions): Promise<RenderResult> {
   const nodes = readPipelines(files);
-  const read = readPackage(files);
+  const read = await readPackage(files);
   let items: KrmItem[] = read.items;
   const results: FunctionResult[] = [];
   for (const { dir, pipeline } of nodes) {
@@ -122,5 +122,5 @@ export async function render(files: PackageFiles, opts: RenderOptions): Promise<
       await yieldToLoop();
     }
   }
-  return { files: writePackage(files, read, items), results: resultList(results) };
+  return { files: await writePackage(files, read, items), results: resultList(results) };
 }

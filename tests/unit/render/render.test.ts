@@ -34,11 +34,14 @@ describe('render', () => {
     }
     const runtimes = [builtinRuntime()];
     for (let i = 0; i < 5; i++) await render(files, { runtimes });
+    // CPU time, not wall time: test machines run several suites at once, and a render that waits
+    // for a core has not become slower.
     const times: number[] = [];
     for (let i = 0; i < 21; i++) {
-      const t = performance.now();
+      const t = process.cpuUsage();
       const out = await render(files, { runtimes });
-      times.push(performance.now() - t);
+      const used = process.cpuUsage(t);
+      times.push((used.user + used.system) / 1000);
       expect(out.files['r1.yaml']).toContain('namespace: prod');
     }
     times.sort((a, b) => a - b);
