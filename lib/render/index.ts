@@ -7,7 +7,7 @@ import { builtinRuntime } from './runtimes/builtin.ts';
 import { execRuntime } from './runtimes/exec.ts';
 import { functionRunnerRuntime } from './runtimes/function-runner.ts';
 
-export { render, readPipelines, type RenderOptions } from './render.ts';
+export { render, tryRender, readPipelines, type RenderOptions, type RenderOutcome } from './render.ts';
 export { RenderError } from './errors.ts';
 export { FunctionFailure, type FunctionRuntime, type FunctionRunner, type FunctionInput, type FunctionOutput } from './runtime.ts';
 export { loadFunctionConfig, type ExecFunction } from './function-config.ts';

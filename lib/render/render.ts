@@ -124,3 +124,19 @@ export async function render(files: PackageFiles, opts: RenderOptions): Promise<
   }
   return { files: await writePackage(files, read, items), results: resultList(results) };
 }
+
+export type RenderOutcome = (RenderResult & { error?: undefined }) | { files: PackageFiles; results: FunctionResultList; error: RenderError };
+
+/**
+ * render() for callers that report a failure instead of failing (Porch's renderStatus, and
+ * push-on-render-failure): on a RenderError the files are the input, unrendered, with the error and
+ * the results of the functions that ran. Other errors (a bug, a cancelled render) still throw.
+ */
+export async function tryRender(files: PackageFiles, opts: RenderOptions): Promise<RenderOutcome> {
+  try {
+    return await render(files, opts);
+  } catch (err) {
+    if (!(err instanceof RenderError)) throw err;
+    return { files, results: err.results ?? resultList([]), error: err };
+  }
+}

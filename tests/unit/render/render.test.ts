@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Document } from 'yaml';
 import { RenderError } from '../../../lib/render/errors.ts';
-import { render } from '../../../lib/render/render.ts';
+import { render, tryRender } from '../../../lib/render/render.ts';
 import type { FunctionRuntime } from '../../../lib/render/runtime.ts';
 import { builtinRuntime } from '../../../lib/render/runtimes/builtin.ts';
 
@@ -82,4 +81,17 @@ describe('render', () => {
   });
 });
 
-void Document;
+
+describe('tryRender', () => {
+  it('returns the unrendered files, the error and the results so far instead of throwing', async () => {
+    const files = { Kptfile: KPTFILE('    - image: gcr.io/kpt-fn/set-labels:v0.2.0\n      configMap:\n        a: b\n    - image: gcr.io/kpt-fn/set-namespace:v0.4.1\n'), 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n' };
+    const out = await tryRender(files, { runtimes: [builtinRuntime()] });
+    expect(out.files).toBe(files);
+    expect(out.error?.fn).toBe('gcr.io/kpt-fn/set-namespace:v0.4.1');
+    expect(out.results.exitCode).toBe(1);
+    expect(out.results.items.map((i) => [i.image, i.exitCode])).toEqual([
+      ['gcr.io/kpt-fn/set-labels:v0.2.0', 0],
+      ['gcr.io/kpt-fn/set-namespace:v0.4.1', 1],
+    ]);
+  });
+});
