@@ -1,6 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import YAML, { isCollection, isPair, isScalar, type Document } from 'yaml';
 import { RenderError } from './errors.ts';
+import { ignoredBy } from './krmignore.ts';
 import type { FileContent, KrmItem, PackageFiles } from './types.ts';
 
 // How kpt reads a package: the Kptfile and every .yaml/.yml file are resources (each document must
@@ -104,8 +105,9 @@ export async function readPackage(files: PackageFiles): Promise<ReadPackage> {
   const snapshots = new Map<string, string>();
   const compact = new Map<string, boolean>();
   let parsed = 0;
+  const ignored = ignoredBy(files);
   for (const path of Object.keys(files).sort()) {
-    if (!isKrmFile(path)) continue;
+    if (!isKrmFile(path) || ignored(path)) continue;
     if (++parsed % FILES_PER_TURN === 0) await yieldToLoop();
     const text = textOf(path, files[path]);
     const docs = parseDocs(path, text);

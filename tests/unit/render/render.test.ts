@@ -95,3 +95,19 @@ describe('tryRender', () => {
     ]);
   });
 });
+
+describe('.krmignore', () => {
+  it('leaves the files it names out of the resources, as kpt does', async () => {
+    const files = {
+      Kptfile: KPTFILE('    - image: gcr.io/kpt-fn/set-labels:v0.2.0\n      configMap:\n        a: b\n'),
+      '.krmignore': '# test data\n.expected\n/notes/*.yaml\n',
+      '.expected/config.yaml': '- not a resource\n',
+      'notes/list.yaml': '- nor this\n',
+      'notes/deeper/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n',
+    };
+    const out = await render(files, { runtimes: [builtinRuntime()] });
+    expect(out.files['.expected/config.yaml']).toBe(files['.expected/config.yaml']);
+    expect(out.files['notes/list.yaml']).toBe(files['notes/list.yaml']);
+    expect(out.files['notes/deeper/cm.yaml']).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    a: b\n');
+  });
+});
