@@ -38,7 +38,7 @@ export function runExec(fn: ExecFunction, input: FunctionInput, opts: ExecOption
     });
     // A function that exits without reading its input closes the pipe early; its exit code tells.
     child.stdin.on('error', () => undefined);
-    child.on('error', (err) => reject(new FunctionFailure(`cannot run ${fn.exec}: ${err.message}`, 1, [], log)));
+    child.on('error', (err) => reject(input.signal?.aborted ? input.signal.reason : new FunctionFailure(`cannot run ${fn.exec}: ${err.message}`, 1, [], log)));
     child.on('close', (code, signal) => {
       if (overflow) return reject(new FunctionFailure(`output exceeds ${maxOut} bytes`, 1, [], log));
       if (signal) return reject(new FunctionFailure(signal === 'SIGKILL' || signal === 'SIGTERM' ? `timed out after ${fn.timeoutMs}ms` : `killed by ${signal}`, 1, [], log));

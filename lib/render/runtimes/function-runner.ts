@@ -25,8 +25,13 @@ export function functionRunnerRuntime(opts: FunctionRunnerOptions): FunctionRunn
   const call = (image: string, resourceList: string, signal?: AbortSignal) =>
     new Promise<EvaluateResponse>((resolve, reject) => {
       const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
-      const c = client.makeUnaryRequest(EVALUATE_PATH, encodeRequest, decodeResponse, { resourceList: Buffer.from(resourceList), image }, new Metadata(), { deadline }, (err: ServiceError | null, res?: EvaluateResponse) => (err || !res ? reject(err) : resolve(res)));
-      signal?.addEventListener('abort', () => c.cancel(), { once: true });
+      const cancel = () => c.cancel();
+      const c = client.makeUnaryRequest(EVALUATE_PATH, encodeRequest, decodeResponse, { resourceList: Buffer.from(resourceList), image }, new Metadata(), { deadline }, (err: ServiceError | null, res?: EvaluateResponse) => {
+        signal?.removeEventListener('abort', cancel);
+        if (err || !res) reject(err);
+        else resolve(res);
+      });
+      signal?.addEventListener('abort', cancel, { once: true });
     });
   return {
     name: `function runner (${opts.address})`,
