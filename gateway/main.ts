@@ -17,6 +17,7 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { attachWebSocketWatch } from './websocket.ts';
 import { parseDuration, SyncScheduler } from './scheduler.ts';
 import syncRepositories from '../handlers/sync-repositories.ts';
+import { errMessage } from '../lib/errors.ts';
 
 // `--allow-anonymous=false` / `=true` (parseArgs booleans take no value in Node 20).
 const argv = process.argv.slice(2).map((a) => {
@@ -126,7 +127,7 @@ try {
   staleDraftAgeMs = parseDuration(flags['stale-draft-age'] ?? env.PORCH_STALE_DRAFT_AGE ?? '30d');
   if (syncTimeoutMs <= 0) throw new Error('--sync-timeout must be more than 0');
 } catch (err) {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(errMessage(err));
   process.exit(2);
 }
 
@@ -262,6 +263,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  log.error('failed to start', { error: err instanceof Error ? err.message : String(err) });
+  log.error('failed to start', { error: errMessage(err) });
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../lib/log.ts';
+import { errMessage } from '../lib/errors.ts';
 
 /** kube-apiserver's watch subprotocols: each event base64-encoded, or raw in a binary frame. */
 const BASE64_PROTOCOL = 'base64.binary.k8s.io';
@@ -113,13 +114,13 @@ export function attachWebSocketWatch(server: Server, fetch: FetchFn, log: Logger
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('close', abandon);
           void pump(stream, ws, framingOf(ws.protocol)).catch((err: unknown) => {
-            log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
+            log.warn('websocket watch failed', { error: errMessage(err) });
             ws.terminate();
           });
         });
       })
       .catch((err: unknown) => {
-        log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
+        log.warn('websocket watch failed', { error: errMessage(err) });
         abandon();
         socket.destroy();
       });

@@ -1,5 +1,5 @@
 import type { UserInfo } from '../context.ts';
-import { errors } from '../errors.ts';
+import { errors, errMessage } from '../errors.ts';
 import type { RequestAttributes } from './attributes.ts';
 import type { Authorizer, Decision } from './authorizer.ts';
 import type { ApiPoster } from './token-review.ts';
@@ -81,7 +81,7 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
       res = await this.opts.post(SUBJECT_ACCESS_REVIEW_PATH, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
     } catch (err) {
       // Not cached, and a 500 rather than a 403: the request was not judged, so it must not look refused.
-      throw errors.internal(`subject access review failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw errors.internal(`subject access review failed: ${errMessage(err)}`);
     }
     const status = isObject(res) && isObject(res.status) ? res.status : {};
     const reason = typeof status.reason === 'string' ? status.reason : '';

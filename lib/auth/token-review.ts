@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { UserInfo } from '../context.ts';
-import { errors } from '../errors.ts';
+import { errors, errMessage } from '../errors.ts';
 import type { TokenAuthenticator } from './bearer-token.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -81,7 +81,7 @@ export class TokenReviewAuthenticator implements TokenAuthenticator {
       res = await this.opts.post(TOKEN_REVIEW_PATH, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec });
     } catch (err) {
       // Not cached: kube-apiserver being briefly unreachable must not lock a valid token out.
-      throw errors.unauthorized(`token review failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw errors.unauthorized(`token review failed: ${errMessage(err)}`);
     }
     const status = isObject(res) && isObject(res.status) ? res.status : {};
     if (status.authenticated !== true) {

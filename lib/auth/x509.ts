@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { UserInfo } from '../context.ts';
 import type { AuthRequest, Authenticator } from './chain.ts';
 import { certificateFields, subjectIdentity } from './x509-fields.ts';
+import { errMessage } from '../errors.ts';
 
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 export const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -116,7 +117,7 @@ export function verifyClientCertificate(req: AuthRequest, roots: CaSource, now?:
   try {
     return verifyCertificateChain(leaf, { roots: rootsOf(roots), intermediates: req.intermediates, now, keyUsage: EKU_CLIENT_AUTH });
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errMessage(err);
     throw new CertificateVerifyError(`verifying certificate ${certificateIdentifier(leaf)} failed: ${msg}`);
   }
 }
