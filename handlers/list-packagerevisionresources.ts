@@ -11,7 +11,7 @@ import { RecentResults } from '../lib/watch/recent.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
 import { allNamespacesPath, collectionPath, watchPaths } from './http/paths.ts';
-import { PACKAGEREVISIONRESOURCES } from './http/porch-input.ts';
+import { PACKAGEREVISIONRESOURCES } from '../lib/api/resources.ts';
 import { listQuery } from './http/query.ts';
 import { listResponse, negotiate } from './http/respond.ts';
 import { watchStart } from './http/hub-watch.ts';

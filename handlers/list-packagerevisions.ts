@@ -4,7 +4,7 @@ import { normaliseRevisionFieldSelector, revisionMatcher } from '../lib/engine/f
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
 import { allNamespacesPath, collectionPath, watchPaths } from './http/paths.ts';
-import { PACKAGEREVISIONS } from './http/porch-input.ts';
+import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { listQuery } from './http/query.ts';
 import { listResponse, negotiate } from './http/respond.ts';
 import { hubWatchResponse } from './http/hub-watch.ts';

@@ -5,7 +5,8 @@ import type { AppContext, UserInfo } from '../../lib/context.ts';
 import { readObjectBody, readPatchBody } from './body.ts';
 import { endpoint } from './endpoint.ts';
 import { userOf } from './env.ts';
-import { decodePackageRevision, PACKAGEREVISIONS } from './porch-input.ts';
+import { decodePackageRevision } from './porch-input.ts';
+import { PACKAGEREVISIONS } from '../../lib/api/resources.ts';
 import { objectResponse } from './respond.ts';
 
 // PUT and PATCH of an engine-served object: a PUT body, or the patch applied to the object as it is

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { ResourceDescriptor } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
-import { patchObject } from '../../lib/store/admission.ts';
+import { patchObject } from '../../lib/store/verbs.ts';
 import { readPatchBody } from '../http/body.ts';
 import { endpoint } from '../http/endpoint.ts';
 import type { HandlerEnv } from '../http/env.ts';

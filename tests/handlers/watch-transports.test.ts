@@ -42,19 +42,19 @@ interface WireEvent {
 class CountingStore implements Store {
   active = 0;
   constructor(private readonly inner: Store) {}
-  get(res: ResourceDescriptor, namespace: string | undefined, name: string) {
+  get<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string) {
     return this.inner.get(res, namespace, name);
   }
-  list(res: ResourceDescriptor, opts?: ListOptions) {
+  list<T extends KubeObject>(res: ResourceDescriptor<T>, opts?: ListOptions) {
     return this.inner.list(res, opts);
   }
-  create(res: ResourceDescriptor, obj: KubeObject) {
+  create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject) {
     return this.inner.create(res, obj);
   }
-  update(res: ResourceDescriptor, obj: KubeObject, opts?: UpdateOptions) {
+  update<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject, opts?: UpdateOptions) {
     return this.inner.update(res, obj, opts);
   }
-  delete(res: ResourceDescriptor, namespace: string | undefined, name: string, opts?: DeleteOptions) {
+  delete<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string, opts?: DeleteOptions) {
     return this.inner.delete(res, namespace, name, opts);
   }
   watch(res: ResourceDescriptor, opts: WatchOptions) {
