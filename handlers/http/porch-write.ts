@@ -1,7 +1,8 @@
 import type { KubeObject } from '../../lib/api/meta.ts';
 import { applyPatch } from '../../lib/api/patch.ts';
 import type { ResourceDescriptor } from '../../lib/api/resources.ts';
-import type { AppContext, UserInfo } from '../../lib/context.ts';
+import type { AppContext } from '../../lib/context.ts';
+import type { UserInfo } from '../../lib/auth/user.ts';
 import { readObjectBody, readPatchBody } from './body.ts';
 import { endpoint } from './endpoint.ts';
 import { userOf } from './env.ts';

@@ -1,4 +1,4 @@
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import { errors, StatusError, type StatusDetails, errMessage } from '../errors.ts';
 import type { RequestAttributes } from './attributes.ts';
 

@@ -1,6 +1,6 @@
 import { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import { errors, type StatusError, errMessage } from '../errors.ts';
 import type { HeaderSource } from './headers.ts';
 

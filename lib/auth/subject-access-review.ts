@@ -1,4 +1,4 @@
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import { errors, errMessage } from '../errors.ts';
 import type { RequestAttributes } from './attributes.ts';
 import type { Authorizer, Decision } from './authorizer.ts';

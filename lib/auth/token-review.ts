@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import { errors, errMessage } from '../errors.ts';
 import type { TokenAuthenticator } from './bearer-token.ts';
 import { TtlCache } from './ttl-cache.ts';

@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import type { AuthRequest, Authenticator } from './chain.ts';
 import { certificateFields, subjectIdentity } from './x509-fields.ts';
 import { errMessage } from '../errors.ts';
