@@ -268,10 +268,6 @@ export function findResource(group: string, version: string, plural: string): Re
   return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
 }
 
-export function resourceByKind(group: string, kind: string): ResourceDescriptor | undefined {
-  return RESOURCES.find((r) => r.group === group && r.kind === kind);
-}
-
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
   for (const r of RESOURCES) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });

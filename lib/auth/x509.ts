@@ -6,7 +6,6 @@ import { certificateFields, subjectIdentity } from './x509-fields.ts';
 import { errMessage } from '../errors.ts';
 
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-export const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const EKU_ANY = '2.5.29.37.0';
 const MAX_DEPTH = 8;
 
