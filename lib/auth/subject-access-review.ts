@@ -56,22 +56,16 @@ export function subjectAccessReviewSpec(user: UserInfo, attrs: RequestAttributes
  */
 export class SubjectAccessReviewAuthorizer implements Authorizer {
   private readonly cache: TtlCache<Decision>;
-  private readonly allowTtlMs: number;
-  private readonly denyTtlMs: number;
 
   constructor(private readonly opts: SubjectAccessReviewOptions) {
-    this.cache = new TtlCache(opts.maxEntries ?? 4096, opts.now);
-    this.allowTtlMs = opts.allowTtlMs ?? 10_000;
-    this.denyTtlMs = opts.denyTtlMs ?? 2_000;
+    const allowTtlMs = opts.allowTtlMs ?? 10_000;
+    const denyTtlMs = opts.denyTtlMs ?? 2_000;
+    this.cache = new TtlCache(opts.maxEntries ?? 4096, (d) => (d.allowed ? allowTtlMs : denyTtlMs), opts.now);
   }
 
   async authorize(user: UserInfo, attrs: RequestAttributes): Promise<Decision> {
     const spec = subjectAccessReviewSpec(user, attrs);
-    const decision = await this.cache.getOrLoad(
-      JSON.stringify(spec),
-      () => this.review(spec),
-      (d) => (d.allowed ? this.allowTtlMs : this.denyTtlMs),
-    );
+    const decision = await this.cache.getOrLoad(JSON.stringify(spec), () => this.review(spec));
     return { ...decision };
   }
 

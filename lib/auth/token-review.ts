@@ -52,23 +52,17 @@ function readUser(v: unknown): UserInfo | undefined {
  */
 export class TokenReviewAuthenticator implements TokenAuthenticator {
   private readonly cache: TtlCache<Outcome>;
-  private readonly successTtlMs: number;
-  private readonly failureTtlMs: number;
 
   constructor(private readonly opts: TokenReviewOptions) {
-    this.cache = new TtlCache(opts.maxEntries ?? 1024, opts.now);
-    this.successTtlMs = opts.successTtlMs ?? 10_000;
-    this.failureTtlMs = opts.failureTtlMs ?? 2_000;
+    const successTtlMs = opts.successTtlMs ?? 10_000;
+    const failureTtlMs = opts.failureTtlMs ?? 2_000;
+    this.cache = new TtlCache(opts.maxEntries ?? 1024, (o) => (o.user ? successTtlMs : failureTtlMs), opts.now);
   }
 
   async authenticateToken(token: string): Promise<UserInfo | undefined> {
     const audiences = this.opts.audiences ?? [];
     const key = createHash('sha256').update(token).update('\0').update(audiences.join(',')).digest('hex');
-    const outcome = await this.cache.getOrLoad(
-      key,
-      () => this.review(token, audiences),
-      (o) => (o.user ? this.successTtlMs : this.failureTtlMs),
-    );
+    const outcome = await this.cache.getOrLoad(key, () => this.review(token, audiences));
     if (outcome.user) return { ...outcome.user, groups: [...outcome.user.groups] };
     throw errors.unauthorized(outcome.error);
   }
