@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { UserInfo } from '../lib/context.ts';
+import type { UserInfo } from '../lib/auth/user.ts';
 import { alwaysAllowPathsAuthorizer, privilegedGroupsAuthorizer, unionAuthorizer, type Authorizer } from '../lib/auth/authorizer.ts';
 import { BearerTokenAuthenticator, unionTokenAuthenticator, WebSocketProtocolTokenAuthenticator, type TokenAuthenticator } from '../lib/auth/bearer-token.ts';
 import { AuthenticatorChain, authRequestFrom, type Authenticator, type NodeRequestLike } from '../lib/auth/chain.ts';

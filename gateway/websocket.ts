@@ -2,6 +2,9 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../lib/log.ts';
+import { errMessage } from '../lib/errors.ts';
+import type { WatchEventSource, WatchSink } from '../lib/watch/event-source.ts';
+import { watchSourceOf } from '../lib/watch/ndjson.ts';
 
 /** kube-apiserver's watch subprotocols: each event base64-encoded, or raw in a binary frame. */
 const BASE64_PROTOCOL = 'base64.binary.k8s.io';
@@ -13,12 +16,6 @@ type Framing = 'base64' | 'binary' | 'text';
 function framingOf(protocol: string): Framing {
   return protocol === BASE64_PROTOCOL ? 'base64' : protocol === BINARY_PROTOCOL ? 'binary' : 'text';
 }
-
-/**
- * Bytes the WebSocket may hold unsent before the watch stops reading events for it: past that, the
- * events wait in the watch stream, whose own limit cuts a slow client off.
- */
-const SEND_HIGH_WATER = 1024 * 1024;
 
 /** The gateway's fetch; `env.incoming` is the Node upgrade request, whose TLS socket carries the client certificate. */
 type FetchFn = (req: Request, env: { incoming: IncomingMessage }) => Response | Promise<Response>;
@@ -45,46 +42,27 @@ async function refuse(socket: Duplex, res: Response): Promise<void> {
   socket.end(Buffer.concat([Buffer.from(head.join('\r\n') + '\r\n\r\n'), body]));
 }
 
-async function pump(body: ReadableStream<Uint8Array>, ws: WebSocket, framing: Framing): Promise<void> {
-  const reader = body.getReader();
-  const closed = new Promise<void>((ok) => ws.once('close', () => ok()));
-  void closed.then(() => reader.cancel().catch(() => undefined));
-  // Settles when the watch ends or drops this client, also while waiting for the socket below.
-  const streamDone = reader.closed.catch(() => undefined);
-  let flushed: Promise<void> = Promise.resolve();
-  const send = (line: string) => {
-    const data = framing === 'base64' ? Buffer.from(line).toString('base64') : framing === 'binary' ? Buffer.from(line) : line;
-    flushed = new Promise<void>((ok) => ws.send(data, () => ok()));
+/** A watch's connection as WebSocket messages: one event per message, framed for the subprotocol. */
+function webSocketSink(ws: WebSocket, framing: Framing): WatchSink {
+  return {
+    write(json) {
+      if (ws.readyState !== ws.OPEN) return;
+      const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+      ws.send(framing === 'base64' ? bytes.toString('base64') : framing === 'binary' ? bytes : bytes.toString('utf8'));
+    },
+    backlog: () => ws.bufferedAmount,
+    end() {
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+    },
+    // The client reads nothing: a close handshake would wait on it too.
+    abort: () => ws.terminate(),
   };
-  const decoder = new TextDecoder();
-  let buf = '';
-  for (;;) {
-    // Reading on while the socket is backed up would move the buffering here, out of the watch's limit.
-    if (ws.bufferedAmount > SEND_HIGH_WATER) await Promise.race([flushed, closed, streamDone]);
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch {
-      // The watch dropped this client (too slow to read): so does the socket, without a close handshake
-      // the client would not read either.
-      ws.terminate();
-      return;
-    }
-    if (chunk.done) break;
-    buf += decoder.decode(chunk.value, { stream: true });
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line && ws.readyState === ws.OPEN) send(line);
-    }
-  }
-  if (ws.readyState === ws.OPEN) ws.close(1000);
 }
 
 /**
- * Watches over WebSocket: the request is served by the same watch handler as chunked HTTP, each
- * newline-delimited event becoming one message. The handler runs before the upgrade is accepted, so
- * a watch it refuses gets its Status as an HTTP response.
+ * Watches over WebSocket: the request is served by the same watch handler as chunked HTTP, whose event
+ * source is then attached to the socket instead of the response body. The handler runs before the
+ * upgrade is accepted, so a watch it refuses gets its Status as an HTTP response.
  */
 export function attachWebSocketWatch(server: Server, fetch: FetchFn, log: Logger): () => void {
   const wss = new WebSocketServer({
@@ -100,26 +78,30 @@ export function attachWebSocketWatch(server: Server, fetch: FetchFn, log: Logger
       return;
     }
     socket.on('error', () => undefined);
-    let body: ReadableStream<Uint8Array> | undefined;
+    let source: WatchEventSource | undefined;
     // A client gone before the upgrade completes must not leave its watch subscribed.
-    const abandon = () => void body?.cancel().catch(() => undefined);
+    const abandon = () => source?.close();
     socket.once('close', abandon);
     Promise.resolve(fetch(toRequest(req), { incoming: req }))
       .then(async (res) => {
-        const stream = res.body;
-        if (res.status !== 200 || !stream) return refuse(socket, res);
-        body = stream;
+        const watch = res.status === 200 ? watchSourceOf(res.body) : undefined;
+        if (!watch) return refuse(socket, res);
+        source = watch;
         if (socket.destroyed) return abandon();
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('close', abandon);
-          void pump(stream, ws, framingOf(ws.protocol)).catch((err: unknown) => {
-            log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
+          ws.once('close', () => watch.close());
+          try {
+            watch.attach(webSocketSink(ws, framingOf(ws.protocol)));
+          } catch (err) {
+            log.warn('websocket watch failed', { error: errMessage(err) });
+            watch.close();
             ws.terminate();
-          });
+          }
         });
       })
       .catch((err: unknown) => {
-        log.warn('websocket watch failed', { error: err instanceof Error ? err.message : String(err) });
+        log.warn('websocket watch failed', { error: errMessage(err) });
         abandon();
         socket.destroy();
       });

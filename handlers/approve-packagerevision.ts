@@ -3,7 +3,7 @@ import type { AppContext } from '../lib/context.ts';
 import type { HandlerEnv } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
 import type { PackageRevision } from '../lib/api/porch.ts';
-import { PACKAGEREVISIONS } from './http/porch-input.ts';
+import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { patchEndpoint, replaceEndpoint, revisionUpdate, type PorchWrite } from './http/porch-write.ts';
 
 /** PUT/PATCH packagerevisions/<name>/approval: publish, reject, propose or undo deletion. */

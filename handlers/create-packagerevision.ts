@@ -4,11 +4,12 @@ import { readObjectBody } from './http/body.ts';
 import { endpoint } from './http/endpoint.ts';
 import { userOf, type HandlerEnv } from './http/env.ts';
 import { collectionPath } from './http/paths.ts';
-import { decodePackageRevision, PACKAGEREVISIONS } from './http/porch-input.ts';
+import { decodePackageRevision } from './http/porch-input.ts';
+import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
 import { isDryRun } from './http/query.ts';
 import { errors } from '../lib/errors.ts';
-import { requireNamespace } from '../lib/store/admission.ts';
+import { requireNamespace } from '../lib/store/verbs.ts';
 
 /** POST packagerevisions: a new Draft (init, or a task such as edit). */
 export default function createPackageRevision(ctx: AppContext) {

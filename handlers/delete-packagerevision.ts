@@ -4,7 +4,7 @@ import { readDeleteOptions } from './http/delete-options.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
-import { PACKAGEREVISIONS } from './http/porch-input.ts';
+import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
 import { errors } from '../lib/errors.ts';
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../lib/context.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
-import { PACKAGEREVISIONS } from './http/porch-input.ts';
+import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
 
 /** GET one packagerevision (also served as its approval subresource). */

@@ -3,7 +3,7 @@ import type { AppContext } from '../lib/context.ts';
 import { endpoint } from './http/endpoint.ts';
 import type { HandlerEnv } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
-import { PACKAGEREVISIONRESOURCES } from './http/porch-input.ts';
+import { PACKAGEREVISIONRESOURCES } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
 import { errors } from '../lib/errors.ts';
 import { PRR_GR } from '../lib/engine/gr.ts';

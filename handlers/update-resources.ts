@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
 import type { HandlerEnv } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
-import { decodeResources, PACKAGEREVISIONRESOURCES } from './http/porch-input.ts';
+import { decodeResources } from './http/porch-input.ts';
+import { PACKAGEREVISIONRESOURCES } from '../lib/api/resources.ts';
 import { patchEndpoint, replaceEndpoint, type PorchWrite } from './http/porch-write.ts';
 
 /** PUT/PATCH packagerevisionresources/<name>: replace a Draft's files. */

@@ -4,13 +4,6 @@ import type { ShutdownSignal } from './shutdown.ts';
 import type { Engine } from './engine/engine.ts';
 import type { RevisionOperations } from './engine/operations.ts';
 
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
-
 export interface ServerConfig {
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;

@@ -134,6 +134,11 @@ export const errors = {
 
 export function toStatusError(err: unknown): StatusError {
   if (err instanceof StatusError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errMessage(err);
   return errors.internal(message);
+}
+
+/** The text of anything thrown: an Error's message, or the value itself. */
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

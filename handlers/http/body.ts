@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { PATCH_CONTENT_TYPES, type PatchType } from '../../lib/api/patch.ts';
-import { errors } from '../../lib/errors.ts';
+import { errors, errMessage } from '../../lib/errors.ts';
 import { isRecord } from '../../lib/util.ts';
 import type { HandlerContext } from './env.ts';
 
@@ -40,7 +40,7 @@ function parse(text: string, yaml: boolean): unknown {
     }
     return JSON.parse(text);
   } catch (err) {
-    throw errors.badRequest(`the request body could not be decoded as ${yaml ? 'YAML' : 'JSON'}: ${err instanceof Error ? err.message : String(err)}`);
+    throw errors.badRequest(`the request body could not be decoded as ${yaml ? 'YAML' : 'JSON'}: ${errMessage(err)}`);
   }
 }
 

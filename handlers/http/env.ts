@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { UserInfo } from '../../lib/context.ts';
+import type { UserInfo } from '../../lib/auth/user.ts';
 
 /** Per-request values the gateway sets before a handler runs (absent when a test calls a handler alone). */
 export type HandlerEnv = { Variables: { user?: UserInfo } };

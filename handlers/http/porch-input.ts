@@ -1,12 +1,9 @@
 import type { PackageRevision, PackageRevisionResources } from '../../lib/api/porch.ts';
-import { findResource } from '../../lib/api/resources.ts';
+import { PACKAGEREVISIONRESOURCES, PACKAGEREVISIONS } from '../../lib/api/resources.ts';
 import { checkKindAndVersion, validateObject } from '../../lib/api/validate.ts';
 import { errors } from '../../lib/errors.ts';
 import { checkUnknownFields, parseFieldValidation } from '../../lib/api/strict-fields.ts';
 
-export const PACKAGEREVISIONS = findResource('porch.kpt.dev', 'v1alpha1', 'packagerevisions')!;
-export const PACKAGEREVISIONRESOURCES = findResource('porch.kpt.dev', 'v1alpha1', 'packagerevisionresources')!;
-export const PACKAGES = findResource('porch.kpt.dev', 'v1alpha1', 'packages')!;
 
 function checkNames(body: Record<string, unknown>, namespace: string, name?: string): void {
   const meta = (body.metadata ?? {}) as Record<string, unknown>;
@@ -21,7 +18,7 @@ export function decodePackageRevision(body: Record<string, unknown>, namespace: 
   checkKindAndVersion(PACKAGEREVISIONS, body);
   checkUnknownFields(PACKAGEREVISIONS, body, parseFieldValidation(fieldValidation));
   checkNames(body, namespace, name);
-  const obj = validateObject(PACKAGEREVISIONS, { metadata: {}, ...body }) as PackageRevision;
+  const obj = validateObject(PACKAGEREVISIONS, { metadata: {}, ...body });
   obj.spec ??= {};
   obj.status ??= {};
   return obj;
@@ -31,5 +28,5 @@ export function decodeResources(body: Record<string, unknown>, namespace: string
   checkKindAndVersion(PACKAGEREVISIONRESOURCES, body);
   checkUnknownFields(PACKAGEREVISIONRESOURCES, body, parseFieldValidation(fieldValidation));
   checkNames(body, namespace, name);
-  return validateObject(PACKAGEREVISIONRESOURCES, { metadata: {}, ...body }) as unknown as PackageRevisionResources;
+  return validateObject(PACKAGEREVISIONRESOURCES, { metadata: {}, ...body });
 }

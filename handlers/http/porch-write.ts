@@ -1,11 +1,13 @@
 import type { KubeObject } from '../../lib/api/meta.ts';
 import { applyPatch } from '../../lib/api/patch.ts';
 import type { ResourceDescriptor } from '../../lib/api/resources.ts';
-import type { AppContext, UserInfo } from '../../lib/context.ts';
+import type { AppContext } from '../../lib/context.ts';
+import type { UserInfo } from '../../lib/auth/user.ts';
 import { readObjectBody, readPatchBody } from './body.ts';
 import { endpoint } from './endpoint.ts';
 import { userOf } from './env.ts';
-import { decodePackageRevision, PACKAGEREVISIONS } from './porch-input.ts';
+import { decodePackageRevision } from './porch-input.ts';
+import { PACKAGEREVISIONS } from '../../lib/api/resources.ts';
 import { objectResponse } from './respond.ts';
 
 // PUT and PATCH of an engine-served object: a PUT body, or the patch applied to the object as it is

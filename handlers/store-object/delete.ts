@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { ResourceDescriptor } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
-import { deleteObject } from '../../lib/store/admission.ts';
+import { deleteObject } from '../../lib/store/verbs.ts';
 import { endpoint } from '../http/endpoint.ts';
 import type { HandlerEnv } from '../http/env.ts';
 import { itemPath } from '../http/paths.ts';

@@ -1,32 +1,12 @@
-import { Hono } from 'hono';
 import type { ResourceDescriptor } from '../../lib/api/resources.ts';
-import type { AppContext } from '../../lib/context.ts';
-import { patchObject } from '../../lib/store/admission.ts';
+import { patchObject } from '../../lib/store/verbs.ts';
 import { readPatchBody } from '../http/body.ts';
-import { endpoint } from '../http/endpoint.ts';
-import type { HandlerEnv } from '../http/env.ts';
-import { itemPath } from '../http/paths.ts';
-import { isDryRun } from '../http/query.ts';
-import { objectResponse } from '../http/respond.ts';
-import { appendWarnings, parseFieldValidation } from '../../lib/api/strict-fields.ts';
+import { storeObjectWrite } from './write.ts';
 
 /** PATCH (JSON patch, merge patch) an object of a store-served resource, or its status subresource. */
 export function patchStoreObject(res: ResourceDescriptor) {
-  return (ctx: AppContext) => {
-    const app = new Hono<HandlerEnv>();
-    const handler = (subresource?: 'status') =>
-      endpoint(ctx.log, async (c) => {
-        const dryRun = isDryRun(c);
-        const fieldValidation = parseFieldValidation(c.req.query('fieldValidation'));
-        const warnings: string[] = [];
-        const { type, patch } = await readPatchBody(c, ctx.config.maxBodyBytes);
-        const obj = await patchObject(ctx.store, res, c.req.param('namespace'), c.req.param('name') ?? '', type, patch, { dryRun, subresource, fieldValidation, warnings });
-        const resp = objectResponse(c, res, obj);
-        appendWarnings(resp.headers, warnings);
-        return resp;
-      });
-    app.patch(itemPath(res), handler());
-    if (res.subresources.some((s) => s.name === 'status')) app.patch(itemPath(res, 'status'), handler('status'));
-    return app;
-  };
+  return storeObjectWrite(res, 'patch', async (ctx, c, namespace, name, opts) => {
+    const { type, patch } = await readPatchBody(c, ctx.config.maxBodyBytes);
+    return patchObject(ctx.store, res, namespace, name, type, patch, opts);
+  });
 }

@@ -17,6 +17,7 @@ export interface JsonObject {
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 export const OBJECT_META = `${META}.ObjectMeta`;
 export const LIST_META = `${META}.ListMeta`;
+const WRITE_ANSWERS = { 200: 'OK', 201: 'Created', 202: 'Accepted' } as const;
 export const STATUS = `${META}.Status`;
 export const DELETE_OPTIONS = `${META}.DeleteOptions`;
 export const PATCH = `${META}.Patch`;
@@ -330,6 +331,9 @@ function resourcePaths(res: ResourceDescriptor): PathItem[] {
   const ns = res.namespaced;
   const has = (verb: Verb) => res.verbs.includes(verb);
   const kindSchema = resourceSchemaName(res);
+  const objectBody = { schema: kindSchema, contentTypes: ['application/json', 'application/yaml'], required: true };
+  /** A write's answers: the object, whether it was there (200), made (201) or is still being deleted (202). */
+  const written = (...codes: (200 | 201 | 202)[]) => codes.map((code) => ({ code, description: WRITE_ANSWERS[code], schema: kindSchema }));
   const items: PathItem[] = [];
 
   const collection: Operation[] = [];
@@ -351,12 +355,8 @@ function resourcePaths(res: ResourceDescriptor): PathItem[] {
       description: `create a ${res.kind}`,
       kind: res.kind,
       params: WRITE_PARAMS,
-      body: { schema: kindSchema, contentTypes: ['application/json', 'application/yaml'], required: true },
-      responses: [
-        { code: 200, description: 'OK', schema: kindSchema },
-        { code: 201, description: 'Created', schema: kindSchema },
-        { code: 202, description: 'Accepted', schema: kindSchema },
-      ],
+      body: objectBody,
+      responses: written(200, 201, 202),
     });
   if (has('deletecollection'))
     collection.push({
@@ -402,11 +402,8 @@ function resourcePaths(res: ResourceDescriptor): PathItem[] {
         description: `replace ${what}`,
         kind: res.kind,
         params: WRITE_PARAMS,
-        body: { schema: kindSchema, contentTypes: ['application/json', 'application/yaml'], required: true },
-        responses: [
-          { code: 200, description: 'OK', schema: kindSchema },
-          { code: 201, description: 'Created', schema: kindSchema },
-        ],
+        body: objectBody,
+        responses: written(200, 201),
       });
     if (verbs.includes('patch'))
       ops.push({
@@ -417,10 +414,7 @@ function resourcePaths(res: ResourceDescriptor): PathItem[] {
         kind: res.kind,
         params: WRITE_PARAMS,
         body: { schema: PATCH, contentTypes: patchContentTypes(res), required: true },
-        responses: [
-          { code: 200, description: 'OK', schema: kindSchema },
-          { code: 201, description: 'Created', schema: kindSchema },
-        ],
+        responses: written(200, 201),
       });
     if (!sub && verbs.includes('delete'))
       ops.push({
@@ -431,10 +425,7 @@ function resourcePaths(res: ResourceDescriptor): PathItem[] {
         kind: res.kind,
         params: DELETE_PARAMS,
         body: { schema: DELETE_OPTIONS, contentTypes: ['application/json'], required: false },
-        responses: [
-          { code: 200, description: 'OK', schema: kindSchema },
-          { code: 202, description: 'Accepted', schema: kindSchema },
-        ],
+        responses: written(200, 202),
       });
     return ops;
   };

@@ -9,6 +9,8 @@ export const LIFECYCLES = ['Draft', 'Proposed', 'Published', 'DeletionProposed']
 export type Lifecycle = (typeof LIFECYCLES)[number];
 
 export const LATEST_REVISION_LABEL = 'kpt.dev/latest-revision';
+/** Set by the server on each PackageRev: the Repository it belongs to, so one repository's are found by selector. */
+export const REPOSITORY_LABEL = 'internal.porch.kpt.dev/repository';
 
 const NameRef = v.object({ name: v.string() });
 

@@ -2,8 +2,8 @@ import type * as v from 'valibot';
 import { NamespaceSchema, SecretSchema } from './core.ts';
 import { preservingSchema } from './generic.ts';
 import type { KubeObject } from './meta.ts';
-import { PackageRevisionResourcesSchema, PackageRevisionSchema, PORCH_GROUP, PORCH_VERSION, PorchPackageSchema } from './porch.ts';
-import { CONFIG_GROUP, CONFIG_VERSION, RepositorySchema } from './repository.ts';
+import { PackageRevisionResourcesSchema, PackageRevisionSchema, PORCH_GROUP, PORCH_VERSION, PorchPackageSchema, type PackageRevision, type PackageRevisionResources, type PorchPackage } from './porch.ts';
+import { CONFIG_GROUP, CONFIG_VERSION, RepositorySchema, type Repository } from './repository.ts';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -22,7 +22,7 @@ export interface Subresource {
   verbs: Verb[];
 }
 
-export interface ResourceDescriptor {
+export interface ResourceDescriptor<T extends KubeObject = KubeObject> {
   group: string;
   version: string;
   plural: string;
@@ -39,6 +39,11 @@ export interface ResourceDescriptor {
   printerColumns: PrinterColumn[];
   /** Objects served straight from the store, or computed by the engine from git. */
   backend: 'store' | 'engine';
+  /**
+   * Never set: it carries the type of the resource's objects, so the store's verbs answer
+   * `store.get(REPOSITORIES, …)` as a Repository without a cast.
+   */
+  readonly objectType?: T;
 }
 
 export function apiVersionOf(r: Pick<ResourceDescriptor, 'group' | 'version'>): string {
@@ -69,193 +74,198 @@ function conditionStatus(obj: KubeObject, type: string): string {
 const ALL: Verb[] = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 const CRUD: Verb[] = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
-export const RESOURCES: ResourceDescriptor[] = [
-  {
-    group: '',
-    version: 'v1',
-    plural: 'namespaces',
-    singular: 'namespace',
-    kind: 'Namespace',
-    listKind: 'NamespaceList',
-    namespaced: false,
-    shortNames: ['ns'],
-    categories: [],
-    verbs: CRUD,
-    subresources: [],
-    schema: NamespaceSchema,
-    printerColumns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase', cell: (o) => str(o, 'status', 'phase') }],
-    backend: 'store',
-  },
-  {
-    group: '',
-    version: 'v1',
-    plural: 'secrets',
-    singular: 'secret',
-    kind: 'Secret',
-    listKind: 'SecretList',
-    namespaced: true,
-    shortNames: [],
-    categories: [],
-    verbs: ALL,
-    subresources: [],
-    schema: SecretSchema,
-    printerColumns: [
-      { name: 'Type', type: 'string', jsonPath: '.type', cell: (o) => str(o, 'type') },
-      { name: 'Data', type: 'string', cell: (o) => Object.keys((path(o, 'data') as object | undefined) ?? {}).length },
-    ],
-    backend: 'store',
-  },
-  {
-    group: CONFIG_GROUP,
-    version: CONFIG_VERSION,
-    plural: 'repositories',
-    singular: 'repository',
-    kind: 'Repository',
-    listKind: 'RepositoryList',
-    namespaced: true,
-    shortNames: ['repo'],
-    categories: ['porch'],
-    verbs: ALL,
-    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
-    schema: RepositorySchema,
-    printerColumns: [
-      { name: 'Type', type: 'string', jsonPath: '.spec.type', cell: (o) => str(o, 'spec', 'type') },
-      { name: 'Content', type: 'string', jsonPath: '.spec.content', cell: (o) => str(o, 'spec', 'content') },
-      { name: 'Sync Schedule', type: 'string', jsonPath: '.spec.sync.schedule', cell: (o) => str(o, 'spec', 'sync', 'schedule') },
-      { name: 'Deployment', type: 'boolean', jsonPath: '.spec.deployment', cell: (o) => (path(o, 'spec', 'deployment') === true ? 'true' : '') },
-      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', cell: (o) => conditionStatus(o, 'Ready') },
-      {
-        name: 'Address',
-        type: 'string',
-        // Porch's path; Kubernetes JSONPath takes unions of single-quoted names only.
-        jsonPath: ".spec['git','oci']['repo','registry']",
-        cell: (o) => str(o, 'spec', 'git', 'repo') || str(o, 'spec', 'oci', 'registry'),
-      },
-      { name: 'Branch', type: 'string', jsonPath: '.spec.git.branch', cell: (o) => str(o, 'spec', 'git', 'branch') },
-    ],
-    backend: 'store',
-  },
-  {
-    group: CONFIG_GROUP,
-    version: CONFIG_VERSION,
-    plural: 'packagerevs',
-    singular: 'packagerev',
-    kind: 'PackageRev',
-    listKind: 'PackageRevList',
-    namespaced: true,
-    shortNames: [],
-    categories: [],
-    verbs: ALL,
-    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
-    schema: preservingSchema('PackageRev carries the metadata of a package revision that git cannot hold.'),
-    printerColumns: [],
-    backend: 'store',
-  },
-  {
-    group: CONFIG_GROUP,
-    version: CONFIG_VERSION,
-    plural: 'packagevariants',
-    singular: 'packagevariant',
-    kind: 'PackageVariant',
-    listKind: 'PackageVariantList',
-    namespaced: true,
-    shortNames: [],
-    categories: ['porch'],
-    verbs: ALL,
-    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
-    schema: preservingSchema('PackageVariant keeps a downstream package in sync with an upstream one.'),
-    printerColumns: [],
-    backend: 'store',
-  },
-  {
-    group: CONFIG_GROUP,
-    version: CONFIG_VERSION,
-    plural: 'packagevariantsets',
-    singular: 'packagevariantset',
-    kind: 'PackageVariantSet',
-    listKind: 'PackageVariantSetList',
-    namespaced: true,
-    shortNames: [],
-    categories: ['porch'],
-    verbs: ALL,
-    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
-    schema: preservingSchema('PackageVariantSet creates PackageVariants from a template.'),
-    printerColumns: [],
-    backend: 'store',
-  },
-  {
-    group: PORCH_GROUP,
-    version: PORCH_VERSION,
-    plural: 'packagerevisions',
-    singular: 'packagerevision',
-    kind: 'PackageRevision',
-    listKind: 'PackageRevisionList',
-    namespaced: true,
-    shortNames: [],
-    categories: [],
-    verbs: CRUD,
-    subresources: [{ name: 'approval', verbs: ['get', 'update', 'patch'] }],
-    schema: PackageRevisionSchema,
-    printerColumns: [
-      { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
-      { name: 'WorkspaceName', type: 'string', cell: (o) => str(o, 'spec', 'workspaceName') },
-      { name: 'Revision', type: 'integer', cell: (o) => Number(path(o, 'spec', 'revision') ?? 0) },
-      { name: 'Latest', type: 'boolean', cell: (o) => str(o, 'metadata', 'labels', 'kpt.dev/latest-revision') === 'true' },
-      { name: 'Lifecycle', type: 'string', cell: (o) => str(o, 'spec', 'lifecycle') },
-      { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
-    ],
-    backend: 'engine',
-  },
-  {
-    group: PORCH_GROUP,
-    version: PORCH_VERSION,
-    plural: 'packagerevisionresources',
-    singular: 'packagerevisionresources',
-    kind: 'PackageRevisionResources',
-    listKind: 'PackageRevisionResourcesList',
-    namespaced: true,
-    shortNames: [],
-    categories: [],
-    verbs: ['get', 'list', 'watch', 'update', 'patch'],
-    subresources: [],
-    schema: PackageRevisionResourcesSchema,
-    printerColumns: [
-      { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
-      { name: 'WorkspaceName', type: 'string', cell: (o) => str(o, 'spec', 'workspaceName') },
-      { name: 'Revision', type: 'integer', cell: (o) => Number(path(o, 'spec', 'revision') ?? 0) },
-      { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
-      { name: 'Files', type: 'integer', cell: (o) => Object.keys((path(o, 'spec', 'resources') as object | undefined) ?? {}).length },
-    ],
-    backend: 'engine',
-  },
-  {
-    group: PORCH_GROUP,
-    version: PORCH_VERSION,
-    plural: 'packages',
-    singular: 'package',
-    kind: 'PorchPackage',
-    listKind: 'PorchPackageList',
-    namespaced: true,
-    shortNames: [],
-    categories: [],
-    verbs: ['get', 'list', 'watch'],
-    subresources: [],
-    schema: PorchPackageSchema,
-    printerColumns: [
-      { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
-      { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
-      { name: 'Latest Revision', type: 'integer', cell: (o) => Number(path(o, 'status', 'latestRevision') ?? 0) },
-    ],
-    backend: 'engine',
-  },
-];
+export const NAMESPACES: ResourceDescriptor = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  singular: 'namespace',
+  kind: 'Namespace',
+  listKind: 'NamespaceList',
+  namespaced: false,
+  shortNames: ['ns'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  schema: NamespaceSchema,
+  printerColumns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase', cell: (o) => str(o, 'status', 'phase') }],
+  backend: 'store',
+};
+
+export const SECRETS: ResourceDescriptor = {
+  group: '',
+  version: 'v1',
+  plural: 'secrets',
+  singular: 'secret',
+  kind: 'Secret',
+  listKind: 'SecretList',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: ALL,
+  subresources: [],
+  schema: SecretSchema,
+  printerColumns: [
+    { name: 'Type', type: 'string', jsonPath: '.type', cell: (o) => str(o, 'type') },
+    { name: 'Data', type: 'string', cell: (o) => Object.keys((path(o, 'data') as object | undefined) ?? {}).length },
+  ],
+  backend: 'store',
+};
+
+export const REPOSITORIES: ResourceDescriptor<Repository> = {
+  group: CONFIG_GROUP,
+  version: CONFIG_VERSION,
+  plural: 'repositories',
+  singular: 'repository',
+  kind: 'Repository',
+  listKind: 'RepositoryList',
+  namespaced: true,
+  shortNames: ['repo'],
+  categories: ['porch'],
+  verbs: ALL,
+  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+  schema: RepositorySchema,
+  printerColumns: [
+    { name: 'Type', type: 'string', jsonPath: '.spec.type', cell: (o) => str(o, 'spec', 'type') },
+    { name: 'Content', type: 'string', jsonPath: '.spec.content', cell: (o) => str(o, 'spec', 'content') },
+    { name: 'Sync Schedule', type: 'string', jsonPath: '.spec.sync.schedule', cell: (o) => str(o, 'spec', 'sync', 'schedule') },
+    { name: 'Deployment', type: 'boolean', jsonPath: '.spec.deployment', cell: (o) => (path(o, 'spec', 'deployment') === true ? 'true' : '') },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', cell: (o) => conditionStatus(o, 'Ready') },
+    {
+      name: 'Address',
+      type: 'string',
+      // Porch's path; Kubernetes JSONPath takes unions of single-quoted names only.
+      jsonPath: ".spec['git','oci']['repo','registry']",
+      cell: (o) => str(o, 'spec', 'git', 'repo') || str(o, 'spec', 'oci', 'registry'),
+    },
+    { name: 'Branch', type: 'string', jsonPath: '.spec.git.branch', cell: (o) => str(o, 'spec', 'git', 'branch') },
+  ],
+  backend: 'store',
+};
+
+export const PACKAGEREVS: ResourceDescriptor = {
+  group: CONFIG_GROUP,
+  version: CONFIG_VERSION,
+  plural: 'packagerevs',
+  singular: 'packagerev',
+  kind: 'PackageRev',
+  listKind: 'PackageRevList',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: ALL,
+  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+  schema: preservingSchema('PackageRev carries the metadata of a package revision that git cannot hold.'),
+  printerColumns: [],
+  backend: 'store',
+};
+
+export const PACKAGEVARIANTS: ResourceDescriptor = {
+  group: CONFIG_GROUP,
+  version: CONFIG_VERSION,
+  plural: 'packagevariants',
+  singular: 'packagevariant',
+  kind: 'PackageVariant',
+  listKind: 'PackageVariantList',
+  namespaced: true,
+  shortNames: [],
+  categories: ['porch'],
+  verbs: ALL,
+  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+  schema: preservingSchema('PackageVariant keeps a downstream package in sync with an upstream one.'),
+  printerColumns: [],
+  backend: 'store',
+};
+
+export const PACKAGEVARIANTSETS: ResourceDescriptor = {
+  group: CONFIG_GROUP,
+  version: CONFIG_VERSION,
+  plural: 'packagevariantsets',
+  singular: 'packagevariantset',
+  kind: 'PackageVariantSet',
+  listKind: 'PackageVariantSetList',
+  namespaced: true,
+  shortNames: [],
+  categories: ['porch'],
+  verbs: ALL,
+  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+  schema: preservingSchema('PackageVariantSet creates PackageVariants from a template.'),
+  printerColumns: [],
+  backend: 'store',
+};
+
+export const PACKAGEREVISIONS: ResourceDescriptor<PackageRevision> = {
+  group: PORCH_GROUP,
+  version: PORCH_VERSION,
+  plural: 'packagerevisions',
+  singular: 'packagerevision',
+  kind: 'PackageRevision',
+  listKind: 'PackageRevisionList',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: CRUD,
+  subresources: [{ name: 'approval', verbs: ['get', 'update', 'patch'] }],
+  schema: PackageRevisionSchema,
+  printerColumns: [
+    { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
+    { name: 'WorkspaceName', type: 'string', cell: (o) => str(o, 'spec', 'workspaceName') },
+    { name: 'Revision', type: 'integer', cell: (o) => Number(path(o, 'spec', 'revision') ?? 0) },
+    { name: 'Latest', type: 'boolean', cell: (o) => str(o, 'metadata', 'labels', 'kpt.dev/latest-revision') === 'true' },
+    { name: 'Lifecycle', type: 'string', cell: (o) => str(o, 'spec', 'lifecycle') },
+    { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
+  ],
+  backend: 'engine',
+};
+
+export const PACKAGEREVISIONRESOURCES: ResourceDescriptor<PackageRevisionResources> = {
+  group: PORCH_GROUP,
+  version: PORCH_VERSION,
+  plural: 'packagerevisionresources',
+  singular: 'packagerevisionresources',
+  kind: 'PackageRevisionResources',
+  listKind: 'PackageRevisionResourcesList',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: ['get', 'list', 'watch', 'update', 'patch'],
+  subresources: [],
+  schema: PackageRevisionResourcesSchema,
+  printerColumns: [
+    { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
+    { name: 'WorkspaceName', type: 'string', cell: (o) => str(o, 'spec', 'workspaceName') },
+    { name: 'Revision', type: 'integer', cell: (o) => Number(path(o, 'spec', 'revision') ?? 0) },
+    { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
+    { name: 'Files', type: 'integer', cell: (o) => Object.keys((path(o, 'spec', 'resources') as object | undefined) ?? {}).length },
+  ],
+  backend: 'engine',
+};
+
+export const PACKAGES: ResourceDescriptor<PorchPackage> = {
+  group: PORCH_GROUP,
+  version: PORCH_VERSION,
+  plural: 'packages',
+  singular: 'package',
+  kind: 'PorchPackage',
+  listKind: 'PorchPackageList',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: ['get', 'list', 'watch'],
+  subresources: [],
+  schema: PorchPackageSchema,
+  printerColumns: [
+    { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
+    { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
+    { name: 'Latest Revision', type: 'integer', cell: (o) => Number(path(o, 'status', 'latestRevision') ?? 0) },
+  ],
+  backend: 'engine',
+};
+
+/** Every resource this server knows, in discovery order. */
+export const RESOURCES: ResourceDescriptor[] = [NAMESPACES, SECRETS, REPOSITORIES, PACKAGEREVS, PACKAGEVARIANTS, PACKAGEVARIANTSETS, PACKAGEREVISIONS, PACKAGEREVISIONRESOURCES, PACKAGES];
 
 export function findResource(group: string, version: string, plural: string): ResourceDescriptor | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
-}
-
-export function resourceByKind(group: string, kind: string): ResourceDescriptor | undefined {
-  return RESOURCES.find((r) => r.group === group && r.kind === kind);
 }
 
 export function groupVersions(): { group: string; version: string }[] {

@@ -22,14 +22,14 @@ function issueCause(issue: v.BaseIssue<unknown>): StatusCause {
  * Validate a decoded object against its resource schema. Returns the schema's output (unknown fields
  * dropped, as kube-apiserver prunes them) or throws 422 Invalid naming every failing field.
  */
-export function validateObject(res: ResourceDescriptor, input: unknown, extra: StatusCause[] = []): KubeObject {
+export function validateObject<T extends KubeObject>(res: ResourceDescriptor<T>, input: unknown, extra: StatusCause[] = []): T {
   const result = v.safeParse(res.schema, input, { abortEarly: false });
   const name = typeof input === 'object' && input !== null ? String((input as KubeObject).metadata?.name ?? '') : '';
   const causes = [...extra];
   if (!result.success) causes.push(...result.issues.map(issueCause));
   if (typeof input === 'object' && input !== null) causes.push(...metadataCauses((input as { metadata?: unknown }).metadata));
   if (causes.length) throw errors.invalid(res.kind, res.group, name, causes);
-  return result.output as KubeObject;
+  return result.output as T;
 }
 
 /** Checks every write must pass before validation: the body is the kind the URL names, with object metadata. */

@@ -1,5 +1,5 @@
-import type { UserInfo } from '../context.ts';
-import { errors, StatusError, type StatusDetails } from '../errors.ts';
+import type { UserInfo } from './user.ts';
+import { errors, StatusError, type StatusDetails, errMessage } from '../errors.ts';
 import type { RequestAttributes } from './attributes.ts';
 
 /**
@@ -95,7 +95,7 @@ export async function authorizeOrThrow(authorizer: Authorizer, user: UserInfo, a
     decision = await authorizer.authorize(user, attrs);
   } catch (err) {
     if (err instanceof StatusError) throw err;
-    throw errors.internal(err instanceof Error ? err.message : String(err));
+    throw errors.internal(errMessage(err));
   }
   if (!decision.allowed) throw forbiddenError(user, attrs, decision.reason);
   return decision;

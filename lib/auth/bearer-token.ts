@@ -1,4 +1,4 @@
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import { errors } from '../errors.ts';
 import type { AuthRequest, Authenticator } from './chain.ts';
 import { headerValue, headerValues } from './headers.ts';

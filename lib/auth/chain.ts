@@ -1,7 +1,7 @@
 import { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import type { UserInfo } from '../context.ts';
-import { errors, type StatusError } from '../errors.ts';
+import type { UserInfo } from './user.ts';
+import { errors, type StatusError, errMessage } from '../errors.ts';
 import type { HeaderSource } from './headers.ts';
 
 export type { HeaderSource } from './headers.ts';
@@ -44,7 +44,7 @@ function unauthorized(causes: unknown[]): StatusError {
   // reasons travel on `cause` for the server's log.
   const err = errors.unauthorized('Unauthorized');
   if (causes.length > 0)
-    err.cause = new Error(causes.map((c) => (c instanceof Error ? c.message : String(c))).join('; '));
+    err.cause = new Error(causes.map((c) => errMessage(c)).join('; '));
   return err;
 }
 

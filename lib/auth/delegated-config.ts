@@ -1,4 +1,4 @@
-import { StatusError } from '../errors.ts';
+import { StatusError, errMessage } from '../errors.ts';
 import { isRecord } from '../util.ts';
 import { DEFAULT_REQUEST_HEADERS } from './requestheader.ts';
 import { parsePemBundle } from './x509.ts';
@@ -73,7 +73,7 @@ export async function lookupExtensionApiserverAuthentication(get: (path: string)
     return parseExtensionApiserverAuthentication(await get(EXTENSION_APISERVER_AUTHENTICATION_PATH));
   } catch (err) {
     if (err instanceof StatusError && err.code === 404) return undefined;
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errMessage(err);
     throw new Error(`reading kube-system/extension-apiserver-authentication failed: ${why} (bind the extension-apiserver-authentication-reader Role, or start with --authentication-skip-lookup)`);
   }
 }

@@ -1,4 +1,4 @@
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import type { RequestAttributes } from './attributes.ts';
 import { forbiddenMessage, type Authorizer, type Decision } from './authorizer.ts';
 import {

@@ -1,4 +1,4 @@
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import type { AuthRequest, Authenticator } from './chain.ts';
 import { headerEntries, headerValue, headerValues } from './headers.ts';
 import { CertificateVerifyError, loadCaBundle, verifyClientCertificate, type CaSource } from './x509.ts';

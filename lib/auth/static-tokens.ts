@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import { errors } from '../errors.ts';
 
 /** Bearer tokens known up front (the dev runner's admin token, a tokens file). */

@@ -1,5 +1,5 @@
-import type { UserInfo } from '../context.ts';
-import { errors } from '../errors.ts';
+import type { UserInfo } from './user.ts';
+import { errors, errMessage } from '../errors.ts';
 import type { RequestAttributes } from './attributes.ts';
 import type { Authorizer, Decision } from './authorizer.ts';
 import type { ApiPoster } from './token-review.ts';
@@ -56,22 +56,16 @@ export function subjectAccessReviewSpec(user: UserInfo, attrs: RequestAttributes
  */
 export class SubjectAccessReviewAuthorizer implements Authorizer {
   private readonly cache: TtlCache<Decision>;
-  private readonly allowTtlMs: number;
-  private readonly denyTtlMs: number;
 
   constructor(private readonly opts: SubjectAccessReviewOptions) {
-    this.cache = new TtlCache(opts.maxEntries ?? 4096, opts.now);
-    this.allowTtlMs = opts.allowTtlMs ?? 10_000;
-    this.denyTtlMs = opts.denyTtlMs ?? 2_000;
+    const allowTtlMs = opts.allowTtlMs ?? 10_000;
+    const denyTtlMs = opts.denyTtlMs ?? 2_000;
+    this.cache = new TtlCache(opts.maxEntries ?? 4096, (d) => (d.allowed ? allowTtlMs : denyTtlMs), opts.now);
   }
 
   async authorize(user: UserInfo, attrs: RequestAttributes): Promise<Decision> {
     const spec = subjectAccessReviewSpec(user, attrs);
-    const decision = await this.cache.getOrLoad(
-      JSON.stringify(spec),
-      () => this.review(spec),
-      (d) => (d.allowed ? this.allowTtlMs : this.denyTtlMs),
-    );
+    const decision = await this.cache.getOrLoad(JSON.stringify(spec), () => this.review(spec));
     return { ...decision };
   }
 
@@ -81,7 +75,7 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
       res = await this.opts.post(SUBJECT_ACCESS_REVIEW_PATH, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
     } catch (err) {
       // Not cached, and a 500 rather than a 403: the request was not judged, so it must not look refused.
-      throw errors.internal(`subject access review failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw errors.internal(`subject access review failed: ${errMessage(err)}`);
     }
     const status = isObject(res) && isObject(res.status) ? res.status : {};
     const reason = typeof status.reason === 'string' ? status.reason : '';

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { errMessage } from '../errors.ts';
 
 // Certificates are made with the openssl command line tool: Node's crypto can verify certificates but
 // cannot issue them, and the only alternative would be a new dependency.
@@ -34,7 +35,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     await run('openssl', args, { cwd });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || (err instanceof Error ? err.message : String(err))}`);
+    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || errMessage(err)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import type { TokenAuthenticator } from './bearer-token.ts';
 import { CsvError, parseCsv } from './csv.ts';
 

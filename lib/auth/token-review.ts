@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { UserInfo } from '../context.ts';
-import { errors } from '../errors.ts';
+import type { UserInfo } from './user.ts';
+import { errors, errMessage } from '../errors.ts';
 import type { TokenAuthenticator } from './bearer-token.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -52,23 +52,17 @@ function readUser(v: unknown): UserInfo | undefined {
  */
 export class TokenReviewAuthenticator implements TokenAuthenticator {
   private readonly cache: TtlCache<Outcome>;
-  private readonly successTtlMs: number;
-  private readonly failureTtlMs: number;
 
   constructor(private readonly opts: TokenReviewOptions) {
-    this.cache = new TtlCache(opts.maxEntries ?? 1024, opts.now);
-    this.successTtlMs = opts.successTtlMs ?? 10_000;
-    this.failureTtlMs = opts.failureTtlMs ?? 2_000;
+    const successTtlMs = opts.successTtlMs ?? 10_000;
+    const failureTtlMs = opts.failureTtlMs ?? 2_000;
+    this.cache = new TtlCache(opts.maxEntries ?? 1024, (o) => (o.user ? successTtlMs : failureTtlMs), opts.now);
   }
 
   async authenticateToken(token: string): Promise<UserInfo | undefined> {
     const audiences = this.opts.audiences ?? [];
     const key = createHash('sha256').update(token).update('\0').update(audiences.join(',')).digest('hex');
-    const outcome = await this.cache.getOrLoad(
-      key,
-      () => this.review(token, audiences),
-      (o) => (o.user ? this.successTtlMs : this.failureTtlMs),
-    );
+    const outcome = await this.cache.getOrLoad(key, () => this.review(token, audiences));
     if (outcome.user) return { ...outcome.user, groups: [...outcome.user.groups] };
     throw errors.unauthorized(outcome.error);
   }
@@ -81,7 +75,7 @@ export class TokenReviewAuthenticator implements TokenAuthenticator {
       res = await this.opts.post(TOKEN_REVIEW_PATH, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec });
     } catch (err) {
       // Not cached: kube-apiserver being briefly unreachable must not lock a valid token out.
-      throw errors.unauthorized(`token review failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw errors.unauthorized(`token review failed: ${errMessage(err)}`);
     }
     const status = isObject(res) && isObject(res.status) ? res.status : {};
     if (status.authenticated !== true) {

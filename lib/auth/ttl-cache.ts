@@ -6,8 +6,10 @@ export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
   private readonly inflight = new Map<string, Promise<V>>();
 
+  /** `ttl` says how long each answer holds: refusals are kept shorter than grants. */
   constructor(
     private readonly maxEntries: number,
+    private readonly ttl: (value: V) => number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -36,7 +38,7 @@ export class TtlCache<V> {
    * The cached value, or `load`'s, stored for `ttl(value)`. Concurrent misses for one key share a
    * single load so a burst of requests with the same credentials makes one review, not many.
    */
-  async getOrLoad(key: string, load: () => Promise<V>, ttl: (value: V) => number): Promise<V> {
+  async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.get(key);
     if (hit !== undefined) return hit;
     const pending = this.inflight.get(key);
@@ -44,7 +46,7 @@ export class TtlCache<V> {
     const p = load().then(
       (value) => {
         this.inflight.delete(key);
-        this.set(key, value, ttl(value));
+        this.set(key, value, this.ttl(value));
         return value;
       },
       (err: unknown) => {

@@ -1,11 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from './user.ts';
 import type { AuthRequest, Authenticator } from './chain.ts';
 import { certificateFields, subjectIdentity } from './x509-fields.ts';
+import { errMessage } from '../errors.ts';
 
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-export const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const EKU_ANY = '2.5.29.37.0';
 const MAX_DEPTH = 8;
 
@@ -116,7 +116,7 @@ export function verifyClientCertificate(req: AuthRequest, roots: CaSource, now?:
   try {
     return verifyCertificateChain(leaf, { roots: rootsOf(roots), intermediates: req.intermediates, now, keyUsage: EKU_CLIENT_AUTH });
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errMessage(err);
     throw new CertificateVerifyError(`verifying certificate ${certificateIdentifier(leaf)} failed: ${msg}`);
   }
 }

@@ -2,7 +2,7 @@ import type { KubeObject } from '../api/meta.ts';
 import { LATEST_REVISION_LABEL, type Lifecycle, type PackageRevision, type PackageRevisionResources, type Task } from '../api/porch.ts';
 import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
-import type { UserInfo } from '../context.ts';
+import type { UserInfo } from '../auth/user.ts';
 import { errors, StatusError, type StatusCause } from '../errors.ts';
 import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
 import { deletionProposedRef, draftRef, proposedRef, publishedTag } from '../git/refs.ts';

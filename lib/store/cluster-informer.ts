@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/meta.ts';
-import { errors, StatusError } from '../errors.ts';
+import { errors, StatusError, errMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { deepFreeze, isRecord } from '../util.ts';
 import { WatchHub } from '../watch/hub.ts';
@@ -204,7 +204,7 @@ export class Informer {
           this.relists += 1;
           continue;
         }
-        this.lastError = err instanceof Error ? err.message : String(err);
+        this.lastError = errMessage(err);
         if (!mustList && this.progressed) backoff = this.initialBackoffMs;
         this.opts.log.warn(mustList ? 'list failed' : 'watch failed', { resource: this.opts.name, error: this.lastError, retryInMs: backoff });
         await this.sleep(backoff);

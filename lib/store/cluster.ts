@@ -110,21 +110,21 @@ export class ClusterStore implements Store {
     return String(max);
   }
 
-  async get(res: ResourceDescriptor, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+  async get<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string): Promise<T | undefined> {
     if (res.namespaced && !namespace) return undefined;
     if (this.uncached(res)) {
       const obj = await this.opts.client.getObject(res, res.namespaced ? namespace : undefined, name);
-      return obj ? deepFreeze(obj) : undefined;
+      return obj ? (deepFreeze(obj) as T) : undefined;
     }
-    return (await this.synced(res)).get(res.namespaced ? namespace : undefined, name);
+    return (await this.synced(res)).get(res.namespaced ? namespace : undefined, name) as T | undefined;
   }
 
-  async list(res: ResourceDescriptor, opts: ListOptions = {}): Promise<ListResult> {
+  async list<T extends KubeObject>(res: ResourceDescriptor<T>, opts: ListOptions = {}): Promise<ListResult<T>> {
     if (opts.fieldSelector) checkStoreFieldSelector(res, opts.fieldSelector);
     const namespace = res.namespaced ? opts.namespace : undefined;
     if (this.uncached(res)) {
       const { items, resourceVersion } = await this.opts.client.listObjects(res, { namespace, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
-      return { items: items.map((i) => deepFreeze(i)), resourceVersion };
+      return { items: items.map((i) => deepFreeze(i) as T), resourceVersion };
     }
     const inf = await this.synced(res);
     const match = storeObjectMatcher(res, namespace, opts.labelSelector, opts.fieldSelector);
@@ -133,18 +133,18 @@ export class ClusterStore implements Store {
     items.sort(
       (a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
     );
-    return { items, resourceVersion: String(inf.resourceVersion) };
+    return { items: items as T[], resourceVersion: String(inf.resourceVersion) };
   }
 
-  async create(res: ResourceDescriptor, obj: KubeObject): Promise<KubeObject> {
+  async create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject): Promise<T> {
     const namespace = this.namespaceOf(res, obj.metadata.namespace);
     const body = { ...obj, apiVersion: apiVersionOf(res), kind: res.kind };
     const created = (await this.opts.client.request({ method: 'POST', path: resourcePath(res, namespace), body })) as KubeObject;
     await this.caughtUp(res, created);
-    return deepFreeze(created);
+    return deepFreeze(created) as T;
   }
 
-  async update(res: ResourceDescriptor, obj: KubeObject, opts: UpdateOptions = {}): Promise<KubeObject> {
+  async update<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject, opts: UpdateOptions = {}): Promise<T> {
     const namespace = this.namespaceOf(res, obj.metadata.namespace);
     const name = obj.metadata.name ?? '';
     const path = resourcePath(res, namespace, name, opts.subresource);
@@ -174,10 +174,10 @@ export class ClusterStore implements Store {
       }
     }
     await this.caughtUp(res, updated);
-    return deepFreeze(updated);
+    return deepFreeze(updated) as T;
   }
 
-  async delete(res: ResourceDescriptor, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+  async delete<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
     const ns = this.namespaceOf(res, namespace);
     const preconditions: Record<string, string> = {};
     if (opts.resourceVersion) preconditions.resourceVersion = opts.resourceVersion;
@@ -204,7 +204,7 @@ export class ClusterStore implements Store {
         return !now || (uid !== undefined && now.metadata.uid !== uid);
       });
     }
-    return deepFreeze(last);
+    return deepFreeze(last) as T;
   }
 
   /** Waits until the cache holds this version of the object (or a later one). */

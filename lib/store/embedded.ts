@@ -100,11 +100,11 @@ export class EmbeddedStore implements Store {
     return String(this.rv);
   }
 
-  async get(res: ResourceDescriptor, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-    return this.bucket(res).objects.get(objKey(res.namespaced ? namespace : undefined, name));
+  async get<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string): Promise<T | undefined> {
+    return this.bucket(res).objects.get(objKey(res.namespaced ? namespace : undefined, name)) as T | undefined;
   }
 
-  async list(res: ResourceDescriptor, opts: ListOptions = {}): Promise<ListResult> {
+  async list<T extends KubeObject>(res: ResourceDescriptor<T>, opts: ListOptions = {}): Promise<ListResult<T>> {
     if (opts.fieldSelector) checkStoreFieldSelector(res, opts.fieldSelector);
     const match = storeObjectMatcher(res, res.namespaced ? opts.namespace : undefined, opts.labelSelector, opts.fieldSelector);
     const items: KubeObject[] = [];
@@ -112,17 +112,17 @@ export class EmbeddedStore implements Store {
     items.sort((a, b) =>
       (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
     );
-    return { items, resourceVersion: String(this.rv) };
+    return { items: items as T[], resourceVersion: String(this.rv) };
   }
 
   private gr(res: ResourceDescriptor) {
     return { group: res.group, resource: res.plural };
   }
 
-  async create(res: ResourceDescriptor, input: KubeObject): Promise<KubeObject> {
+  async create<T extends KubeObject>(res: ResourceDescriptor<T>, input: KubeObject): Promise<T> {
     const namespace = res.namespaced ? input.metadata.namespace : undefined;
     const name = input.metadata.name ?? '';
-    return this.locks.run(`${resKey(res)}|${objKey(namespace, name)}`, async () => {
+    const stored = await this.locks.run(`${resKey(res)}|${objKey(namespace, name)}`, async () => {
       const b = this.bucket(res);
       const key = objKey(namespace, name);
       if (b.objects.has(key)) throw errors.alreadyExists(this.gr(res), name);
@@ -140,12 +140,13 @@ export class EmbeddedStore implements Store {
       delete obj.metadata.deletionTimestamp;
       return this.commit(res, b, key, obj, undefined);
     });
+    return stored as T;
   }
 
-  async update(res: ResourceDescriptor, input: KubeObject, opts: UpdateOptions = {}): Promise<KubeObject> {
+  async update<T extends KubeObject>(res: ResourceDescriptor<T>, input: KubeObject, opts: UpdateOptions = {}): Promise<T> {
     const namespace = res.namespaced ? input.metadata.namespace : undefined;
     const name = input.metadata.name ?? '';
-    return this.locks.run(`${resKey(res)}|${objKey(namespace, name)}`, async () => {
+    const stored = await this.locks.run(`${resKey(res)}|${objKey(namespace, name)}`, async () => {
       const b = this.bucket(res);
       const key = objKey(namespace, name);
       const cur = b.objects.get(key);
@@ -188,11 +189,12 @@ export class EmbeddedStore implements Store {
       }
       return this.commit(res, b, key, next, cur);
     });
+    return stored as T;
   }
 
-  async delete(res: ResourceDescriptor, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+  async delete<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
     const ns = res.namespaced ? namespace : undefined;
-    return this.locks.run(`${resKey(res)}|${objKey(ns, name)}`, async () => {
+    const stored = await this.locks.run(`${resKey(res)}|${objKey(ns, name)}`, async () => {
       const b = this.bucket(res);
       const key = objKey(ns, name);
       const cur = b.objects.get(key);
@@ -209,6 +211,7 @@ export class EmbeddedStore implements Store {
       }
       return this.remove(res, b, key, structuredClone(cur));
     });
+    return stored as T;
   }
 
   private async commit(res: ResourceDescriptor, b: Bucket, key: string, obj: KubeObject, prev: KubeObject | undefined): Promise<KubeObject> {

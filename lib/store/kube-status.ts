@@ -1,4 +1,4 @@
-import { errors, StatusError, type StatusCause, type StatusDetails, type StatusReason } from '../errors.ts';
+import { errors, StatusError, type StatusCause, type StatusDetails, type StatusReason, errMessage } from '../errors.ts';
 import { isRecord } from '../util.ts';
 
 // kube-apiserver answers every failed request with a Status. Cluster mode hands those on to its own
@@ -106,7 +106,7 @@ export function statusErrorFromResponse(httpCode: number, body: unknown): Status
 export function statusErrorFromNetwork(err: unknown, what: string): StatusError {
   if (err instanceof StatusError) return err;
   const name = err instanceof Error ? err.name : '';
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errMessage(err);
   if (name === 'AbortError' || name === 'TimeoutError') return errors.timeout(`${what}: the Kubernetes API server did not answer in time`);
   return errors.unavailable(`${what}: the Kubernetes API server is unreachable: ${message}`, 1);
 }

@@ -10,8 +10,8 @@ export interface ListOptions {
   fieldSelector?: FieldSelector;
 }
 
-export interface ListResult {
-  items: KubeObject[];
+export interface ListResult<T extends KubeObject = KubeObject> {
+  items: T[];
   resourceVersion: string;
 }
 
@@ -35,19 +35,20 @@ export interface WatchOptions extends ListOptions {
 /**
  * Kubernetes-style object storage with kube-apiserver semantics: resourceVersion preconditions (409),
  * generation, finalizers and status subresource. Implemented by the embedded on-disk store (dev) and by
- * the kube-apiserver client (cluster mode).
+ * the kube-apiserver client (cluster mode). Objects come out typed by their descriptor
+ * (`get(REPOSITORIES, …)` answers a Repository): admission checked them against its schema on the way in.
  */
 export interface Store {
-  get(res: ResourceDescriptor, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
-  list(res: ResourceDescriptor, opts?: ListOptions): Promise<ListResult>;
-  create(res: ResourceDescriptor, obj: KubeObject): Promise<KubeObject>;
+  get<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string): Promise<T | undefined>;
+  list<T extends KubeObject>(res: ResourceDescriptor<T>, opts?: ListOptions): Promise<ListResult<T>>;
+  create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject): Promise<T>;
   /** Replaces the object; a set metadata.resourceVersion must match the stored one (else 409). */
-  update(res: ResourceDescriptor, obj: KubeObject, opts?: UpdateOptions): Promise<KubeObject>;
+  update<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject, opts?: UpdateOptions): Promise<T>;
   /**
    * Deletes, or marks for deletion when finalizers remain (returns the object then, with
    * deletionTimestamp set). Returns the last state of the object.
    */
-  delete(res: ResourceDescriptor, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<KubeObject>;
+  delete<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;
   watch(res: ResourceDescriptor, opts: WatchOptions): Unsubscribe;
   /** The current resourceVersion of the store (what a list would answer). */
   currentResourceVersion(): string;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { buildGateway } from '../../gateway/app.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
-import type { AppContext, UserInfo } from '../../lib/context.ts';
+import type { AppContext } from '../../lib/context.ts';
+import type { UserInfo } from '../../lib/auth/user.ts';
 import { createLogger } from '../../lib/log.ts';
 import { BenchClient } from './http.ts';
 

@@ -341,9 +341,9 @@ describe('infra/ manifests', () => {
   });
 
   it('passes the server only flags gateway/main.ts accepts', () => {
-    // The option names of main.ts's parseArgs call, read from its source.
-    const main = readFileSync(join(ROOT, 'gateway', 'main.ts'), 'utf8');
-    const options = /parseArgs\(\{[\s\S]*?options: \{([\s\S]*?)\n {2}\},/.exec(main)?.[1] ?? '';
+    // The option names of the server's parseArgs call (gateway/config.ts), read from its source.
+    const main = readFileSync(join(ROOT, 'gateway', 'config.ts'), 'utf8');
+    const options = /parseArgs\(\{[\s\S]*?options: \{([\s\S]*?)\n\s*\},/.exec(main)?.[1] ?? '';
     const known = new Set([...options.matchAll(/^\s+'?([a-z][a-z-]*)'?: \{ type:/gm)].map((m) => m[1]));
     expect(known.has('tls-cert') && known.has('port')).toBe(true);
     const deployment = objectsIn([join(INFRA, 'deployment.yaml')])[0];

@@ -12,7 +12,8 @@ import type { PackageRevision } from '../../lib/api/porch.ts';
 import type { Repository } from '../../lib/api/repository.ts';
 import { findResource, type ResourceDescriptor } from '../../lib/api/resources.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
-import type { AppContext, UserInfo } from '../../lib/context.ts';
+import type { AppContext } from '../../lib/context.ts';
+import type { UserInfo } from '../../lib/auth/user.ts';
 import { silentLogger } from '../../lib/log.ts';
 import type { ListOptions, Store, UpdateOptions, DeleteOptions, WatchOptions } from '../../lib/store/types.ts';
 import { WatchHub } from '../../lib/watch/hub.ts';
@@ -42,19 +43,19 @@ interface WireEvent {
 class CountingStore implements Store {
   active = 0;
   constructor(private readonly inner: Store) {}
-  get(res: ResourceDescriptor, namespace: string | undefined, name: string) {
+  get<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string) {
     return this.inner.get(res, namespace, name);
   }
-  list(res: ResourceDescriptor, opts?: ListOptions) {
+  list<T extends KubeObject>(res: ResourceDescriptor<T>, opts?: ListOptions) {
     return this.inner.list(res, opts);
   }
-  create(res: ResourceDescriptor, obj: KubeObject) {
+  create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject) {
     return this.inner.create(res, obj);
   }
-  update(res: ResourceDescriptor, obj: KubeObject, opts?: UpdateOptions) {
+  update<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject, opts?: UpdateOptions) {
     return this.inner.update(res, obj, opts);
   }
-  delete(res: ResourceDescriptor, namespace: string | undefined, name: string, opts?: DeleteOptions) {
+  delete<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string, opts?: DeleteOptions) {
     return this.inner.delete(res, namespace, name, opts);
   }
   watch(res: ResourceDescriptor, opts: WatchOptions) {

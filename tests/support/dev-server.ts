@@ -21,6 +21,11 @@ export interface DevServerOptions {
   port?: number;
   /** Extra command-line flags for gateway/main.ts. */
   args?: string[];
+  /**
+   * Serve plain http (`--tls=false`) unless `args` choose TLS, so tests can fetch the URL without the
+   * self-signed CA; default true. false: the server's own default (HTTPS in dev mode).
+   */
+  http?: boolean;
   env?: Record<string, string>;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** How long to wait for the "listening" line. */
@@ -108,7 +113,9 @@ function append(buf: string, chunk: string): string {
 
 async function launch(dataDir: string, port: number, opts: DevServerOptions): Promise<{ run: Running; url: string; kubeconfig: string; port: number }> {
   installExitHook();
-  const args = [join('gateway', 'main.ts'), '--port', String(port), '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...(opts.args ?? [])];
+  const choosesTls = (opts.args ?? []).some((a) => /^--(tls|tls-cert|tls-key)(=|$)/.test(a));
+  const plain = opts.http !== false && !choosesTls ? ['--tls=false'] : [];
+  const args = [join('gateway', 'main.ts'), '--port', String(port), '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...plain, ...(opts.args ?? [])];
   const child = spawn(TSX, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },

@@ -5,7 +5,8 @@ import { errors, StatusError } from '../../lib/errors.ts';
 import { ShutdownSignal } from '../../lib/shutdown.ts';
 import { WatchHub } from '../../lib/watch/hub.ts';
 import type { WatchEvent } from '../../lib/watch/types.ts';
-import { bookmarkIntervalSeconds, watchResponse, type WatchStreamOptions } from '../../handlers/http/watch-stream.ts';
+import { watchResponse, type WatchStreamOptions } from '../../handlers/http/watch-stream.ts';
+import { bookmarkIntervalSeconds } from '../../lib/watch/event-source.ts';
 
 const REPOS = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 

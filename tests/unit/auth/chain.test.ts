@@ -12,7 +12,7 @@ import { BearerTokenAuthenticator, bearerToken, unionTokenAuthenticator, WebSock
 import { AuthenticatorChain, authRequestFrom, type Authenticator } from '../../../lib/auth/chain.ts';
 import { RbacAuthorizer } from '../../../lib/auth/rbac.ts';
 import { TokenFileAuthenticator } from '../../../lib/auth/token-file.ts';
-import type { UserInfo } from '../../../lib/context.ts';
+import type { UserInfo } from '../../../lib/auth/user.ts';
 import { StatusError } from '../../../lib/errors.ts';
 
 const tokens = TokenFileAuthenticator.fromText('t-alice,alice,1,team-a\nt-admin,admin,2,"system:masters"\nt-anon,system:anonymous,3\n');

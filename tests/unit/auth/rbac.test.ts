@@ -7,7 +7,7 @@ import { forbiddenError } from '../../../lib/auth/authorizer.ts';
 import { RbacAuthorizer } from '../../../lib/auth/rbac.ts';
 import { bootstrapPolicy } from '../../../lib/auth/default-policy.ts';
 import { parseRbacYaml } from '../../../lib/auth/rbac-objects.ts';
-import type { UserInfo } from '../../../lib/context.ts';
+import type { UserInfo } from '../../../lib/auth/user.ts';
 
 const POLICY = `
 apiVersion: rbac.authorization.k8s.io/v1

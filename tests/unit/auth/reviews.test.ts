@@ -4,7 +4,7 @@ import { authorizeOrThrow } from '../../../lib/auth/authorizer.ts';
 import { BearerTokenAuthenticator } from '../../../lib/auth/bearer-token.ts';
 import { SUBJECT_ACCESS_REVIEW_PATH, SubjectAccessReviewAuthorizer } from '../../../lib/auth/subject-access-review.ts';
 import { TOKEN_REVIEW_PATH, TokenReviewAuthenticator } from '../../../lib/auth/token-review.ts';
-import type { UserInfo } from '../../../lib/context.ts';
+import type { UserInfo } from '../../../lib/auth/user.ts';
 import { StatusError } from '../../../lib/errors.ts';
 
 type Json = Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { applyPatch, type PatchType } from '../api/patch.ts';
 import type { KubeObject } from '../api/meta.ts';
-import { findResource, RESOURCES, type ResourceDescriptor } from '../api/resources.ts';
+import { NAMESPACES, RESOURCES, type ResourceDescriptor } from '../api/resources.ts';
 import { checkKindAndVersion, nameCauses, validateObject } from '../api/validate.ts';
 import { errors, StatusError } from '../errors.ts';
 import { strategyFor } from '../strategy/index.ts';
@@ -9,8 +9,9 @@ import { checkUnknownFields, type FieldValidation } from '../api/strict-fields.t
 import { nowTimestamp } from '../util.ts';
 import type { Store } from './types.ts';
 
-// The write path for store-served resources, as kube-apiserver runs it: decode checks, defaulting,
-// validation, admission (namespace must exist), then the store with its resourceVersion precondition.
+// The store's write verbs (create, update, patch, delete) as kube-apiserver runs them for store-served
+// resources: decode checks, defaulting, validation, admission (namespace must exist), then the store
+// with its resourceVersion precondition.
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -19,8 +20,6 @@ export interface WriteOptions {
   /** Collects `unknown field` warnings (fieldValidation=Warn) for the response. */
   warnings?: string[];
 }
-
-const NAMESPACES = findResource('', 'v1', 'namespaces')!;
 
 function gr(res: ResourceDescriptor) {
   return { group: res.group, resource: res.plural };
