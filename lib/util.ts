@@ -5,6 +5,16 @@ export function nowTimestamp(date = new Date()): string {
   return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The message of anything thrown: an Error's message, anything else as a string. */
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A path without leading or trailing slashes ("/a/b/" → "a/b", "/" → ""): how directories are compared and joined. */
+export function trimSlashes(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '');
+}
+
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);

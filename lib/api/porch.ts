@@ -9,6 +9,8 @@ export const LIFECYCLES = ['Draft', 'Proposed', 'Published', 'DeletionProposed']
 export type Lifecycle = (typeof LIFECYCLES)[number];
 
 export const LATEST_REVISION_LABEL = 'kpt.dev/latest-revision';
+/** On every PackageRev: the Repository its package revision belongs to. */
+export const REPOSITORY_LABEL = 'internal.porch.kpt.dev/repository';
 
 const NameRef = v.object({ name: v.string() });
 

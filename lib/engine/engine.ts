@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { KubeObject } from '../api/meta.ts';
 import type { PackageRevision, PorchPackage } from '../api/porch.ts';
-import { PORCH_GROUP } from '../api/porch.ts';
+import { PORCH_GROUP, REPOSITORY_LABEL } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
 import { findResource } from '../api/resources.ts';
 import { RepositoryCache, type ChangeType } from '../cache/repository-cache.ts';
@@ -9,7 +9,7 @@ import { errors } from '../errors.ts';
 import type { GitRepository, GitRepositoryOptions } from '../git/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
-import { KeyedMutex } from '../util.ts';
+import { errMessage, KeyedMutex } from '../util.ts';
 import { WatchHub } from '../watch/hub.ts';
 import type { Unsubscribe } from '../watch/types.ts';
 import { resolveGitAuth } from './credentials.ts';
@@ -211,7 +211,7 @@ export class Engine {
       if (cur && Number(cur.metadata.resourceVersion) >= Number(obj.metadata.resourceVersion)) return;
       this.metas.set(k, obj);
     }
-    const repo = obj.metadata.labels?.['internal.porch.kpt.dev/repository'];
+    const repo = obj.metadata.labels?.[REPOSITORY_LABEL];
     const candidates = repo ? [this.repos.get(key(ns, repo))] : [...this.repos.values()].filter((r) => r.namespace === ns);
     for (const c of candidates) c?.metadataChanged(name);
   }
@@ -332,7 +332,7 @@ export class Engine {
       // with user finalizers is marked for deletion and waits for them).
       const { items } = await this.store.list(PACKAGEREVS, {
         namespace,
-        labelSelector: [{ key: 'internal.porch.kpt.dev/repository', op: 'eq', value: name }],
+        labelSelector: [{ key: REPOSITORY_LABEL, op: 'eq', value: name }],
       });
       for (const m of items) await this.store.delete(PACKAGEREVS, namespace, m.metadata.name ?? '').catch(() => undefined);
     });
@@ -512,8 +512,4 @@ export class Engine {
   currentResourceVersion(): string {
     return String(this.rv.current());
   }
-}
-
-export function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

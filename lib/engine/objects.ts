@@ -9,7 +9,7 @@ import {
 } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
 import type { RevisionRecord } from '../cache/types.ts';
-import { deepFreeze, nowTimestamp } from '../util.ts';
+import { deepFreeze, nowTimestamp, trimSlashes } from '../util.ts';
 import { readKptfile, type KptfileInfo } from './kptfile.ts';
 import { deterministicUid, packageName } from './names.ts';
 
@@ -23,8 +23,7 @@ export interface BuildContext {
 }
 
 function repoDirectory(repo: Repository): string {
-  const d = repo.spec.git?.directory ?? '';
-  return d.replace(/^\/+|\/+$/g, '');
+  return trimSlashes(repo.spec.git?.directory ?? '');
 }
 
 /** RFC 3339 of a commit time; many revisions share one (a commit and its tag), so one string each. */

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/meta.ts';
-import { LATEST_REVISION_LABEL, type Lifecycle, type PackageRevision, type PackageRevisionResources, type Task } from '../api/porch.ts';
+import { LATEST_REVISION_LABEL, REPOSITORY_LABEL, type Lifecycle, type PackageRevision, type PackageRevisionResources, type Task } from '../api/porch.ts';
 import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import type { UserInfo } from '../context.ts';
@@ -7,8 +7,8 @@ import { errors, StatusError, type StatusCause } from '../errors.ts';
 import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
 import { deletionProposedRef, draftRef, proposedRef, publishedTag } from '../git/refs.ts';
 import { approvalCommitMessage, deleteCommitMessage, draftCommitMessage } from '../git/trailer.ts';
-import { jsonEqual } from '../util.ts';
-import { PACKAGEREVS, type Engine, errMessage } from './engine.ts';
+import { errMessage, jsonEqual, trimSlashes } from '../util.ts';
+import { PACKAGEREVS, type Engine } from './engine.ts';
 import { PR_GR, PRR_GR } from './gr.ts';
 import { initPackage, kptfileProblem, updateKptfile } from './kptfile.ts';
 import { checkApprovalTransition, checkUpdateTransition } from './lifecycle.ts';
@@ -17,13 +17,12 @@ import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
 
-const REPO_LABEL = 'internal.porch.kpt.dev/repository';
 /** Porch records content changes to a draft (resources, Kptfile from the spec) as a render task. */
 const RENDER = { type: 'render' };
 const INVALID = (name: string, causes: StatusCause[]) => errors.invalid('PackageRevision', 'porch.kpt.dev', name, causes);
 
 function directory(cache: RepositoryCache): string {
-  return (cache.repo.spec.git?.directory ?? '').replace(/^\/+|\/+$/g, '');
+  return trimSlashes(cache.repo.spec.git?.directory ?? '');
 }
 
 function author(cache: RepositoryCache, user: UserInfo): CommitAuthor {
@@ -88,7 +87,7 @@ export class RevisionOperations {
   private async saveMeta(cache: RepositoryCache, name: string, wanted: ReturnType<typeof userMetadata>, deleting = false): Promise<void> {
     const store = this.engine.store;
     const cur = await store.get(PACKAGEREVS, cache.namespace, name);
-    const labels = { ...wanted.labels, [REPO_LABEL]: cache.name };
+    const labels = { ...wanted.labels, [REPOSITORY_LABEL]: cache.name };
     const meta = {
       name,
       namespace: cache.namespace,

@@ -4,10 +4,6 @@ function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/');
 }
 
-export function normaliseDirectory(directory: string): string {
-  return directory.replace(/^\/+|\/+$/g, '');
-}
-
 export function draftRef(dir: string, pkg: string, ws: string): string {
   return `refs/heads/${join('drafts', dir, pkg, ws)}`;
 }

@@ -4,10 +4,10 @@ import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from '
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
-import { KeyedMutex } from '../util.ts';
+import { KeyedMutex, trimSlashes } from '../util.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
-import { normaliseDirectory, parseRef, type ParsedRef } from './refs.ts';
+import { parseRef, type ParsedRef } from './refs.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
 import { TreeIO } from './tree.ts';
@@ -112,7 +112,7 @@ export class IsoGitRepository implements GitRepository {
       this.remote = new Remote({ url: opts.url, auth: opts.auth, caBundle: opts.caBundle, timeoutMs: opts.timeoutMs });
       this.gitdir = join(opts.workDir, 'mirror.git');
     }
-    this.dir = normaliseDirectory(opts.directory);
+    this.dir = trimSlashes(opts.directory);
     this.io = new TreeIO(this.gitdir);
     this.lock = lockFor(this.gitdir);
   }

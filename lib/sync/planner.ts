@@ -1,5 +1,6 @@
 import type { Repository } from '../api/repository.ts';
 import type { Logger } from '../log.ts';
+import { errMessage } from '../util.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { parseSchedule, parseTime, type CronSchedule } from './schedule.ts';
 
@@ -232,7 +233,7 @@ export class SyncPlanner implements SyncPlanView {
         namespace: plan.namespace,
         repository: plan.name,
         cause: req.cause,
-        error: err instanceof Error ? err.message : String(err),
+        error: errMessage(err),
       });
     }
   }

@@ -2,6 +2,7 @@ import type { Repository } from '../api/repository.ts';
 import { findResource } from '../api/resources.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
+import { errMessage } from '../util.ts';
 
 const REPOSITORIES = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 
@@ -54,7 +55,7 @@ export async function followRepositories(store: Store, sink: RepositorySink, log
     retry = setTimeout(() => {
       retry = undefined;
       resync().catch((err: unknown) => {
-        log.warn('could not list repositories for sync scheduling; retrying', { error: err instanceof Error ? err.message : String(err) });
+        log.warn('could not list repositories for sync scheduling; retrying', { error: errMessage(err) });
         restart();
       });
     }, retryMs);
