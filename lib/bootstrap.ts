@@ -9,7 +9,7 @@ import { ClusterStore } from './store/cluster.ts';
 import type { KubeClient } from './store/kube-client.ts';
 import { Engine, PACKAGEREVS, REPOSITORIES, type EngineDeps } from './engine/engine.ts';
 import { RevisionOperations } from './engine/operations.ts';
-import { openGitRepository } from './git/repository.ts';
+import { openPorchRepository } from './git/porch-repository.ts';
 
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
@@ -39,7 +39,7 @@ export interface DevContextOptions {
 
 /** The same engine and operations around whichever store the mode brings. */
 async function contextAround(store: Store, opts: Omit<DevContextOptions, 'durable'>): Promise<AppContext> {
-  const engine = new Engine({ store, log: opts.log, openGit: openGitRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs, ...opts.sync });
+  const engine = new Engine({ store, log: opts.log, openGit: openPorchRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs, ...opts.sync });
   if (!opts.storeOnly) await engine.start();
   return {
     store,

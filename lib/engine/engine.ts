@@ -189,7 +189,7 @@ export class Engine {
     for (const u of this.unwatch) u();
     this.unwatch = [];
     await Promise.all([...this.inflight]);
-    await Promise.all([...this.repos.values()].map((r) => r.git.close().catch(() => undefined)));
+    await Promise.all([...this.repos.values()].map((r) => r.release().catch(() => undefined)));
   }
 
   // ---- metadata (PackageRev) ----
@@ -304,7 +304,7 @@ export class Engine {
   private async preload(cache: RepositoryCache): Promise<void> {
     const url = cache.repo.spec.git?.repo ?? '';
     const local = url.startsWith('/') || url.startsWith('file://');
-    if (!cache.git.hasLocalState()) return;
+    if (!cache.hasLocalState()) return;
     try {
       await withTimeout(Promise.race([cache.refresh(false), this.stopping]), this.syncTimeoutMs());
       // A mirror that never received the branch has nothing to serve: writes wait for the first sync.
@@ -420,7 +420,7 @@ export class Engine {
 
   private async fetchAndList(cache: RepositoryCache): Promise<void> {
     if (!this.opened.has(cache)) {
-      await cache.git.open();
+      await cache.open();
       this.opened.add(cache);
     }
     await cache.refresh(true);

@@ -56,3 +56,12 @@ export function parseRef(dir: string, ref: string): ParsedRef | undefined {
   }
   return undefined;
 }
+
+/** isomorphic-git's listRefs order: by name, a peeled "^{}" entry right after its tag. */
+export function compareRefNames(a: string, b: string): number {
+  const x = a.endsWith('^{}') ? a.slice(0, -3) : a;
+  const y = b.endsWith('^{}') ? b.slice(0, -3) : b;
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return a.endsWith('^{}') ? 1 : -1;
+}
