@@ -15,8 +15,7 @@ import { buildAuth, buildDelegatedAuth } from './auth.ts';
 import { servedResources } from './routes.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { attachWebSocketWatch } from './websocket.ts';
-import { parseDuration, SyncScheduler } from './scheduler.ts';
-import syncRepositories from '../handlers/sync-repositories.ts';
+import { parseDuration } from '../lib/sync/limits.ts';
 
 // `--allow-anonymous=false` / `=true` (parseArgs booleans take no value in Node 20).
 const argv = process.argv.slice(2).map((a) => {
@@ -118,13 +117,13 @@ if ((clientCA || requestheaderClientCA) && !tls) {
 }
 
 let syncIntervalMs: number;
-let syncTimeoutMs: number;
+let repositorySyncTimeoutMs: number;
 let staleDraftAgeMs: number;
 try {
   syncIntervalMs = parseDuration(flags['sync-interval'] ?? env.PORCH_SYNC_INTERVAL ?? '10m');
-  syncTimeoutMs = parseDuration(flags['sync-timeout'] ?? env.PORCH_SYNC_TIMEOUT ?? '2m');
+  repositorySyncTimeoutMs = parseDuration(flags['sync-timeout'] ?? env.PORCH_SYNC_TIMEOUT ?? '2m');
   staleDraftAgeMs = parseDuration(flags['stale-draft-age'] ?? env.PORCH_STALE_DRAFT_AGE ?? '30d');
-  if (syncTimeoutMs <= 0) throw new Error('--sync-timeout must be more than 0');
+  if (repositorySyncTimeoutMs <= 0) throw new Error('--sync-timeout must be more than 0');
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(2);
@@ -174,7 +173,7 @@ async function main(): Promise<void> {
   // Loaded only in cluster mode: @kubernetes/client-node costs dev mode ~100 MiB of memory for nothing.
   const { KubeClient } = mode === 'cluster' ? await import('../lib/store/kube-client.ts') : { KubeClient: undefined };
   const client = KubeClient ? (clusterKubeconfig ? KubeClient.fromKubeconfigFile(clusterKubeconfig) : KubeClient.inCluster()) : undefined;
-  const common = { dataDir, log, config: { maxBodyBytes }, sync: { syncTimeoutMs, staleDraftAgeMs } };
+  const common = { dataDir, log, config: { maxBodyBytes }, sync: { repositorySyncTimeoutMs, staleDraftAgeMs, intervalMs: syncIntervalMs } };
   const ctx = client ? await createClusterContext({ ...common, client }) : await createDevContext({ ...common, storeOnly });
   // With delegated authentication kube-apiserver vouches for every caller: there is no admin token.
   const token = delegatedAuth ? undefined : await adminToken();
@@ -228,9 +227,6 @@ async function main(): Promise<void> {
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `${serving ? 'https' : 'http'}://${urlHost}:${actual}`;
   if (token) await writeKubeconfig(kubeconfigPath, url, token, 'default', serving ? { caPem: serving.certPem } : {});
-  // A stand-in kube-apiserver syncs nothing: the repositories are the cluster-mode server's.
-  const scheduler = storeOnly ? undefined : new SyncScheduler(ctx, syncRepositories(ctx), { intervalMs: syncIntervalMs, log });
-  await scheduler?.start();
   console.log(`porch-ts listening on ${url} kubeconfig=${token ? kubeconfigPath : 'none'}`);
   log.info('started', { url, mode, storeOnly, delegatedAuth, dataDir, kubeconfig: token ? kubeconfigPath : undefined, tls, rbac: rbacFile !== undefined, allowAnonymous });
 
@@ -239,7 +235,6 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    scheduler?.stop();
     // Watches end with a final event and new requests get 503; requests in progress (writes
     // included) run to completion before the engine and store are closed.
     ctx.shutdown.fire();

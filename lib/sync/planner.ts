@@ -9,7 +9,8 @@ import { parseSchedule, parseTime, type CronSchedule } from './schedule.ts';
 // reports the mistake), plus once at `spec.sync.runOnceAt` while that is later than
 // `status.observedRunOnceAt`. The planner only decides when; `fire` does the work.
 
-export type SyncCause = 'schedule' | 'period' | 'runOnceAt';
+/** Why a sync was fired: start-up and a Repository change come from the scheduler, the rest from plans. */
+export type SyncCause = 'schedule' | 'period' | 'runOnceAt' | 'startup' | 'change';
 
 export interface SyncRequest {
   namespace: string;

@@ -1,7 +1,7 @@
 import type { Condition, Repository, RepositoryStatus } from '../api/repository.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
-import type { StaleDraft } from '../sync/stale-drafts.ts';
+import type { StaleDraft } from './stale-drafts.ts';
 import { findResource } from '../api/resources.ts';
 import { jsonEqual, KeyedMutex, nowTimestamp } from '../util.ts';
 import { StatusError } from '../errors.ts';
