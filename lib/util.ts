@@ -15,6 +15,15 @@ export function trimSlashes(path: string): string {
   return path.replace(/^\/+|\/+$/g, '');
 }
 
+/**
+ * `s` as one flat string. Names and uids are built by concatenation, which V8 keeps as a tree of
+ * pieces (several times the size of the text) for as long as the string lives; cached objects keep
+ * theirs for as long as they are cached.
+ */
+export function flatString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -4,8 +4,7 @@ import type { Repository } from '../api/repository.ts';
 import type { Lifecycle } from '../api/porch.ts';
 import { applyListingChange, listingMap } from '../git/listing.ts';
 import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, TrailerTask } from '../git/types.ts';
-import { buildPackage, buildPackageRevision } from '../engine/objects.ts';
-import { packageName } from '../engine/names.ts';
+import { packageName } from '../api/names.ts';
 import { latestRevisions, recordsFromListing } from './records.ts';
 import type { RevisionRecord } from './types.ts';
 
@@ -17,6 +16,19 @@ export interface CacheHooks {
   nextRv(): number;
   revisionChanged(type: ChangeType, obj: PackageRevision, prev?: PackageRevision): void;
   packageChanged(type: ChangeType, obj: PorchPackage, prev?: PorchPackage): void;
+  /** The PackageRevision a record shows as. */
+  buildRevision(record: RevisionRecord, context: RevisionContext): PackageRevision;
+  buildPackage(namespace: string, repository: string, packagePath: string, latestRevision: number, rv: number, created: string): PorchPackage;
+}
+
+/** What a PackageRevision is built from besides its record. */
+export interface RevisionContext {
+  namespace: string;
+  repo: Repository;
+  latest: boolean;
+  /** The revision's PackageRev: labels, annotations, finalizers, ownerReferences, creation time. */
+  meta?: KubeObject;
+  rv: number;
 }
 
 interface Entry {
@@ -230,7 +242,7 @@ export class RepositoryCache {
       const metaRv = meta?.metadata.resourceVersion ?? '';
       const prev = this.entries.get(name);
       if (prev && this.unchanged(prev, record, isLatest, metaRv)) continue;
-      const object = buildPackageRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
+      const object = this.hooks.buildRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
       this.entries.set(name, { record, object, latest: isLatest, metaRv, generation: this.repoGeneration });
       this.hooks.revisionChanged(prev ? 'MODIFIED' : 'ADDED', object, prev?.object);
     }
@@ -257,7 +269,7 @@ export class RepositoryCache {
       const prev = this.packages.get(name);
       if (prev && (prev.status.latestRevision ?? 0) === latestRev) continue;
       const created_ = prev?.metadata.creationTimestamp ?? new Date(created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const obj = buildPackage(this.namespace, this.name, path, latestRev, this.hooks.nextRv(), created_);
+      const obj = this.hooks.buildPackage(this.namespace, this.name, path, latestRev, this.hooks.nextRv(), created_);
       this.packages.set(name, obj);
       this.hooks.packageChanged(prev ? 'MODIFIED' : 'ADDED', obj, prev);
     }

@@ -13,6 +13,7 @@ import { errMessage, KeyedMutex } from '../util.ts';
 import { WatchHub } from '../watch/hub.ts';
 import type { Unsubscribe } from '../watch/types.ts';
 import { resolveGitAuth } from './credentials.ts';
+import { buildPackage, buildPackageRevision } from './objects.ts';
 import { RvClock } from './rv-clock.ts';
 import { forEachBounded, withTimeout } from '../sync/limits.ts';
 
@@ -242,6 +243,8 @@ export class Engine {
         nextRv: () => this.rv.next(),
         revisionChanged: (t, o, p) => this.emitRevision(t, o, p),
         packageChanged: (t, o, p) => this.emitPackage(t, o, p),
+        buildRevision: buildPackageRevision,
+        buildPackage,
       });
     } catch (err) {
       return fail(errMessage(err));

@@ -10,7 +10,7 @@ import { PACKAGEREVS, type Engine } from './engine.ts';
 import { PR_GR, PRR_GR } from './gr.ts';
 import { initPackage, kptfileProblem, updateKptfile } from './kptfile.ts';
 import { checkApprovalTransition, checkUpdateTransition } from './lifecycle.ts';
-import { nameCauses, packageRevisionName } from './names.ts';
+import { nameCauses, packageRevisionName } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
