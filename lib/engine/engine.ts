@@ -19,7 +19,6 @@ import { forEachBounded, withTimeout } from '../sync/limits.ts';
 
 export const REPOSITORIES = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 export const PACKAGEREVS = findResource('config.porch.kpt.dev', 'v1alpha1', 'packagerevs')!;
-export { PR_GR } from './gr.ts';
 import { PR_GR } from './gr.ts';
 
 export interface EngineDeps {

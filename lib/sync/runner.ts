@@ -21,8 +21,8 @@ export interface SyncRunnerOptions {
   pruneGraceMs?: number;
 }
 
-export const DEFAULT_REPOSITORY_SYNC_TIMEOUT_MS = 120_000;
-export const DEFAULT_STALE_DRAFT_AGE_MS = 30 * 86_400_000;
+const DEFAULT_REPOSITORY_SYNC_TIMEOUT_MS = 120_000;
+const DEFAULT_STALE_DRAFT_AGE_MS = 30 * 86_400_000;
 const PRUNE_GRACE_MS = 60_000;
 /** Repositories synced at once when one request asks for many; each is bounded by the sync timeout. */
 const PARALLEL = 8;

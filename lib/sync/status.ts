@@ -8,9 +8,9 @@ import { StatusError } from '../errors.ts';
 
 const REPOSITORIES = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 
-export const READY = 'Ready';
+const READY = 'Ready';
 /** Drafts whose branches have not moved for a long time; reported, never acted on. */
-export const STALE_DRAFTS = 'StaleDrafts';
+const STALE_DRAFTS = 'StaleDrafts';
 const STALE_NAMES_SHOWN = 5;
 
 /** What a finished sync (or a failed attempt to open the repository) observed. */
