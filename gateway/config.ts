@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../lib/log.ts';
 import { errMessage } from '../lib/errors.ts';
-import { parseDuration } from './scheduler.ts';
+import { parseDuration } from '../lib/sync/limits.ts';
 
 /** Everything the server is started with, from its flags and PORCH_* environment variables. */
 export interface Config {
@@ -29,7 +29,7 @@ export interface Config {
   delegatedAuth: boolean;
   skipLookup: boolean;
   syncIntervalMs: number;
-  syncTimeoutMs: number;
+  repositorySyncTimeoutMs: number;
   staleDraftAgeMs: number;
   maxBodyBytes: number;
 }
@@ -144,9 +144,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if ((clientCA || requestheaderClientCA) && !tls) throw new UsageError('--client-ca and --requestheader-client-ca need --tls');
 
   const syncIntervalMs = duration('sync-interval', flags['sync-interval'] ?? env.PORCH_SYNC_INTERVAL ?? '10m');
-  const syncTimeoutMs = duration('sync-timeout', flags['sync-timeout'] ?? env.PORCH_SYNC_TIMEOUT ?? '2m');
+  const repositorySyncTimeoutMs = duration('sync-timeout', flags['sync-timeout'] ?? env.PORCH_SYNC_TIMEOUT ?? '2m');
   const staleDraftAgeMs = duration('stale-draft-age', flags['stale-draft-age'] ?? env.PORCH_STALE_DRAFT_AGE ?? '30d');
-  if (syncTimeoutMs <= 0) throw new UsageError('--sync-timeout must be more than 0');
+  if (repositorySyncTimeoutMs <= 0) throw new UsageError('--sync-timeout must be more than 0');
 
   const maxBodyBytes = Number(flags['max-body-bytes'] ?? env.PORCH_MAX_BODY_BYTES ?? 8 * 1024 * 1024);
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024)
@@ -175,7 +175,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     delegatedAuth,
     skipLookup,
     syncIntervalMs,
-    syncTimeoutMs,
+    repositorySyncTimeoutMs,
     staleDraftAgeMs,
     maxBodyBytes,
   };

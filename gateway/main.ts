@@ -6,14 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { createClusterContext, createDevContext } from '../lib/bootstrap.ts';
 import { errMessage } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import syncRepositories from '../handlers/sync-repositories.ts';
 import { buildGateway } from './app.ts';
 import { buildAuth, buildDelegatedAuth } from './auth.ts';
 import { parseConfig, UsageError, type Config } from './config.ts';
 import { adminToken, servingCertificate } from './dev-credentials.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { servedResources } from './routes.ts';
-import { SyncScheduler } from './scheduler.ts';
 import { attachWebSocketWatch } from './websocket.ts';
 
 /** How long requests in progress may run on after SIGTERM. */
@@ -25,7 +23,7 @@ async function main(config: Config, log: Logger): Promise<void> {
   // Loaded only in cluster mode: @kubernetes/client-node costs dev mode ~100 MiB of memory for nothing.
   const { KubeClient } = mode === 'cluster' ? await import('../lib/store/kube-client.ts') : { KubeClient: undefined };
   const client = KubeClient ? (config.clusterKubeconfig ? KubeClient.fromKubeconfigFile(config.clusterKubeconfig) : KubeClient.inCluster()) : undefined;
-  const common = { dataDir, log, config: { maxBodyBytes: config.maxBodyBytes }, sync: { syncTimeoutMs: config.syncTimeoutMs, staleDraftAgeMs: config.staleDraftAgeMs } };
+  const common = { dataDir, log, config: { maxBodyBytes: config.maxBodyBytes }, sync: { repositorySyncTimeoutMs: config.repositorySyncTimeoutMs, staleDraftAgeMs: config.staleDraftAgeMs, intervalMs: config.syncIntervalMs } };
   const ctx = client ? await createClusterContext({ ...common, client }) : await createDevContext({ ...common, storeOnly });
   // With delegated authentication kube-apiserver vouches for every caller: there is no admin token.
   const token = delegatedAuth ? undefined : await adminToken(dataDir);
@@ -79,9 +77,6 @@ async function main(config: Config, log: Logger): Promise<void> {
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `${serving ? 'https' : 'http'}://${urlHost}:${actual}`;
   if (token) await writeKubeconfig(kubeconfigPath, url, token, 'default', serving ? { caPem: serving.certPem } : {});
-  // A stand-in kube-apiserver syncs nothing: the repositories are the cluster-mode server's.
-  const scheduler = storeOnly ? undefined : new SyncScheduler(ctx, syncRepositories(ctx), { intervalMs: config.syncIntervalMs, log });
-  await scheduler?.start();
   console.log(`porch-ts listening on ${url} kubeconfig=${token ? kubeconfigPath : 'none'}`);
   log.info('started', { url, mode, storeOnly, delegatedAuth, dataDir, kubeconfig: token ? kubeconfigPath : undefined, tls, rbac: rbacFile !== undefined, allowAnonymous });
 
@@ -90,7 +85,6 @@ async function main(config: Config, log: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    scheduler?.stop();
     // Watches end with a final event and new requests get 503; requests in progress (writes
     // included) run to completion before the engine and store are closed.
     ctx.shutdown.fire();

@@ -7,9 +7,13 @@ import { EmbeddedStore } from './store/embedded.ts';
 import type { Store } from './store/types.ts';
 import { ClusterStore } from './store/cluster.ts';
 import type { KubeClient } from './store/kube-client.ts';
-import { Engine, PACKAGEREVS, REPOSITORIES, type EngineDeps } from './engine/engine.ts';
+import { Engine, PACKAGEREVS, REPOSITORIES } from './engine/engine.ts';
 import { RevisionOperations } from './engine/operations.ts';
-import { openGitRepository } from './git/repository.ts';
+import syncRepositories from '../handlers/sync-repositories.ts';
+import type { Clock } from './sync/clock.ts';
+import { SyncRunner, type SyncRunnerOptions } from './sync/runner.ts';
+import { SyncScheduler } from './sync/scheduler.ts';
+import { openPorchRepository } from './git/porch-repository.ts';
 
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
@@ -28,8 +32,8 @@ export interface DevContextOptions {
   config?: Partial<ServerConfig>;
   durable?: boolean;
   gitTimeoutMs?: number;
-  /** Repository sync bounds (engine defaults when absent). */
-  sync?: Pick<EngineDeps, 'syncTimeoutMs' | 'reconcilingAfterMs' | 'staleDraftAgeMs' | 'pruneGraceMs'>;
+  /** Repository sync bounds (the runner's defaults when absent) and the scheduler's default period (none when absent). */
+  sync?: SyncRunnerOptions & { intervalMs?: number; clock?: Clock };
   /**
    * Serve the store alone: the engine never starts, so no Repository is opened or synced. The dev
    * server then stands in for kube-apiserver (CRDs, Secrets, Namespaces) in front of a cluster-mode server.
@@ -37,18 +41,31 @@ export interface DevContextOptions {
   storeOnly?: boolean;
 }
 
-/** The same engine and operations around whichever store the mode brings. */
+/**
+ * The same engine, operations and sync around whichever store the mode brings. Every sync is fired
+ * by the scheduler through the sync-repositories handler; both stop when the shutdown signal fires.
+ */
 async function contextAround(store: Store, opts: Omit<DevContextOptions, 'durable'>): Promise<AppContext> {
-  const engine = new Engine({ store, log: opts.log, openGit: openGitRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs, ...opts.sync });
-  if (!opts.storeOnly) await engine.start();
-  return {
+  const engine = new Engine({ store, log: opts.log, openGit: openPorchRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs });
+  const { intervalMs, clock, ...bounds } = opts.sync ?? {};
+  const ctx: AppContext = {
     store,
     log: opts.log,
     config: { ...DEFAULT_CONFIG, ...opts.config },
     shutdown: new ShutdownSignal(),
     engine,
     ops: new RevisionOperations(engine),
+    sync: new SyncRunner(engine, bounds),
   };
+  ctx.shutdown.onShutdown(() => ctx.sync.stop());
+  // A stand-in kube-apiserver opens and syncs nothing: the repositories are the cluster-mode server's.
+  if (opts.storeOnly) return ctx;
+  await engine.start();
+  const scheduler = new SyncScheduler({ store, runner: ctx.sync, handler: syncRepositories(ctx), intervalMs: intervalMs ?? 0, log: opts.log, clock });
+  ctx.shutdown.onShutdown(() => scheduler.stop());
+  await scheduler.start();
+  ctx.scheduler = scheduler;
+  return ctx;
 }
 
 /** The embedded (dev) wiring: an on-disk store under the data directory. */
@@ -61,8 +78,8 @@ export async function createDevContext(opts: DevContextOptions): Promise<AppCont
 export interface ClusterContextOptions extends Omit<DevContextOptions, 'durable' | 'storeOnly'> {
   /** The Kubernetes API server holding the config.porch.kpt.dev CRDs. */
   client: KubeClient;
-  /** How long start-up waits for the first list of Repositories, PackageRevs and Namespaces. */
-  syncTimeoutMs?: number;
+  /** How long start-up waits for the informers' first list of Repositories, PackageRevs and Namespaces. */
+  informerSyncTimeoutMs?: number;
 }
 
 /**
@@ -71,7 +88,7 @@ export interface ClusterContextOptions extends Omit<DevContextOptions, 'durable'
  */
 export async function createClusterContext(opts: ClusterContextOptions): Promise<AppContext> {
   const prefetch = [REPOSITORIES, PACKAGEREVS, findResource('', 'v1', 'namespaces')!];
-  const store = await ClusterStore.open({ client: opts.client, log: opts.log.child({ component: 'cluster-store' }), prefetch, syncTimeoutMs: opts.syncTimeoutMs });
+  const store = await ClusterStore.open({ client: opts.client, log: opts.log.child({ component: 'cluster-store' }), prefetch, syncTimeoutMs: opts.informerSyncTimeoutMs });
   try {
     return await contextAround(store, opts);
   } catch (err) {

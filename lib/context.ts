@@ -3,6 +3,8 @@ import type { Logger } from './log.ts';
 import type { ShutdownSignal } from './shutdown.ts';
 import type { Engine } from './engine/engine.ts';
 import type { RevisionOperations } from './engine/operations.ts';
+import type { SyncRunner } from './sync/runner.ts';
+import type { SyncScheduler } from './sync/scheduler.ts';
 
 export interface ServerConfig {
   /** Largest request body accepted, in bytes. */
@@ -20,6 +22,10 @@ export interface AppContext {
   shutdown: ShutdownSignal;
   engine: Engine;
   ops: RevisionOperations;
+  /** The one runner of repository syncs, behind the sync-repositories handler. */
+  sync: SyncRunner;
+  /** What fires syncs; absent when nothing syncs (a store-only server). */
+  scheduler?: SyncScheduler;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {

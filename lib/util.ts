@@ -5,6 +5,20 @@ export function nowTimestamp(date = new Date()): string {
   return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** A path without leading or trailing slashes ("/a/b/" → "a/b", "/" → ""): how directories are compared and joined. */
+export function trimSlashes(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '');
+}
+
+/**
+ * `s` as one flat string. Names and uids are built by concatenation, which V8 keeps as a tree of
+ * pieces (several times the size of the text) for as long as the string lives; cached objects keep
+ * theirs for as long as they are cached.
+ */
+export function flatString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -1,6 +1,6 @@
 import type { GitPackageRevision } from '../git/types.ts';
-import { packageRevisionName } from '../engine/names.ts';
-import { flatString } from '../engine/objects.ts';
+import { packageRevisionName } from '../api/names.ts';
+import { flatString } from '../util.ts';
 import type { RevisionRecord } from './types.ts';
 
 const RANK: Record<GitPackageRevision['kind'], number> = { placeholder: 0, draft: 1, proposed: 2, published: 3, deletionProposed: 3 };

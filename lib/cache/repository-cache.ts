@@ -1,10 +1,10 @@
 import type { KubeObject } from '../api/meta.ts';
 import type { PackageRevision, PorchPackage } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
-import type { GitPackageRevision, GitRepository } from '../git/types.ts';
-import { buildPackage, buildPackageRevision } from '../engine/objects.ts';
-import { packageName } from '../engine/names.ts';
-import { revisionKey } from '../git/repository.ts';
+import type { Lifecycle } from '../api/porch.ts';
+import { applyListingChange, listingMap } from '../git/listing.ts';
+import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, TrailerTask } from '../git/types.ts';
+import { packageName } from '../api/names.ts';
 import { latestRevisions, recordsFromListing } from './records.ts';
 import type { RevisionRecord } from './types.ts';
 
@@ -16,6 +16,19 @@ export interface CacheHooks {
   nextRv(): number;
   revisionChanged(type: ChangeType, obj: PackageRevision, prev?: PackageRevision): void;
   packageChanged(type: ChangeType, obj: PorchPackage, prev?: PorchPackage): void;
+  /** The PackageRevision a record shows as. */
+  buildRevision(record: RevisionRecord, context: RevisionContext): PackageRevision;
+  buildPackage(namespace: string, repository: string, packagePath: string, latestRevision: number, rv: number, created: string): PorchPackage;
+}
+
+/** What a PackageRevision is built from besides its record. */
+export interface RevisionContext {
+  namespace: string;
+  repo: Repository;
+  latest: boolean;
+  /** The revision's PackageRev: labels, annotations, finalizers, ownerReferences, creation time. */
+  meta?: KubeObject;
+  rv: number;
 }
 
 interface Entry {
@@ -28,9 +41,11 @@ interface Entry {
 }
 
 /**
- * The in-memory view of one repository's package revisions. Refreshes are incremental (the git layer
- * reuses refs that did not move) and serialised: a refresh asked for while one runs is queued behind it,
- * so a listing taken before a write can never overwrite what that write produced.
+ * The in-memory view of one repository's package revisions, and the engine's only door to git.
+ * Refreshes are incremental (the git layer reuses refs that did not move) and serialised: a refresh
+ * asked for while one runs is queued behind it. Writes go through to git and their result straight
+ * into the view; one landing while a refresh reads git is applied again on top of what that refresh
+ * read, so a listing taken before a write can never overwrite what the write produced.
  */
 export class RepositoryCache {
   private listing = new Map<string, GitPackageRevision>();
@@ -40,6 +55,8 @@ export class RepositoryCache {
   private readonly packageNames = new Map<string, string>();
   private running: Promise<void> | undefined;
   private queued: { promise: Promise<void>; fetch: boolean } | undefined;
+  /** Changes written while a refresh reads git (undefined when none runs). */
+  private writtenDuringRefresh: ListingChange[] | undefined;
   private repoGeneration = 0;
   branchCommit = '';
   lastError: string | undefined;
@@ -52,7 +69,7 @@ export class RepositoryCache {
     readonly namespace: string,
     readonly name: string,
     public repo: Repository,
-    readonly git: GitRepository,
+    private readonly git: GitRepository,
     private readonly hooks: CacheHooks,
   ) {}
 
@@ -84,7 +101,7 @@ export class RepositoryCache {
     return this.packages.get(name);
   }
 
-  /** Re-read git; `fetch` false reads only local state (after our own write). Coalesced and ordered. */
+  /** Re-read git; `fetch` false reads only local state. Coalesced and ordered. */
   refresh(fetch: boolean): Promise<void> {
     if (!this.running) {
       this.running = this.doRefresh(fetch).finally(() => {
@@ -109,12 +126,80 @@ export class RepositoryCache {
 
   private async doRefresh(fetch: boolean): Promise<void> {
     if (this.closed) return;
-    const result = await this.git.listRevisions(this.listing, { fetch });
+    const written: ListingChange[] = [];
+    this.writtenDuringRefresh = written;
+    try {
+      const result = await this.git.listRevisions(this.listing, { fetch });
+      if (this.closed) return;
+      let listing = listingMap(result.revisions);
+      let branchCommit = result.branchCommit;
+      for (const change of written) {
+        listing = applyListingChange(listing, change);
+        if (change.branch) branchCommit = change.branch.commit;
+      }
+      this.listing = listing;
+      this.branchCommit = branchCommit;
+      this.apply([...listing.values()]);
+      this.loaded = true;
+    } finally {
+      this.writtenDuringRefresh = undefined;
+    }
+  }
+
+  // ---- writes: to git, then the write's result into the view ----
+
+  private take(change: ListingChange): void {
     if (this.closed) return;
-    this.listing = new Map(result.revisions.map((r) => [revisionKey(r), r]));
-    this.branchCommit = result.branchCommit;
-    this.apply(result.revisions);
-    this.loaded = true;
+    this.writtenDuringRefresh?.push(change);
+    this.listing = applyListingChange(this.listing, change);
+    if (change.branch) this.branchCommit = change.branch.commit;
+    this.apply([...this.listing.values()]);
+  }
+
+  async createDraft(draft: NewDraft): Promise<void> {
+    this.take(await this.git.createDraft(draft));
+  }
+
+  // Each write starts from the record its caller checked its preconditions on: if git moved since,
+  // the write fails (GitConflictError) rather than acting on something the caller never saw.
+
+  /** Replace the package contents of a draft; `task` is what the commit records (Porch: render). */
+  async updateContents(rec: RevisionRecord, resources: Record<string, string>, task: TrailerTask, author: CommitAuthor): Promise<void> {
+    this.take(await this.git.updateDraft(rec.git, { resources, task, author }));
+  }
+
+  /** Draft ↔ Proposed, Published ↔ DeletionProposed. */
+  async setLifecycle(rec: RevisionRecord, to: Lifecycle): Promise<void> {
+    this.take(await this.git.setLifecycle(rec, to));
+  }
+
+  /** Publish a proposed revision as `revision`; afterwards its name belongs to the tag's revision. */
+  async publish(rec: RevisionRecord, revision: number, author: CommitAuthor): Promise<void> {
+    this.take(await this.git.publish(rec.git, revision, author));
+  }
+
+  async remove(rec: RevisionRecord): Promise<void> {
+    this.take(await this.git.deleteRevision(rec));
+  }
+
+  /** Check the remote is reachable and the branch exists (or create it), once before the first sync. */
+  open(): Promise<void> {
+    return this.git.open();
+  }
+
+  /** Whether git state is on disk to load from without the network. */
+  hasLocalState(): boolean {
+    return this.git.hasLocalState();
+  }
+
+  /** Let go of git without announcing anything: the server is stopping, not the repository going away. */
+  release(): Promise<void> {
+    return this.git.close();
+  }
+
+  /** The files of a revision's package. */
+  readResources(rec: RevisionRecord): Promise<Record<string, string>> {
+    return this.git.readResources(rec.git.commit, rec.packagePath);
   }
 
   /** The Repository object changed (e.g. `deployment`): every revision shows it. */
@@ -157,7 +242,7 @@ export class RepositoryCache {
       const metaRv = meta?.metadata.resourceVersion ?? '';
       const prev = this.entries.get(name);
       if (prev && this.unchanged(prev, record, isLatest, metaRv)) continue;
-      const object = buildPackageRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
+      const object = this.hooks.buildRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
       this.entries.set(name, { record, object, latest: isLatest, metaRv, generation: this.repoGeneration });
       this.hooks.revisionChanged(prev ? 'MODIFIED' : 'ADDED', object, prev?.object);
     }
@@ -184,7 +269,7 @@ export class RepositoryCache {
       const prev = this.packages.get(name);
       if (prev && (prev.status.latestRevision ?? 0) === latestRev) continue;
       const created_ = prev?.metadata.creationTimestamp ?? new Date(created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const obj = buildPackage(this.namespace, this.name, path, latestRev, this.hooks.nextRv(), created_);
+      const obj = this.hooks.buildPackage(this.namespace, this.name, path, latestRev, this.hooks.nextRv(), created_);
       this.packages.set(name, obj);
       this.hooks.packageChanged(prev ? 'MODIFIED' : 'ADDED', obj, prev);
     }

@@ -1,4 +1,4 @@
-import type { KubeObject, ObjectMeta } from '../api/meta.ts';
+import type { ObjectMeta } from '../api/meta.ts';
 import {
   LATEST_REVISION_LABEL,
   PORCH_API_VERSION,
@@ -8,24 +8,16 @@ import {
   type Task,
 } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
+import type { RevisionContext } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import { isMap, simpleYamlMapping, type SimpleMap } from '../api/yaml-subset.ts';
-import { deepFreeze, nowTimestamp } from '../util.ts';
+import { deepFreeze, flatString, nowTimestamp, trimSlashes } from '../util.ts';
 import { readKptfile, type KptfileInfo } from './kptfile.ts';
-import { deterministicUid, packageName } from './names.ts';
+import { deterministicUid, packageName } from '../api/names.ts';
 
-export interface BuildContext {
-  namespace: string;
-  repo: Repository;
-  latest: boolean;
-  /** The revision's PackageRev: labels, annotations, finalizers, ownerReferences, creation time. */
-  meta?: KubeObject;
-  rv: number;
-}
 
 function repoDirectory(repo: Repository): string {
-  const d = repo.spec.git?.directory ?? '';
-  return d.replace(/^\/+|\/+$/g, '');
+  return trimSlashes(repo.spec.git?.directory ?? '');
 }
 
 /** RFC 3339 of a commit time; many revisions share one (a commit and its tag), so one string each. */
@@ -87,16 +79,7 @@ function packageMetadata(kpt: KptfileInfo): PackageRevision['spec']['packageMeta
   return pm;
 }
 
-/**
- * `s` as one flat string. Names and uids are built by concatenation, which V8 keeps as a tree of
- * pieces (several times the size of the text) for as long as the string lives; cached objects keep
- * theirs for as long as they are cached.
- */
-export function flatString(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
-}
-
-export function buildPackageRevision(r: RevisionRecord, b: BuildContext): PackageRevision {
+export function buildPackageRevision(r: RevisionRecord, b: RevisionContext): PackageRevision {
   const kpt = kptfileInfo(r.git.kptfile);
   const labels: Record<string, string> = { ...(b.meta?.metadata.labels ?? {}) };
   for (const k of Object.keys(labels)) if (k.startsWith('internal.porch.kpt.dev/')) delete labels[k];

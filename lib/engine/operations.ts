@@ -1,40 +1,28 @@
 import type { KubeObject } from '../api/meta.ts';
-import { LATEST_REVISION_LABEL, type Lifecycle, type PackageRevision, type PackageRevisionResources, type Task } from '../api/porch.ts';
+import { LATEST_REVISION_LABEL, REPOSITORY_LABEL, type Lifecycle, type PackageRevision, type PackageRevisionResources, type Task } from '../api/porch.ts';
 import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import type { UserInfo } from '../auth/user.ts';
-import { errors, StatusError, type StatusCause } from '../errors.ts';
+import { errors, StatusError, type GroupResource, type StatusCause, errMessage } from '../errors.ts';
 import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
-import { deletionProposedRef, draftRef, proposedRef, publishedTag } from '../git/refs.ts';
-import { approvalCommitMessage, deleteCommitMessage, draftCommitMessage } from '../git/trailer.ts';
 import { jsonEqual } from '../util.ts';
-import { PACKAGEREVS, type Engine, errMessage } from './engine.ts';
+import { PACKAGEREVS, type Engine } from './engine.ts';
 import { PR_GR, PRR_GR } from './gr.ts';
 import { initPackage, kptfileProblem, updateKptfile } from './kptfile.ts';
 import { checkApprovalTransition, checkUpdateTransition } from './lifecycle.ts';
-import { nameCauses, packageRevisionName } from './names.ts';
+import { nameCauses, packageRevisionName } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
 
-const REPO_LABEL = 'internal.porch.kpt.dev/repository';
 /** Porch records content changes to a draft (resources, Kptfile from the spec) as a render task. */
 const RENDER = { type: 'render' };
 const INVALID = (name: string, causes: StatusCause[]) => errors.invalid('PackageRevision', 'porch.kpt.dev', name, causes);
-
-function directory(cache: RepositoryCache): string {
-  return (cache.repo.spec.git?.directory ?? '').replace(/^\/+|\/+$/g, '');
-}
 
 function author(cache: RepositoryCache, user: UserInfo): CommitAuthor {
   const g = cache.repo.spec.git;
   if (g?.author || g?.email) return { name: g.author || g.email || user.username, email: g.email ?? '' };
   return { name: user.username, email: user.username.includes('@') ? user.username : '' };
-}
-
-function fullPath(cache: RepositoryCache, pkg: string): string {
-  const dir = directory(cache);
-  return dir ? `${dir}/${pkg}` : pkg;
 }
 
 /** Git failures become Status errors a client can act on. */
@@ -62,8 +50,29 @@ function userMetadata(meta: PackageRevision['metadata'] | KubeObject['metadata']
   };
 }
 
-function checkResourceVersion(name: string, given: string | undefined, current: PackageRevision): void {
-  if (given && given !== current.metadata.resourceVersion) throw errors.staleResourceVersion(PR_GR, name);
+interface Preconditions {
+  resourceVersion?: string;
+  uid?: string;
+}
+
+/**
+ * A write's preconditions against the revision as it is now. An update with a stale resourceVersion
+ * gets Kubernetes' "object has been modified"; a delete gets its "Precondition failed" wording.
+ */
+function checkPreconditions(gr: GroupResource, name: string, cur: PackageRevision, given: Preconditions, verb: 'update' | 'delete'): void {
+  const failed = (field: 'ResourceVersion' | 'UID', want: string, have: string | undefined) =>
+    verb === 'update' && field === 'ResourceVersion'
+      ? errors.staleResourceVersion(gr, name)
+      : errors.conflict(gr, name, `Precondition failed: ${field} in precondition: ${want}, ${field} in object meta: ${have}`);
+  if (given.resourceVersion && given.resourceVersion !== cur.metadata.resourceVersion) throw failed('ResourceVersion', given.resourceVersion, cur.metadata.resourceVersion);
+  if (given.uid && given.uid !== cur.metadata.uid) throw failed('UID', given.uid, cur.metadata.uid);
+}
+
+/** A revision as a write finds it once it holds the package's lock. */
+interface Current {
+  cache: RepositoryCache;
+  cur: PackageRevision;
+  rec: RevisionRecord;
 }
 
 /**
@@ -88,7 +97,7 @@ export class RevisionOperations {
   private async saveMeta(cache: RepositoryCache, name: string, wanted: ReturnType<typeof userMetadata>, deleting = false): Promise<void> {
     const store = this.engine.store;
     const cur = await store.get(PACKAGEREVS, cache.namespace, name);
-    const labels = { ...wanted.labels, [REPO_LABEL]: cache.name };
+    const labels = { ...wanted.labels, [REPOSITORY_LABEL]: cache.name };
     const meta = {
       name,
       namespace: cache.namespace,
@@ -107,6 +116,31 @@ export class RevisionOperations {
       saved = await store.update(PACKAGEREVS, next);
     }
     this.engine.applyMeta(saved);
+  }
+
+  /**
+   * The opening of every write to an existing revision: take its package's lock, read the revision
+   * as it is now (another write may have gone first) and check the caller's preconditions.
+   */
+  private async withRevision<T>(
+    namespace: string,
+    name: string,
+    gr: GroupResource,
+    given: Preconditions,
+    verb: 'update' | 'delete',
+    fn: (current: Current) => Promise<T>,
+  ): Promise<T> {
+    const found = this.engine.findRevision(namespace, name);
+    const rec0 = found?.cache.record(name);
+    if (!found || !rec0) throw errors.notFound(gr, name);
+    const { cache } = found;
+    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
+      const cur = cache.revision(name);
+      const rec = cache.record(name);
+      if (!cur || !rec) throw errors.notFound(gr, name);
+      checkPreconditions(gr, name, cur, given, verb);
+      return fn({ cache, cur, rec });
+    });
   }
 
   // ---- create ----
@@ -135,29 +169,23 @@ export class RevisionOperations {
     return this.engine.packageLocks.run(this.lockKey(cache, pkg), async () => {
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
       const resources = await this.taskResources(cache, name, pkg, task);
-      const ref = draftRef(directory(cache), pkg, ws);
-      const message = draftCommitMessage({ package: fullPath(cache, pkg), workspaceName: ws, revision: '0', task });
-      await cache.git
-        .commitPackage({ ref, packagePath: pkg, resources, message, author: author(cache, user), expectedOld: null })
-        .catch((err: unknown) => {
-          // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
-          if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
-          if (err instanceof GitConflictError) throw errors.alreadyExists(PR_GR, name, `a draft of workspace "${ws}" already exists in git`);
-          return git(name, () => Promise.reject(err));
-        });
+      await cache.createDraft({ packagePath: pkg, workspace: ws, resources, task, author: author(cache, user) }).catch((err: unknown) => {
+        // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
+        if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
+        if (err instanceof GitConflictError) throw errors.alreadyExists(PR_GR, name, `a draft of workspace "${ws}" already exists in git`);
+        return git(name, () => Promise.reject(err));
+      });
+      const rec = cache.record(name);
+      const pr = cache.revision(name);
+      if (!rec || !pr) throw errors.internal(`package revision ${name} was written but could not be read back`);
       try {
         await this.saveMeta(cache, name, userMetadata(input.metadata));
       } catch (err) {
         // Nothing may be left half-made: drop the branch we just wrote.
-        const rec = await cache.refresh(false).then(() => cache.record(name));
-        if (rec) await cache.git.deleteRef(rec.git.ref, rec.git.commit).catch(() => undefined);
-        await cache.refresh(false);
+        await cache.remove(rec).catch(() => undefined);
         throw err;
       }
-      await cache.refresh(false);
-      const pr = cache.revision(name);
-      if (!pr) throw errors.internal(`package revision ${name} was written but could not be read back`);
-      return pr;
+      return cache.revision(name) ?? pr;
     });
   }
 
@@ -169,15 +197,15 @@ export class RevisionOperations {
         const src = task.edit?.sourceRef?.name;
         if (!src) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.tasks[0].edit.sourceRef.name', message: 'Required value' }]);
         const found = this.engine.findRevision(cache.namespace, src);
-        if (!found) throw INVALID(name, [{ reason: 'FieldValueNotFound', field: 'spec.tasks[0].edit.sourceRef.name', message: `Not found: package revision "${src}"` }]);
-        const rec = found.cache.record(src)!;
+        const rec = found?.cache.record(src);
+        if (!found || !rec) throw INVALID(name, [{ reason: 'FieldValueNotFound', field: 'spec.tasks[0].edit.sourceRef.name', message: `Not found: package revision "${src}"` }]);
         if (found.cache !== cache || rec.packagePath !== pkg)
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a revision of the same package in the same repository` }]);
         if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a published revision (it is ${rec.lifecycle})` }]);
         if (rec.revision < 0)
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the placeholder revision of the registered branch cannot be a source; name a published revision` }]);
-        return git(name, () => found.cache.git.readResources(rec.git.commit, rec.packagePath));
+        return git(name, () => found.cache.readResources(rec));
       }
       case 'clone':
         return cloneResources(this.engine, cache, name, pkg, task);
@@ -191,13 +219,7 @@ export class RevisionOperations {
   // ---- update (main resource) ----
 
   async update(namespace: string, name: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
-    const { cache, pr } = this.engine.getRevision(namespace, name);
-    const rec0 = cache.record(name)!;
-    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
-      const cur = cache.revision(name);
-      const rec = cache.record(name);
-      if (!cur || !rec) throw errors.notFound(PR_GR, name);
-      checkResourceVersion(name, input.metadata.resourceVersion, cur);
+    return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', async ({ cache, cur, rec }) => {
       const spec = input.spec ?? {};
       const causes: StatusCause[] = [];
       const immutable: [keyof PackageRevision['spec'], unknown, unknown][] = [
@@ -230,14 +252,12 @@ export class RevisionOperations {
         const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
         const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
         if (gatesChanged || condsChanged) {
-          const files = await git(name, () => cache.git.readResources(rec.git.commit, rec.packagePath));
+          const files = await git(name, () => cache.readResources(rec));
           files.Kptfile = updateKptfile(files.Kptfile ?? '', {
             readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
             conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
           });
-          const message = draftCommitMessage({ package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0', task: RENDER });
-          await git(name, () => cache.git.commitPackage({ ref: rec.git.ref, packagePath: rec.packagePath, resources: files, message, author: author(cache, user), expectedOld: rec.git.commit }));
-          await cache.refresh(false);
+          await git(name, () => cache.updateContents(rec, files, RENDER, author(cache, user)));
         }
       }
 
@@ -250,25 +270,12 @@ export class RevisionOperations {
     });
   }
 
-  /** Move a revision's refs to match a new lifecycle (the git side of every transition). */
+  /** Take a revision to a new lifecycle (the git side of every transition). */
   private async moveLifecycle(cache: RepositoryCache, name: string, target: Lifecycle, user: UserInfo): Promise<void> {
-    const rec = cache.record(name)!;
-    if (rec.lifecycle === target) return;
-    const dir = directory(cache);
-    const pkg = rec.packagePath;
-    const g = cache.git;
-    if (rec.lifecycle === 'Draft' && target === 'Proposed') {
-      await git(name, () => g.moveRef(rec.git.ref, proposedRef(dir, pkg, rec.workspace), rec.git.commit));
-    } else if (rec.lifecycle === 'Proposed' && target === 'Draft') {
-      await git(name, () => g.moveRef(rec.git.ref, draftRef(dir, pkg, rec.workspace), rec.git.commit));
-    } else if (rec.lifecycle === 'Proposed' && target === 'Published') {
-      await this.publish(cache, rec, user);
-    } else if (rec.lifecycle === 'Published' && target === 'DeletionProposed') {
-      await git(name, () => g.updateRef(deletionProposedRef(dir, pkg, rec.revision), rec.git.commit, null));
-    } else if (rec.lifecycle === 'DeletionProposed' && target === 'Published') {
-      await git(name, () => g.deleteRef(rec.deletionRef!, rec.git.commit));
-    }
-    await cache.refresh(false);
+    const rec = cache.record(name);
+    if (!rec || rec.lifecycle === target) return;
+    if (rec.lifecycle === 'Proposed' && target === 'Published') await this.publish(cache, rec, user);
+    else await git(name, () => cache.setLifecycle(rec, target));
   }
 
   private async publish(cache: RepositoryCache, rec: RevisionRecord, user: UserInfo): Promise<void> {
@@ -277,60 +284,27 @@ export class RevisionOperations {
     let highest = 0;
     for (const r of cache.records())
       if (r.packagePath === rec.packagePath && (r.lifecycle === 'Published' || r.lifecycle === 'DeletionProposed') && r.revision > highest) highest = r.revision;
-    const revision = highest + 1;
-    const pkgPath = fullPath(cache, rec.packagePath);
-    const message = approvalCommitMessage(pkgPath, revision, rec.workspace);
-    await git(rec.name, () =>
-      cache.git.publish({
-        packagePath: rec.packagePath,
-        sourceRef: rec.git.ref,
-        sourceCommit: rec.git.commit,
-        tag: publishedTag(directory(cache), rec.packagePath, revision),
-        message,
-        author: author(cache, user),
-      }),
-    );
+    await git(rec.name, () => cache.publish(rec, highest + 1, author(cache, user)));
   }
 
   // ---- approval subresource ----
 
   async approve(namespace: string, name: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
-    const { cache } = this.engine.getRevision(namespace, name);
-    const rec0 = cache.record(name)!;
-    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
-      const cur = cache.revision(name);
-      const rec = cache.record(name);
-      if (!cur || !rec) throw errors.notFound(PR_GR, name);
-      checkResourceVersion(name, input.metadata.resourceVersion, cur);
+    return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', async ({ cache, cur, rec }) => {
       const target = input.spec?.lifecycle;
       if (!target) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.lifecycle', message: 'Required value' }]);
       if (rec.revision === -1) throw errors.conflict(PR_GR, name, 'the placeholder revision of the registered branch cannot change lifecycle');
       checkApprovalTransition(name, rec.lifecycle, target);
       await this.moveLifecycle(cache, name, target, user);
-      const published = target === 'Published' && rec.lifecycle === 'Proposed';
-      if (published) return this.publishedSuccessor(cache, rec) ?? cur;
+      // After publishing, the draft's name belongs to the tag's revision.
       return cache.revision(name) ?? cur;
     });
   }
 
-  /** After publishing, the draft's name now belongs to the tag's revision. */
-  private publishedSuccessor(cache: RepositoryCache, rec: RevisionRecord): PackageRevision | undefined {
-    return cache.revision(rec.name);
-  }
-
   // ---- delete ----
 
-  async delete(namespace: string, name: string, preconditions: { resourceVersion?: string; uid?: string }): Promise<PackageRevision> {
-    const { cache } = this.engine.getRevision(namespace, name);
-    const rec0 = cache.record(name)!;
-    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
-      const cur = cache.revision(name);
-      const rec = cache.record(name);
-      if (!cur || !rec) throw errors.notFound(PR_GR, name);
-      if (preconditions.resourceVersion && preconditions.resourceVersion !== cur.metadata.resourceVersion)
-        throw errors.conflict(PR_GR, name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
-      if (preconditions.uid && preconditions.uid !== cur.metadata.uid)
-        throw errors.conflict(PR_GR, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${cur.metadata.uid}`);
+  async delete(namespace: string, name: string, preconditions: Preconditions): Promise<PackageRevision> {
+    return this.withRevision(namespace, name, PR_GR, preconditions, 'delete', async ({ cache, cur, rec }) => {
       if (rec.lifecycle === 'Published' && rec.revision > 0)
         throw errors.forbidden(PR_GR, name, 'a Published package revision must be proposed for deletion (DeletionProposed) before it can be deleted');
       const dependant = this.dependantOf(namespace, name);
@@ -360,21 +334,13 @@ export class RevisionOperations {
   private async deleteNow(cache: RepositoryCache, name: string): Promise<void> {
     const rec = cache.record(name);
     if (!rec) return;
-    const g = cache.git;
-    if (rec.revision === -1) {
-      const message = deleteCommitMessage(fullPath(cache, rec.packagePath));
-      await git(name, () => g.deletePackageFromBranch(rec.packagePath, message, { name: 'Package Orchestration Service', email: 'porch@kpt.dev' }));
-    } else {
-      if (rec.deletionRef) await git(name, () => g.deleteRef(rec.deletionRef!, rec.git.commit));
-      await git(name, () => g.deleteRef(rec.git.ref, rec.git.commit));
-    }
+    await git(name, () => cache.remove(rec));
     const meta = await this.engine.store.get(PACKAGEREVS, cache.namespace, name);
     if (meta) {
       if ((meta.metadata.finalizers ?? []).length)
         await this.engine.store.update(PACKAGEREVS, { ...meta, metadata: { ...meta.metadata, finalizers: [] } });
       else await this.engine.store.delete(PACKAGEREVS, cache.namespace, name).catch(() => undefined);
     }
-    await cache.refresh(false);
   }
 
   // ---- resources ----
@@ -382,31 +348,19 @@ export class RevisionOperations {
   async getResources(namespace: string, name: string): Promise<PackageRevisionResources> {
     const { cache, pr } = this.engine.getRevision(namespace, name);
     const rec = cache.record(name)!;
-    const files = await git(name, () => cache.git.readResources(rec.git.commit, rec.packagePath));
+    const files = await git(name, () => cache.readResources(rec));
     return buildResources(pr, files);
   }
 
   async updateResources(namespace: string, name: string, input: PackageRevisionResources, user: UserInfo): Promise<PackageRevisionResources> {
-    const found = this.engine.findRevision(namespace, name);
-    if (!found) throw errors.notFound(PRR_GR, name);
-    const { cache } = found;
-    const rec0 = cache.record(name)!;
-    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
-      const cur = cache.revision(name);
-      const rec = cache.record(name);
-      if (!cur || !rec) throw errors.notFound(PRR_GR, name);
-      if (input.metadata.resourceVersion && input.metadata.resourceVersion !== cur.metadata.resourceVersion)
-        throw errors.staleResourceVersion(PRR_GR, name);
+    return this.withRevision(namespace, name, PRR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', async ({ cache, cur, rec }) => {
       if (rec.lifecycle !== 'Draft')
         throw errors.conflict(PRR_GR, name, `cannot update the resources of a ${rec.lifecycle} package revision; only Draft package revisions can be changed`);
       const resources = input.spec?.resources ?? {};
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
-      const message = draftCommitMessage({ package: fullPath(cache, rec.packagePath), workspaceName: rec.workspace, revision: '0', task: RENDER });
-      await git(name, () => cache.git.commitPackage({ ref: rec.git.ref, packagePath: rec.packagePath, resources, message, author: author(cache, user), expectedOld: rec.git.commit }));
-      await cache.refresh(false);
-      const pr = cache.revision(name) ?? cur;
-      return buildResources(pr, resources);
+      await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
+      return buildResources(cache.revision(name) ?? cur, resources);
     });
   }
 }

@@ -4,10 +4,6 @@ function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/');
 }
 
-export function normaliseDirectory(directory: string): string {
-  return directory.replace(/^\/+|\/+$/g, '');
-}
-
 export function draftRef(dir: string, pkg: string, ws: string): string {
   return `refs/heads/${join('drafts', dir, pkg, ws)}`;
 }
@@ -59,4 +55,13 @@ export function parseRef(dir: string, ref: string): ParsedRef | undefined {
     return { kind: kind === 'drafts' ? 'draft' : 'proposed', packagePath: p.pkg, workspace: p.last };
   }
   return undefined;
+}
+
+/** isomorphic-git's listRefs order: by name, a peeled "^{}" entry right after its tag. */
+export function compareRefNames(a: string, b: string): number {
+  const x = a.endsWith('^{}') ? a.slice(0, -3) : a;
+  const y = b.endsWith('^{}') ? b.slice(0, -3) : b;
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return a.endsWith('^{}') ? 1 : -1;
 }

@@ -4,10 +4,11 @@ import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from '
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
-import { KeyedMutex } from '../util.ts';
+import { KeyedMutex, trimSlashes } from '../util.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
-import { normaliseDirectory, parseRef, type ParsedRef } from './refs.ts';
+import { compareRefNames, parseRef, type ParsedRef } from './refs.ts';
+export { revisionKey } from './listing.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
 import { TreeIO } from './tree.ts';
@@ -16,7 +17,6 @@ import {
   GitUnavailableError,
   type CommitAuthor,
   type GitPackageRevision,
-  type GitRepository,
   type GitRepositoryOptions,
   type GitSignature,
   type RevisionListing,
@@ -38,20 +38,6 @@ const WRITE = 'write';
 const OID = /^[0-9a-f]{40}$/;
 /** Loose ref files tolerated before they are packed: every listing reads each one. */
 const LOOSE_REFS_LIMIT = 256;
-
-/** Key of a listing entry: placeholders share their branch's ref, so the package path is part of it. */
-export function revisionKey(r: Pick<GitPackageRevision, 'ref' | 'packagePath' | 'kind'>): string {
-  return r.kind === 'placeholder' ? `${r.ref}\0${r.packagePath}` : r.ref;
-}
-
-/** isomorphic-git's listRefs order: by name, a peeled "^{}" entry right after its tag. */
-function compareRefNames(a: string, b: string): number {
-  const x = a.endsWith('^{}') ? a.slice(0, -3) : a;
-  const y = b.endsWith('^{}') ? b.slice(0, -3) : b;
-  if (x < y) return -1;
-  if (x > y) return 1;
-  return a.endsWith('^{}') ? 1 : -1;
-}
 
 function isLocal(url: string): boolean {
   return url.startsWith('/') || url.startsWith('file://');
@@ -86,7 +72,11 @@ interface PackageAt {
   kptfile: string;
 }
 
-export class IsoGitRepository implements GitRepository {
+/**
+ * The ref-level adapter: listing, reading, and compare-and-swap writes of named refs. Which refs a
+ * lifecycle step writes is PorchGitRepository's business (porch-repository.ts).
+ */
+export class IsoGitRepository {
   private readonly gitdir: string;
   private readonly remote: Remote | undefined;
   private readonly dir: string;
@@ -112,7 +102,7 @@ export class IsoGitRepository implements GitRepository {
       this.remote = new Remote({ url: opts.url, auth: opts.auth, caBundle: opts.caBundle, timeoutMs: opts.timeoutMs });
       this.gitdir = join(opts.workDir, 'mirror.git');
     }
-    this.dir = normaliseDirectory(opts.directory);
+    this.dir = trimSlashes(opts.directory);
     this.io = new TreeIO(this.gitdir);
     this.lock = lockFor(this.gitdir);
   }
@@ -558,6 +548,34 @@ export class IsoGitRepository implements GitRepository {
     return latest;
   }
 
+  /** Listing entries of `refs` as a listing would make them (refs that are not package revisions give none). */
+  async describeRefs(refs: readonly { ref: string; commit: string }[]): Promise<GitPackageRevision[]> {
+    const out: GitPackageRevision[] = [];
+    for (const { ref, commit } of refs) {
+      const parsed = parseRef(this.dir, ref);
+      if (!parsed) continue;
+      const tag = parsed.kind === 'published' || parsed.kind === 'deletionProposed';
+      const entry = tag ? await this.describe(parsed, ref, commit).catch(() => undefined) : await this.describe(parsed, ref, commit);
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+
+  /** The placeholders of the registered branch at `head`, as a listing would make them. */
+  async placeholdersAt(head: string): Promise<GitPackageRevision[]> {
+    return this.placeholders(head);
+  }
+
+  /** The registered branch's full ref name. */
+  get branch(): string {
+    return this.branchRef();
+  }
+
+  /** The Repository's directory, without leading or trailing slashes ("" for the top). */
+  get directory(): string {
+    return this.dir;
+  }
+
   async listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts: { fetch?: boolean } = {}): Promise<RevisionListing> {
     if (!this.remote) this.checkLocal();
     else if (opts.fetch !== false) await this.sync();
@@ -576,13 +594,9 @@ export class IsoGitRepository implements GitRepository {
         out.push(prev);
         continue;
       }
-      const parsed = parseRef(this.dir, ref);
-      if (!parsed) continue;
-      const tag = parsed.kind === 'published' || parsed.kind === 'deletionProposed';
       // Like Porch, a tag that does not name a package (missing Kptfile, unreadable) is skipped; a
       // branch of ours that cannot be read is an error.
-      const entry = tag ? await this.describe(parsed, ref, commit).catch(() => undefined) : await this.describe(parsed, ref, commit);
-      if (entry) out.push(entry);
+      out.push(...(await this.describeRefs([{ ref, commit }])));
     }
 
     if (branchCommit) {
@@ -614,6 +628,12 @@ export class IsoGitRepository implements GitRepository {
     return cur;
   }
 
+  /**
+   * Write the whole package directory as one commit on `ref`. `expectedOld` is the commit the ref must
+   * point at now, or null when the ref must not exist yet (the new commit's parent is then the
+   * registered branch head, or `baseCommit` when given). Returns the new commit; GitConflictError
+   * when the ref moved.
+   */
   async commitPackage(args: {
     ref: string;
     packagePath: string;
@@ -637,6 +657,10 @@ export class IsoGitRepository implements GitRepository {
     });
   }
 
+  /**
+   * Point `to` at `commit` and delete `from` (which must point at `commit`), as one step as far as git
+   * allows: the new ref is created first, so a crash leaves both, never neither.
+   */
   async moveRef(from: string, to: string, commit: string): Promise<void> {
     await this.lock.run(WRITE, async () => {
       await this.mismatch(from, commit);
@@ -670,6 +694,11 @@ export class IsoGitRepository implements GitRepository {
     }
   }
 
+  /**
+   * A merge commit on the registered branch with parents [branch head, sourceCommit] whose tree is the
+   * branch tree with the package directory replaced by the source's; `tag` at that commit; `sourceRef`
+   * deleted. Returns the merge commit.
+   */
   async publish(args: { packagePath: string; sourceRef: string; sourceCommit: string; tag: string; message: string; author: CommitAuthor }): Promise<string> {
     checkPath('package path', args.packagePath);
     return this.lock.run(WRITE, async () => {
@@ -688,10 +717,12 @@ export class IsoGitRepository implements GitRepository {
     });
   }
 
+  /** Create or move `ref` to `commit` (expectedOld null = must not exist). */
   async updateRef(ref: string, commit: string, expectedOld: string | null): Promise<void> {
     await this.lock.run(WRITE, () => this.setRef(ref, commit, expectedOld ?? undefined));
   }
 
+  /** Delete `ref`, which must point at `expected`. */
   async deleteRef(ref: string, expected: string): Promise<void> {
     await this.lock.run(WRITE, async () => {
       const cur = await this.resolve(ref);
@@ -702,6 +733,7 @@ export class IsoGitRepository implements GitRepository {
     });
   }
 
+  /** A commit removing the package directory from the registered branch; returns the branch head after it. */
   async deletePackageFromBranch(packagePath: string, message: string, author: CommitAuthor): Promise<string> {
     checkPath('package path', packagePath);
     // As in Porch, a package (or branch) that is not there leaves the branch as it is.
@@ -729,6 +761,6 @@ export class IsoGitRepository implements GitRepository {
   }
 }
 
-export function openGitRepository(opts: GitRepositoryOptions): GitRepository {
+export function openGitRepository(opts: GitRepositoryOptions): IsoGitRepository {
   return new IsoGitRepository(opts);
 }

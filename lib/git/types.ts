@@ -1,3 +1,5 @@
+import type { Lifecycle } from '../api/porch.ts';
+
 // The contract between the CaD engine and git. Everything git-shaped (refs, commits, trailers, remotes)
 // stays behind this interface so the engine only speaks in package revisions.
 
@@ -67,6 +69,38 @@ export interface CommitAuthor {
   email: string;
 }
 
+/** A new draft: its package, workspace and files, and the task its first commit records. */
+export interface NewDraft {
+  packagePath: string;
+  workspace: string;
+  resources: Record<string, string>;
+  task: TrailerTask;
+  author: CommitAuthor;
+}
+
+/** A revision as a lifecycle step finds it: its listing entry, and the deletionProposed branch marking it. */
+export interface RevisionRefs {
+  git: GitPackageRevision;
+  deletionRef?: string;
+}
+
+/**
+ * What a write changed in the listing, read from what it wrote, so whoever holds the listing can
+ * bring it up to date without listing the repository again.
+ */
+export interface ListingChange {
+  /** Entries of refs the write created or moved. */
+  put: GitPackageRevision[];
+  /** Keys (revisionKey) of entries that are gone. */
+  removed: string[];
+  /** The registered branch moved: its new head and every placeholder it now holds. */
+  branch?: { commit: string; placeholders: GitPackageRevision[] };
+}
+
+/**
+ * A Porch repository as the cache sees it: listings, reads, and writes named by lifecycle step. Ref
+ * names, tags and commit messages stay behind it; each step is one call.
+ */
 export interface GitRepository {
   /**
    * Whether a listing can be served without the network: a local repository, or a remote one whose
@@ -77,52 +111,28 @@ export interface GitRepository {
   open(): Promise<void>;
   /**
    * Fetch (for a remote) and list every package revision. `previous` is the last listing keyed by
-   * ref; entries whose ref still points at the same commit are reused without reading git again.
-   * `fetch: false` lists the local state only (right after our own write, or to serve at start-up
-   * before the remote answers).
+   * revisionKey; entries whose ref still points at the same commit are reused without reading git again.
+   * `fetch: false` lists the local state only (to serve at start-up before the remote answers).
    */
   listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts?: { fetch?: boolean }): Promise<RevisionListing>;
   /** All files of the package directory at `commit`, keyed by path relative to the package. */
   readResources(commit: string, packagePath: string): Promise<Record<string, string>>;
+  /** A new draft whose first commit's parent is the branch head. GitConflictError when the workspace's draft exists. */
+  createDraft(draft: NewDraft): Promise<ListingChange>;
+  /** Replace a draft's whole package directory in one commit recording `task`. GitConflictError when the draft moved. */
+  updateDraft(draft: GitPackageRevision, change: { resources: Record<string, string>; task: TrailerTask; author: CommitAuthor }): Promise<ListingChange>;
   /**
-   * Write the whole package directory as one commit on ref `ref` (a drafts/ branch).
-   * `expectedOld` is the commit the ref must point at now, or null when the ref must not exist yet
-   * (the new commit's parent is then the registered branch head, or `baseCommit` when given).
-   * Returns the new commit. Throws GitConflictError when the ref moved.
+   * The steps that only move refs: Draft ↔ Proposed, Published ↔ DeletionProposed. A step the
+   * revision is already at changes nothing.
    */
-  commitPackage(args: {
-    ref: string;
-    packagePath: string;
-    resources: Record<string, string>;
-    message: string;
-    author: CommitAuthor;
-    expectedOld: string | null;
-    baseCommit?: string;
-  }): Promise<string>;
+  setLifecycle(rev: RevisionRefs, to: Lifecycle): Promise<ListingChange>;
   /**
-   * Point `to` at `commit` and delete `from` (which must point at `commit`), as one step as far as git
-   * allows: the new ref is created first, so a crash leaves both, never neither.
+   * Publish a proposed revision as `revision`: a merge commit on the registered branch, the tag, and
+   * the proposed branch deleted. Retries when the branch moved meanwhile.
    */
-  moveRef(from: string, to: string, commit: string): Promise<void>;
-  /**
-   * Publish: a merge commit on the registered branch with parents [branch head, sourceCommit] whose tree
-   * is the branch tree with the package directory replaced by the source's; tag `tag` at that commit;
-   * delete `sourceRef`. Retries when the branch moved meanwhile. Returns the merge commit.
-   */
-  publish(args: {
-    packagePath: string;
-    sourceRef: string;
-    sourceCommit: string;
-    tag: string;
-    message: string;
-    author: CommitAuthor;
-  }): Promise<string>;
-  /** Create or move `ref` to `commit` (expectedOld null = must not exist). */
-  updateRef(ref: string, commit: string, expectedOld: string | null): Promise<void>;
-  /** Delete `ref`, which must point at `expected`. */
-  deleteRef(ref: string, expected: string): Promise<void>;
-  /** Commit removing the package directory from the registered branch. */
-  deletePackageFromBranch(packagePath: string, message: string, author: CommitAuthor): Promise<string>;
+  publish(rev: GitPackageRevision, revision: number, author: CommitAuthor): Promise<ListingChange>;
+  /** Delete a revision's refs; for the branch placeholder, a commit removing the package from the branch. */
+  deleteRevision(rev: RevisionRefs): Promise<ListingChange>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import { gitFs } from './atomic-fs.ts';
 import { Remote } from './remote.ts';
 import { TreeIO } from './tree.ts';
 import type { GitAuth } from './types.ts';
+import { trimSlashes } from '../util.ts';
 
 // A package read from any git repository by URL, ref and directory: the upstream of a clone from
 // plain git. Local repositories are read in place; a remote one is fetched (that one ref, shallow)
@@ -47,10 +48,6 @@ export interface UpstreamPackage {
 const SHA = /^[0-9a-f]{40}$/;
 /** Scratch repositories older than this are leftovers of a crash, not a fetch in progress. */
 const STALE_MS = 30 * 60_000;
-
-function trimSlashes(s: string): string {
-  return s.replace(/^\/+|\/+$/g, '');
-}
 
 /** The short ref names to try, in order: `<dir>/<ref>` (per-package tags), then the ref itself. */
 function candidates(source: UpstreamSource): string[] {

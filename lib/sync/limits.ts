@@ -43,3 +43,12 @@ export function formatDuration(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/** "10m", "30s", "1h", "30d", "500ms" or plain seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new Error(`invalid duration "${text}" (use e.g. 30s, 10m, 1h, 30d)`);
+  const n = Number(m[1]);
+  const scale: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Math.round(n * scale[m[2] ?? 's']);
+}

@@ -1,4 +1,5 @@
 import type { Repository } from '../api/repository.ts';
+import { errMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { parseSchedule, parseTime, type CronSchedule } from './schedule.ts';
@@ -8,7 +9,8 @@ import { parseSchedule, parseTime, type CronSchedule } from './schedule.ts';
 // reports the mistake), plus once at `spec.sync.runOnceAt` while that is later than
 // `status.observedRunOnceAt`. The planner only decides when; `fire` does the work.
 
-export type SyncCause = 'schedule' | 'period' | 'runOnceAt';
+/** Why a sync was fired: start-up and a Repository change come from the scheduler, the rest from plans. */
+export type SyncCause = 'schedule' | 'period' | 'runOnceAt' | 'startup' | 'change';
 
 export interface SyncRequest {
   namespace: string;
@@ -232,7 +234,7 @@ export class SyncPlanner implements SyncPlanView {
         namespace: plan.namespace,
         repository: plan.name,
         cause: req.cause,
-        error: err instanceof Error ? err.message : String(err),
+        error: errMessage(err),
       });
     }
   }

@@ -1,10 +1,10 @@
+import { REPOSITORY_LABEL } from '../api/porch.ts';
 import { findResource } from '../api/resources.ts';
 import { StatusError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 
 const PACKAGEREVS = findResource('config.porch.kpt.dev', 'v1alpha1', 'packagerevs')!;
-const REPO_LABEL = 'internal.porch.kpt.dev/repository';
 
 export interface PruneArgs {
   store: Store;
@@ -35,7 +35,7 @@ export async function pruneOrphanedPackageRevs(args: PruneArgs): Promise<PruneRe
   const result: PruneResult = { deleted: [], held: [] };
   const { items } = await args.store.list(PACKAGEREVS, {
     namespace: args.namespace,
-    labelSelector: [{ key: REPO_LABEL, op: 'eq', value: args.repository }],
+    labelSelector: [{ key: REPOSITORY_LABEL, op: 'eq', value: args.repository }],
   });
   for (const m of items) {
     const name = m.metadata.name ?? '';

@@ -1,4 +1,5 @@
 import type { Repository } from '../api/repository.ts';
+import { errMessage } from '../errors.ts';
 import { findResource } from '../api/resources.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
@@ -54,7 +55,7 @@ export async function followRepositories(store: Store, sink: RepositorySink, log
     retry = setTimeout(() => {
       retry = undefined;
       resync().catch((err: unknown) => {
-        log.warn('could not list repositories for sync scheduling; retrying', { error: err instanceof Error ? err.message : String(err) });
+        log.warn('could not list repositories for sync scheduling; retrying', { error: errMessage(err) });
         restart();
       });
     }, retryMs);

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { errMessage } from '../errors.ts';
 
 // What `spec.sync` of a Repository asks for, parsed once: the cron schedule (croner; five fields as
 // in Porch, or six with seconds first) read in UTC, and the one-off `runOnceAt`.
@@ -36,8 +37,7 @@ export function parseSchedule(expression: string): ScheduleParse {
 }
 
 function cronMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^CronPattern:\s*/, '');
+  return errMessage(err).replace(/^CronPattern:\s*/, '');
 }
 
 /** `spec.sync.runOnceAt` / `status.observedRunOnceAt` as ms since the epoch; undefined when absent or not a time. */

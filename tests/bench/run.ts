@@ -431,7 +431,7 @@ async function syncCase(s: BenchServer, fx: Fixtures): Promise<void> {
     const tag = `refs/tags/${pkg}/v${n}`;
     const name = `mid.${pkg.split('/').join('.')}.v${n}`;
     const t = performance.now();
-    await s.ctx.engine.syncRepository('bench-5k', 'mid');
+    await s.ctx.sync.sync('bench-5k', 'mid');
     const r = await s.client.request('GET', `${PORCH}/namespaces/bench-5k/packagerevisions/${name}`);
     if (r.status !== 200) throw new Error(`${name} not listed after sync: HTTP ${r.status}`);
     runs.push(performance.now() - t);

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findResource } from '../../lib/api/resources.ts';
-import type { Repository } from '../../lib/api/repository.ts';
 import type { AppContext } from '../../lib/context.ts';
 import approvePackageRevision from '../../handlers/approve-packagerevision.ts';
 import createPackageRevision from '../../handlers/create-packagerevision.ts';
@@ -14,7 +13,7 @@ import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import listPackages from '../../handlers/list-packages.ts';
 import updatePackageRevision from '../../handlers/update-packagerevision.ts';
 import updateResources from '../../handlers/update-resources.ts';
-import { jsonRequest, testContext } from '../support/context.ts';
+import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
 
 const REPOS = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 const NS = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
@@ -52,7 +51,7 @@ describe('PackageRevision handlers, each invoked alone', () => {
       metadata: { name: 'blueprints', namespace: 'default' },
       spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
     });
-    await ctx.engine.upsertRepository(repo as Repository);
+    await syncRepository(ctx, repo);
   });
   afterEach(async () => {
     await cleanup();

@@ -9,13 +9,13 @@ import { findResource } from '../../lib/api/resources.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { silentLogger } from '../../lib/log.ts';
+import type { Clock } from '../../lib/sync/clock.ts';
 import { parseSchedule } from '../../lib/sync/schedule.ts';
 import { nowTimestamp } from '../../lib/util.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import syncRepositories, { SYNC_PATH } from '../../handlers/sync-repositories.ts';
 import { createStoreObject } from '../../handlers/store-object/create.ts';
 import { patchStoreObject } from '../../handlers/store-object/patch.ts';
-import { SyncScheduler } from '../../gateway/scheduler.ts';
 import { FakeClock } from '../unit/sync/fake-clock.ts';
 import { jsonRequest } from '../support/context.ts';
 import { PorchRepoWriter } from '../support/git-fixtures.ts';
@@ -87,14 +87,14 @@ describe('sync-repositories handler and repository sync', () => {
   let writer: PorchRepoWriter;
   let goodUrl: string;
 
-  async function open(opts: { syncTimeoutMs?: number } = {}): Promise<AppContext> {
+  async function open(opts: { syncTimeoutMs?: number; clock?: Clock } = {}): Promise<AppContext> {
     ctx = await createDevContext({
       dataDir: join(dataDir, 'data'),
       log: silentLogger,
       durable: false,
       // Long enough that the sync timeout, not git's own per-request deadline, is what ends a hang.
       gitTimeoutMs: 60_000,
-      sync: { syncTimeoutMs: opts.syncTimeoutMs ?? SYNC_TIMEOUT_MS, reconcilingAfterMs: 300, pruneGraceMs: 0 },
+      sync: { repositorySyncTimeoutMs: opts.syncTimeoutMs ?? SYNC_TIMEOUT_MS, reconcilingAfterMs: 300, pruneGraceMs: 0, clock: opts.clock },
     });
     return ctx;
   }
@@ -217,10 +217,9 @@ describe('sync-repositories handler and repository sync', () => {
   });
 
   it('scheduled syncs keep Porch\'s status fields; runOnceAt is recorded; gone revisions lose their metadata; delete cleans up', async () => {
-    const c = await open();
     const clock = new FakeClock(Date.now());
-    const scheduler = new SyncScheduler(c, syncRepositories(c), { intervalMs: 0, log: silentLogger, clock });
-    await scheduler.start();
+    const c = await open({ clock });
+    const scheduler = c.scheduler!;
     try {
       const cron = parseSchedule('*/5 * * * *');
       if (!cron.ok) throw new Error(cron.error);
@@ -332,7 +331,7 @@ describe('sync-repositories handler and repository sync', () => {
     await until('good synced again', async () => (await status(c, 'good')).lastFullSyncTime !== before);
     expect(Date.now() - started).toBeLessThan(20_000);
     let initialDone = false;
-    void c.engine.initialSync.then(() => (initialDone = true));
+    void c.scheduler!.initialSync.then(() => (initialDone = true));
     await new Promise((r) => setTimeout(r, 100));
     expect(initialDone).toBe(false);
   }, 60_000);

@@ -9,9 +9,8 @@ import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import updatePackageRevision from '../../handlers/update-packagerevision.ts';
 import updateResources from '../../handlers/update-resources.ts';
 import { findResource } from '../../lib/api/resources.ts';
-import type { Repository } from '../../lib/api/repository.ts';
 import type { AppContext } from '../../lib/context.ts';
-import { jsonRequest, testContext } from '../support/context.ts';
+import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
 import { git, gitAsync, PorchRepoWriter, tempDir } from '../support/git-fixtures.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 
@@ -121,7 +120,7 @@ describe('package tasks through the create handler', () => {
         metadata: { name, namespace: 'default' },
         spec: { type: 'git', deployment, git: { repo: join(tmp.path, `${name}.git`), branch: 'main' } },
       });
-      await ctx.engine.upsertRepository(repo as Repository);
+      await syncRepository(ctx, repo);
     }
     for (const [name, password] of [['git-reader', 'sesame'], ['git-wrong', 'guess']])
       await ctx.store.create(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'kubernetes.io/basic-auth', data: { username: b64('reader'), password: b64(password) } });

@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PackageRevision } from '../../lib/api/porch.ts';
-import type { Repository } from '../../lib/api/repository.ts';
 import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
 import type { UserInfo } from '../../lib/auth/user.ts';
 import { errors } from '../../lib/errors.ts';
 import listPackageRevisionResources from '../../handlers/list-packagerevisionresources.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
-import { jsonRequest, testContext } from '../support/context.ts';
+import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 
 // The packagerevisionresources watch, its handler called alone: it follows the package revisions'
@@ -118,7 +117,7 @@ describe('packagerevisionresources watch', () => {
       metadata: { name: 'blueprints', namespace: 'default' },
       spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
     });
-    await ctx.engine.upsertRepository(repo as Repository);
+    await syncRepository(ctx, repo);
   });
   afterEach(async () => {
     for (const e of opened.splice(0)) await e.cancel().catch(() => undefined);

@@ -9,7 +9,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { KubeObject } from '../../lib/api/meta.ts';
 import type { PackageRevision } from '../../lib/api/porch.ts';
-import type { Repository } from '../../lib/api/repository.ts';
 import { findResource, type ResourceDescriptor } from '../../lib/api/resources.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
 import type { AppContext } from '../../lib/context.ts';
@@ -21,7 +20,7 @@ import { buildGateway } from '../../gateway/app.ts';
 import { attachWebSocketWatch } from '../../gateway/websocket.ts';
 import { listStoreObjects } from '../../handlers/store-object/list.ts';
 import { watchResponse } from '../../handlers/http/watch-stream.ts';
-import { jsonRequest, testContext } from '../support/context.ts';
+import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 
 // Watches through the real transports: the gateway served by @hono/node-server on a loopback port,
@@ -270,7 +269,7 @@ describe('watch transports against the gateway', () => {
       metadata: { name: 'blueprints', namespace: 'default' },
       spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
     });
-    await ctx.engine.upsertRepository(repo as Repository);
+    await syncRepository(ctx, repo);
     const app = buildGateway(ctx, { authenticate: async () => ADMIN });
     gw = await startGateway(app.fetch);
   });

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KubeObject } from '../../lib/api/meta.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
+import syncRepositories, { SYNC_PATH } from '../../handlers/sync-repositories.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { silentLogger } from '../../lib/log.ts';
 
@@ -27,4 +29,11 @@ export function jsonRequest(method: string, path: string, body?: unknown, conten
     headers: { ...(body !== undefined ? { 'content-type': contentType } : {}), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** Sync a Repository through the sync-repositories handler, as the scheduler does; resolves once it is over. */
+export async function syncRepository(ctx: AppContext, repo: KubeObject): Promise<void> {
+  const query = new URLSearchParams({ namespace: repo.metadata.namespace ?? 'default', name: repo.metadata.name ?? '' });
+  const res = await syncRepositories(ctx).request(new Request(`http://test${SYNC_PATH}?${query}`, { method: 'POST' }));
+  if (res.status !== 200) throw new Error(`sync of ${query} failed: HTTP ${res.status} ${await res.text()}`);
 }

@@ -19,7 +19,7 @@ describe('parseConfig', () => {
       allowAnonymous: true,
       delegatedAuth: false,
       syncIntervalMs: 600_000,
-      syncTimeoutMs: 120_000,
+      repositorySyncTimeoutMs: 120_000,
       staleDraftAgeMs: 30 * 24 * 3600_000,
       maxBodyBytes: 8 * 1024 * 1024,
       requestheaderAllowedNames: [],

@@ -9,6 +9,7 @@ import { readUpstreamPackage, UpstreamNotFoundError } from '../../git/upstream.t
 import { CredentialError, resolveGitAuth } from '../credentials.ts';
 import type { Engine } from '../engine.ts';
 import type { GitLock } from './kptfile-upstream.ts';
+import { trimSlashes } from '../../util.ts';
 
 // Where a clone or an upgrade takes its content from: a published PackageRevision of any registered
 // repository in the namespace, or a package in a plain git repository.
@@ -23,13 +24,9 @@ type GitPackage = NonNullable<NonNullable<NonNullable<Task['clone']>['upstreamRe
 const invalid = (name: string, field: string, message: string, reason?: string): StatusError =>
   errors.invalid('PackageRevision', 'porch.kpt.dev', name, [{ field, message, ...(reason ? { reason } : {}) } as StatusCause]);
 
-function repoDirectory(repo: Repository): string {
-  return (repo.spec.git?.directory ?? '').replace(/^\/+|\/+$/g, '');
-}
-
 /** The lock of a published revision: the repository URL, the package's path in it, the tag and its commit. */
 export function revisionLock(cache: RepositoryCache, packagePath: string, ref: string, commit: string): GitLock {
-  const dir = repoDirectory(cache.repo);
+  const dir = trimSlashes(cache.repo.spec.git?.directory ?? '');
   return {
     repo: cache.repo.spec.git?.repo ?? '',
     // The path from the repository root, so the lock names where the files are (kpt reads it so).
@@ -51,7 +48,7 @@ export async function revisionUpstream(engine: Engine, namespace: string, name: 
   if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
     throw invalid(name, field, `Invalid value: "${revName}": an upstream must be a published package revision (it is ${rec.lifecycle})`);
   if (rec.revision < 0) throw invalid(name, field, `Invalid value: "${revName}": the placeholder revision of the registered branch cannot be an upstream; name a published revision`);
-  const files = await found.cache.git.readResources(rec.git.commit, rec.packagePath).catch((err: unknown) => {
+  const files = await found.cache.readResources(rec).catch((err: unknown) => {
     // Retry-After 1: kubectl retries up to ten times, so a blip is ridden out and an outage reported in ~10 s.
     if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 1);
     throw err;
@@ -92,7 +89,7 @@ export async function gitUpstream(engine: Engine, namespace: string, name: strin
       { url: git.repo, ref: git.ref, directory: git.directory, auth: creds.auth, caBundle: creds.caBundle, timeoutMs: engine.deps.gitTimeoutMs },
       join(engine.deps.dataDir, 'upstreams'),
     );
-    return { files: pkg.files, lock: { repo: git.repo, directory: git.directory.replace(/^\/+|\/+$/g, ''), ref: pkg.ref, commit: pkg.commit } };
+    return { files: pkg.files, lock: { repo: git.repo, directory: trimSlashes(git.directory), ref: pkg.ref, commit: pkg.commit } };
   } catch (err) {
     if (err instanceof UpstreamNotFoundError) throw invalid(name, `${field}.${err.part}`, `Not found: ${err.message}`, 'FieldValueNotFound');
     if (err instanceof GitUnavailableError && err.authFailed) {

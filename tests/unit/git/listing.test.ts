@@ -1,8 +1,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openGitRepository, revisionKey } from '../../../lib/git/repository.ts';
-import type { GitPackageRevision, GitRepository } from '../../../lib/git/types.ts';
+import { openGitRepository, revisionKey, type IsoGitRepository } from '../../../lib/git/repository.ts';
+import type { GitPackageRevision } from '../../../lib/git/types.ts';
 import { fsck, kptfile, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
 
 const INIT = { type: 'init', init: { description: 'network namespace' } };
@@ -13,14 +13,14 @@ function byRef(list: readonly GitPackageRevision[]): Map<string, GitPackageRevis
   return new Map(list.map((r) => [revisionKey(r), r]));
 }
 
-function open(gitdir: string, workDir: string, directory = ''): GitRepository {
+function open(gitdir: string, workDir: string, directory = ''): IsoGitRepository {
   return openGitRepository({ url: gitdir, branch: 'main', directory, createBranch: false, workDir });
 }
 
 describe('listRevisions over a repository Porch wrote', () => {
   const tmp = tempDir();
   let w: PorchRepoWriter;
-  let repo: GitRepository;
+  let repo: IsoGitRepository;
 
   beforeAll(async () => {
     w = PorchRepoWriter.create(join(tmp.path, 'repo.git'));
@@ -200,7 +200,7 @@ describe('branch placeholders as the branch moves', () => {
   const who = (name: string) => ({ name, email: `${name.toLowerCase()}@example.com` });
 
   /** Placeholder authors from a listing that reuses `prev`, and from a fresh repository (a whole history walk). */
-  async function authors(repo: GitRepository, gitdir: string, prev: Map<string, GitPackageRevision>, n: number) {
+  async function authors(repo: IsoGitRepository, gitdir: string, prev: Map<string, GitPackageRevision>, n: number) {
     const listed = (await repo.listRevisions(prev)).revisions;
     const fresh = open(gitdir, join(tmp.path, `fresh-${n}`));
     await fresh.open();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deletionProposedRef, draftRef, normaliseDirectory, parseRef, proposedRef, publishedTag } from '../../../lib/git/refs.ts';
+import { deletionProposedRef, draftRef, parseRef, proposedRef, publishedTag } from '../../../lib/git/refs.ts';
+import { trimSlashes as normaliseDirectory } from '../../../lib/util.ts';
 
 describe('ref names', () => {
   it('lays refs out as Porch does, with and without a directory', () => {

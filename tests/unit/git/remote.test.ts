@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openGitRepository, revisionKey } from '../../../lib/git/repository.ts';
+import { openGitRepository, revisionKey, type IsoGitRepository } from '../../../lib/git/repository.ts';
 import { approvalCommitMessage } from '../../../lib/git/trailer.ts';
-import { GitConflictError, GitUnavailableError, type GitAuth, type GitPackageRevision, type GitRepository } from '../../../lib/git/types.ts';
+import { GitConflictError, GitUnavailableError, type GitAuth, type GitPackageRevision } from '../../../lib/git/types.ts';
 import { createBareRepo, fsck, git, kptfile, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
 import { startGitServer, type GitServer } from '../../support/git-server.ts';
 
@@ -31,7 +31,7 @@ function seeded(): PorchRepoWriter {
   return w;
 }
 
-function connect(w: PorchRepoWriter | string, opts: { auth?: GitAuth; createBranch?: boolean; timeoutMs?: number; url?: string } = {}): GitRepository {
+function connect(w: PorchRepoWriter | string, opts: { auth?: GitAuth; createBranch?: boolean; timeoutMs?: number; url?: string } = {}): IsoGitRepository {
   const name = typeof w === 'string' ? w : w.gitdir.slice(tmp.path.length + 1);
   return openGitRepository({
     url: opts.url ?? `${server.url}/${name}`,

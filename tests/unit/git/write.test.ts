@@ -1,9 +1,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openGitRepository } from '../../../lib/git/repository.ts';
+import { openGitRepository, type IsoGitRepository } from '../../../lib/git/repository.ts';
 import { approvalCommitMessage, draftCommitMessage } from '../../../lib/git/trailer.ts';
-import { GitConflictError, GitUnavailableError, type GitRepository, type GitRepositoryOptions } from '../../../lib/git/types.ts';
+import { GitConflictError, GitUnavailableError, type GitRepositoryOptions } from '../../../lib/git/types.ts';
 import { createBareRepo, fsck, git, kptfile, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
 
 const ALICE = { name: 'Alice', email: 'alice@example.com' };
@@ -11,7 +11,7 @@ const tmp = tempDir();
 afterAll(() => tmp.remove());
 
 let n = 0;
-function fresh(opts: Partial<GitRepositoryOptions> = {}): { w: PorchRepoWriter; repo: GitRepository } {
+function fresh(opts: Partial<GitRepositoryOptions> = {}): { w: PorchRepoWriter; repo: IsoGitRepository } {
   const w = PorchRepoWriter.create(join(tmp.path, `r${++n}.git`), { directory: opts.directory });
   const repo = openGitRepository({ url: w.gitdir, branch: 'main', directory: '', createBranch: false, workDir: join(tmp.path, `w${n}`), ...opts });
   return { w, repo };

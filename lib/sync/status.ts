@@ -1,16 +1,16 @@
 import type { Condition, Repository, RepositoryStatus } from '../api/repository.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
-import type { StaleDraft } from '../sync/stale-drafts.ts';
+import type { StaleDraft } from './stale-drafts.ts';
 import { findResource } from '../api/resources.ts';
 import { jsonEqual, KeyedMutex, nowTimestamp } from '../util.ts';
 import { StatusError } from '../errors.ts';
 
 const REPOSITORIES = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 
-export const READY = 'Ready';
+const READY = 'Ready';
 /** Drafts whose branches have not moved for a long time; reported, never acted on. */
-export const STALE_DRAFTS = 'StaleDrafts';
+const STALE_DRAFTS = 'StaleDrafts';
 const STALE_NAMES_SHOWN = 5;
 
 /** What a finished sync (or a failed attempt to open the repository) observed. */

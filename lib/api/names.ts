@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { dnsLabelProblem, dnsSubdomainProblem } from '../api/meta.ts';
+import { dnsLabelProblem, dnsSubdomainProblem } from './meta.ts';
 import type { StatusCause } from '../errors.ts';
 
 // Porch's naming: <repo>.<path segments>.<package>.<workspace>, "/" in the package path becoming ".".
