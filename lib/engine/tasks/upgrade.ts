@@ -1,7 +1,7 @@
 import type { Task } from '../../api/porch.ts';
 import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors } from '../../errors.ts';
-import { copyMerge, fastForwardPackage, forceDeleteReplace, MergeError, mergePackage, type MergeInput, type PackageFiles } from '../../merge/package.ts';
+import { MergeError, upgradePackageInSlices } from '../../merge/package.ts';
 import { PR_GR } from '../gr.ts';
 import type { Engine } from '../engine.ts';
 import { withUpstream } from './kptfile-upstream.ts';
@@ -15,20 +15,6 @@ import { revisionUpstream } from './upstream.ts';
 const FIELD = 'spec.tasks[0].upgrade';
 
 type UpgradeStrategy = 'resource-merge' | 'fast-forward' | 'force-delete-replace' | 'copy-merge';
-
-/** Porch's upgrade strategies; resource-merge is the default. */
-function upgradePackage(strategy: UpgradeStrategy, input: MergeInput): PackageFiles {
-  switch (strategy) {
-    case 'fast-forward':
-      return fastForwardPackage(input);
-    case 'force-delete-replace':
-      return forceDeleteReplace(input);
-    case 'copy-merge':
-      return copyMerge(input);
-    default:
-      return mergePackage(input);
-  }
-}
 
 export async function upgradeResources(engine: Engine, cache: RepositoryCache, name: string, packagePath: string, task: Task): Promise<Record<string, string>> {
   const u = task.upgrade ?? {};
@@ -46,7 +32,7 @@ export async function upgradeResources(engine: Engine, cache: RepositoryCache, n
   const strategy: UpgradeStrategy = u.strategy ?? 'resource-merge';
   let merged: Record<string, string>;
   try {
-    merged = upgradePackage(strategy, { original: oldUp.files, updated: newUp.files, local: local.files });
+    merged = await upgradePackageInSlices(strategy, { original: oldUp.files, updated: newUp.files, local: local.files });
   } catch (err) {
     // The request is well formed but cannot be carried out against the packages as they are now.
     if (err instanceof MergeError) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade cannot be done: ${err.message}`);
