@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { generateServingCertificate } from '../lib/auth/tls.ts';
 import { createClusterContext, createDevContext } from '../lib/bootstrap.ts';
 import { createLogger, type LogLevel } from '../lib/log.ts';
-import { writeFileAtomic } from '../lib/store/atomic-file.ts';
+import { mkdirPrivate, writeFileAtomic } from '../lib/store/atomic-file.ts';
 import { buildGateway } from './app.ts';
 import { buildAuth, buildDelegatedAuth } from './auth.ts';
 import { servedResources } from './routes.ts';
@@ -170,7 +170,7 @@ async function servingCertificate(): Promise<{ certPem: string; keyPem: string }
 const SHUTDOWN_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
+  await mkdirPrivate(dataDir);
   // Loaded only in cluster mode: @kubernetes/client-node costs dev mode ~100 MiB of memory for nothing.
   const { KubeClient } = mode === 'cluster' ? await import('../lib/store/kube-client.ts') : { KubeClient: undefined };
   const client = KubeClient ? (clusterKubeconfig ? KubeClient.fromKubeconfigFile(clusterKubeconfig) : KubeClient.inCluster()) : undefined;
