@@ -25,5 +25,6 @@ export class TimeBudget {
 }
 
 export function budgetExceeded(what: string, ms: number) {
-  return errors.unavailable(`${what} needed more than ${Math.round(ms / 1000)} s of server time and was stopped; make the input smaller`);
+  const limit = ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+  return errors.unavailable(`${what} needed more than ${limit} of server time and was stopped; make the input smaller`);
 }
