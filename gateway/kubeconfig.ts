@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import YAML from 'yaml';
-import { writeFileAtomic } from '../lib/store/atomic-file.ts';
+import { mkdirPrivate, writeFileAtomic } from '../lib/store/atomic-file.ts';
 
 export interface KubeconfigOptions {
   /** PEM of the CA (or self-signed certificate) the server's certificate chains to, for https servers. */
@@ -37,7 +36,7 @@ export function kubeconfigDocument(server: string, token: string | undefined, na
 /** A kubeconfig pointing kubectl at this server with the given token (and CA, for https). */
 export async function writeKubeconfig(path: string, server: string, token: string | undefined, namespace = 'default', opts: KubeconfigOptions = {}): Promise<void> {
   const doc = kubeconfigDocument(server, token, namespace, opts);
-  await mkdir(dirname(path), { recursive: true });
+  await mkdirPrivate(dirname(path));
   await writeFileAtomic(path, YAML.stringify(doc), false);
 }
 

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -6,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createClusterContext, createDevContext } from '../lib/bootstrap.ts';
 import { errMessage } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { mkdirPrivate } from '../lib/store/atomic-file.ts';
 import { buildGateway } from './app.ts';
 import { buildAuth, buildDelegatedAuth } from './auth.ts';
 import { parseConfig, UsageError, type Config } from './config.ts';
@@ -19,7 +19,7 @@ const SHUTDOWN_GRACE_MS = 30_000;
 
 async function main(config: Config, log: Logger): Promise<void> {
   const { dataDir, port, host, kubeconfigPath, tls, mode, storeOnly, delegatedAuth, rbacFile, allowAnonymous } = config;
-  await mkdir(dataDir, { recursive: true });
+  await mkdirPrivate(dataDir);
   // Loaded only in cluster mode: @kubernetes/client-node costs dev mode ~100 MiB of memory for nothing.
   const { KubeClient } = mode === 'cluster' ? await import('../lib/store/kube-client.ts') : { KubeClient: undefined };
   const client = KubeClient ? (config.clusterKubeconfig ? KubeClient.fromKubeconfigFile(config.clusterKubeconfig) : KubeClient.inCluster()) : undefined;

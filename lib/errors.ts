@@ -1,3 +1,5 @@
+import { redactUrls } from './redact.ts';
+
 // One error type for the whole server: anything thrown from lib/ that should reach a client as a
 // Kubernetes Status is a StatusError; everything else becomes a 500 InternalError at the edge.
 
@@ -46,14 +48,18 @@ export interface Status {
 }
 
 export class StatusError extends Error {
+  readonly details?: StatusDetails;
+
   constructor(
     readonly code: number,
     readonly reason: StatusReason,
     message: string,
-    readonly details?: StatusDetails,
+    details?: StatusDetails,
   ) {
-    super(message);
+    // Messages often quote a repository URL, which may carry credentials.
+    super(redactUrls(message));
     this.name = 'StatusError';
+    this.details = details?.causes ? { ...details, causes: details.causes.map((c) => ({ ...c, message: redactUrls(c.message) })) } : details;
   }
 
   toStatus(): Status {

@@ -1,3 +1,5 @@
+import { redactUrls } from './redact.ts';
+
 // Structured logs: one JSON object per line on stderr, so they can be shipped and queried as-is.
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -20,7 +22,8 @@ export function createLogger(opts: { level?: LogLevel; write?: (line: string) =>
   const base = opts.base ?? {};
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
-    write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...fields }));
+    // Repository URLs in messages and fields may carry credentials.
+    write(redactUrls(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...fields })));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -1,7 +1,8 @@
-import YAML from 'yaml';
+import { checkNesting, nestingError } from '../../lib/api/nesting.ts';
 import { PATCH_CONTENT_TYPES, type PatchType } from '../../lib/api/patch.ts';
 import { errors, errMessage } from '../../lib/errors.ts';
 import { isRecord } from '../../lib/util.ts';
+import { parseAllDocuments } from '../../lib/yaml-parse.ts';
 import type { HandlerContext } from './env.ts';
 
 async function readText(c: HandlerContext, limit: number): Promise<string> {
@@ -30,17 +31,23 @@ function mediaType(c: HandlerContext): string {
 }
 
 function parse(text: string, yaml: boolean): unknown {
+  const value = decode(text, yaml);
+  checkNesting(value);
+  return value;
+}
+
+function decode(text: string, yaml: boolean): unknown {
   if (!text.trim()) throw errors.badRequest('the request body is empty');
   try {
     if (yaml) {
-      const docs = YAML.parseAllDocuments(text);
+      const docs = parseAllDocuments(text);
       if (docs.length !== 1) throw new Error('expected exactly one YAML document');
       if (docs[0].errors.length) throw new Error(docs[0].errors[0].message);
       return docs[0].toJS({ maxAliasCount: 100 });
     }
     return JSON.parse(text);
   } catch (err) {
-    throw errors.badRequest(`the request body could not be decoded as ${yaml ? 'YAML' : 'JSON'}: ${errMessage(err)}`);
+    throw nestingError(err) ?? errors.badRequest(`the request body could not be decoded as ${yaml ? 'YAML' : 'JSON'}: ${errMessage(err)}`);
   }
 }
 

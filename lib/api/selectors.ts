@@ -32,7 +32,7 @@ function splitTopLevel(s: string): string[] {
 }
 
 function checkKey(key: string, raw: string): string {
-  if (!KEY.test(key) || key.length > 316) throw errors.badRequest(`unable to parse requirement: invalid label key "${key}" in "${raw}"`);
+  if (key.length > 316 || !KEY.test(key)) throw errors.badRequest(`unable to parse requirement: invalid label key "${key}" in "${raw}"`);
   return key;
 }
 
@@ -43,6 +43,7 @@ function checkValue(value: string, raw: string): string {
 
 export function parseLabelSelector(raw: string | undefined | null): LabelSelector {
   if (!raw || !raw.trim()) return [];
+  checkLength(raw, 'label selector');
   const out: LabelSelector = [];
   for (const partRaw of splitTopLevel(raw)) {
     const part = partRaw.trim();
@@ -109,16 +110,38 @@ export interface FieldRequirement {
 
 export type FieldSelector = FieldRequirement[];
 
+/** Longer selectors are refused before parsing; no real selector comes near. */
+export const MAX_SELECTOR_LENGTH = 10_000;
+
+function checkLength(raw: string, what: string): void {
+  if (raw.length > MAX_SELECTOR_LENGTH) throw errors.badRequest(`invalid ${what}: longer than ${MAX_SELECTOR_LENGTH} characters`);
+}
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/** `field=value`, `field==value` or `field!=value`: the operator is the first `=` or `!`, found by one scan. */
+function fieldRequirement(part: string, raw: string): FieldRequirement {
+  const fail = () => errors.badRequest(`invalid selector: '${raw}'; can't understand '${part}'`);
+  let at = 0;
+  while (at < part.length && part[at] !== '=' && part[at] !== '!') at++;
+  if (at === 0 || at === part.length) throw fail();
+  let op: FieldRequirement['op'] = 'eq';
+  let width = 1;
+  if (part[at] === '!') {
+    if (part[at + 1] !== '=') throw fail();
+    op = 'neq';
+    width = 2;
+  } else if (part[at + 1] === '=') width = 2;
+  const value = part.slice(at + width).trimStart();
+  // The value never spanned lines (a regex `.` did not cross one).
+  if (LINE_BREAK.test(value)) throw fail();
+  return { field: part.slice(0, at).trim(), op, value: value.trim() };
+}
+
 export function parseFieldSelector(raw: string | undefined | null): FieldSelector {
   if (!raw || !raw.trim()) return [];
-  const out: FieldSelector = [];
-  for (const partRaw of raw.split(',')) {
-    const part = partRaw.trim();
-    const m = /^([^=!]+?)\s*(==|!=|=)\s*(.*)$/.exec(part);
-    if (!m) throw errors.badRequest(`invalid selector: '${raw}'; can't understand '${part}'`);
-    out.push({ field: m[1].trim(), op: m[2] === '!=' ? 'neq' : 'eq', value: m[3].trim() });
-  }
-  return out;
+  checkLength(raw, 'field selector');
+  return raw.split(',').map((part) => fieldRequirement(part.trim(), raw));
 }
 
 /**

@@ -64,7 +64,7 @@ export class RequestHeaderAuthenticator implements Authenticator {
 
   async authenticate(req: AuthRequest): Promise<UserInfo | undefined> {
     if (!req.peerCertificate) return undefined;
-    const [leaf] = verifyClientCertificate(req, this.opts.clientCA, this.opts.now?.());
+    const [leaf] = await verifyClientCertificate(req, this.opts.clientCA, this.opts.now?.());
     const allowed = this.opts.allowedNames ?? [];
     if (allowed.length > 0) {
       const { commonName } = subjectIdentity(certificateFields(leaf));

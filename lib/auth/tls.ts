@@ -101,20 +101,20 @@ export interface IssueOptions {
 
 export interface CertificateAuthority extends PemPair {
   issue(opts: IssueOptions): Promise<PemPair>;
-  /** A CA signed by this one, for chains with an intermediate. */
-  intermediate(commonName: string): Promise<CertificateAuthority>;
+  /** A CA signed by this one, for chains with an intermediate; `extensions` replace the CA defaults. */
+  intermediate(commonName: string, extensions?: string[]): Promise<CertificateAuthority>;
 }
 
 const CA_EXTENSIONS = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'];
 
 /** A throwaway CA (for tests and local setups) that issues client certificates with CN = user and O = groups. */
-export async function createCertificateAuthority(opts: { commonName?: string; days?: number } = {}): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(opts: { commonName?: string; days?: number; extensions?: string[] } = {}): Promise<CertificateAuthority> {
   const ca = await inTempDir(async (dir) => {
     await openssl(
       [
         'req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem',
         '-days', String(opts.days ?? 365), '-subj', subjectArg(opts.commonName ?? 'porch-ts-test-ca'), '-set_serial', serial(),
-        ...CA_EXTENSIONS.flatMap((e) => ['-addext', e]),
+        ...(opts.extensions ?? CA_EXTENSIONS).flatMap((e) => ['-addext', e]),
       ],
       dir,
     );
@@ -150,8 +150,8 @@ function authority(ca: PemPair): CertificateAuthority {
       // exactly the expired case a verifier must refuse.
       return sign(subjectArg(o.commonName, o.organizations), ext, o.expired ? '-1' : String(o.days ?? 30));
     },
-    async intermediate(commonName) {
-      return authority(await sign(subjectArg(commonName), CA_EXTENSIONS, '30'));
+    async intermediate(commonName, extensions = CA_EXTENSIONS) {
+      return authority(await sign(subjectArg(commonName), extensions, '30'));
     },
   };
 }

@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { UserInfo } from './user.ts';
 import type { AuthRequest, Authenticator } from './chain.ts';
+import { checkChainConstraints } from './x509-constraints.ts';
 import { certificateFields, subjectIdentity } from './x509-fields.ts';
 import { errMessage } from '../errors.ts';
 
@@ -109,12 +110,17 @@ export function certificateIdentifier(cert: X509Certificate): string {
   return `SN=${BigInt(`0x${cert.serialNumber}`).toString()}, CN=${describe(cert)}`;
 }
 
-/** Verifies a client certificate for client authentication against a CA bundle, throwing if it does not. */
-export function verifyClientCertificate(req: AuthRequest, roots: CaSource, now?: Date): X509Certificate[] {
+/**
+ * Verifies a client certificate for client authentication against a CA bundle, throwing if it does
+ * not: the chain search above, then every constraint the chain's CAs set (x509-constraints.ts).
+ */
+export async function verifyClientCertificate(req: AuthRequest, roots: CaSource, now?: Date): Promise<X509Certificate[]> {
   const leaf = req.peerCertificate;
   if (!leaf) throw new CertificateVerifyError('no client certificate');
   try {
-    return verifyCertificateChain(leaf, { roots: rootsOf(roots), intermediates: req.intermediates, now, keyUsage: EKU_CLIENT_AUTH });
+    const chain = verifyCertificateChain(leaf, { roots: rootsOf(roots), intermediates: req.intermediates, now, keyUsage: EKU_CLIENT_AUTH });
+    await checkChainConstraints(chain, now ?? new Date());
+    return chain;
   } catch (err) {
     const msg = errMessage(err);
     throw new CertificateVerifyError(`verifying certificate ${certificateIdentifier(leaf)} failed: ${msg}`);
@@ -142,7 +148,7 @@ export class ClientCertificateAuthenticator implements Authenticator {
 
   async authenticate(req: AuthRequest): Promise<UserInfo | undefined> {
     if (!req.peerCertificate) return undefined;
-    const [leaf] = verifyClientCertificate(req, this.roots, this.opts.now?.());
+    const [leaf] = await verifyClientCertificate(req, this.roots, this.opts.now?.());
     const { commonName, organizations } = subjectIdentity(certificateFields(leaf));
     if (!commonName) return undefined;
     const id = createHash('sha256').update(leaf.raw).digest('hex');

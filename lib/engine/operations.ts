@@ -1,5 +1,6 @@
 import type { KubeObject } from '../api/meta.ts';
 import { LATEST_REVISION_LABEL, REPOSITORY_LABEL, type Lifecycle, type PackageRevision, type PackageRevisionResources, type Task } from '../api/porch.ts';
+import { packagePathProblems } from '../api/safe-path.ts';
 import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import type { UserInfo } from '../auth/user.ts';
@@ -368,13 +369,8 @@ export class RevisionOperations {
 /** A package's files: relative paths inside the package, and a valid Kptfile at its root. */
 export function resourceCauses(resources: Record<string, string>): StatusCause[] {
   const causes: StatusCause[] = [];
-  for (const path of Object.keys(resources)) {
-    const field = `spec.resources[${path}]`;
-    const segs = path.split('/');
-    if (!path || path.startsWith('/') || path.includes('\\') || path.includes('\0') || segs.some((s) => s === '' || s === '.' || s === '..'))
-      causes.push({ field, message: `Invalid value: "${path}": must be a relative path inside the package without "." or ".." segments` });
-    else if (segs[0] === '.git') causes.push({ field, message: `Invalid value: "${path}": paths under .git are not allowed` });
-  }
+  for (const { path, message } of packagePathProblems(Object.keys(resources)))
+    causes.push({ field: `spec.resources[${path}]`, message: `Invalid value: ${JSON.stringify(path)}: ${message}` });
   const problem = kptfileProblem(resources.Kptfile);
   if (problem) causes.push({ field: 'spec.resources[Kptfile]', message: `Invalid value: ${problem}` });
   return causes;

@@ -4,6 +4,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from '
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
+import { unsafePathProblem } from '../api/safe-path.ts';
 import { KeyedMutex, trimSlashes } from '../util.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
@@ -59,8 +60,8 @@ function bounded<K, V>(map: Map<K, V>, key: K, value: V): V {
 }
 
 function checkPath(what: string, path: string): void {
-  if (!path || path.startsWith('/') || path.split('/').some((s) => s === '' || s === '.' || s === '..' || s === '.git'))
-    throw new Error(`invalid ${what} ${JSON.stringify(path)}`);
+  const problem = unsafePathProblem(path);
+  if (problem) throw new Error(`invalid ${what} ${JSON.stringify(path)}: ${problem}`);
 }
 
 interface Summary extends CommitSummary {

@@ -1,5 +1,6 @@
 import { isMap, isScalar, Pair, Scalar, YAMLMap, type Document, type Node } from 'yaml';
-import { field, mergeNodes } from './merge3.ts';
+import { mergeNodes } from './merge3.ts';
+import { field } from './nodes.ts';
 import { parseYaml, renderDocs } from './resources.ts';
 
 // The root Kptfile, merged as kpt merges it on update: only metadata.annotations,

@@ -1,6 +1,8 @@
 import { isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
 import { jsonEqual } from '../util.ts';
 import { MergeError } from './errors.ts';
+import { KeyedItems, type Identity } from './keyed-items.ts';
+import { field, keyText, pairValue, scalarText, type Side } from './nodes.ts';
 import { ELEMENT, schemaListStrategy, type ListStrategy, type ResourceType } from './schema.ts';
 
 // The field-level three-way merge of one resource, with the rules kpt's resource-merge applies
@@ -14,8 +16,6 @@ import { ELEMENT, schemaListStrategy, type ListStrategy, type ResourceType } fro
 //  - a map or element the local copy deleted gets back only the fields upstream changed, and an
 //    empty map where upstream changed nothing (kpt writes `{}` there too).
 // The local document's nodes are edited in place, so its comments, order and styles survive.
-
-type Side = Node | undefined;
 
 export interface MergeContext {
   /** File and resource, for error messages. */
@@ -42,18 +42,6 @@ function kindName(n: Node): 'map' | 'list' | 'scalar' {
   return isMap(n) ? 'map' : isSeq(n) ? 'list' : 'scalar';
 }
 
-function keyText(p: Pair): string {
-  return isScalar(p.key) ? String(p.key.value) : String(p.key);
-}
-
-/** A field of a map: undefined when absent; a null scalar when present but empty or null. */
-export function field(map: Side, key: string): Side {
-  if (!isMap(map)) return undefined;
-  const pair = (map.items as Pair[]).find((p) => keyText(p) === key);
-  if (!pair) return undefined;
-  return (pair.value as Node | null) ?? new Scalar(null);
-}
-
 function setField(map: YAMLMap, key: string, value: Side): void {
   const items = map.items as Pair[];
   const at = items.findIndex((p) => keyText(p) === key);
@@ -68,20 +56,9 @@ function setField(map: YAMLMap, key: string, value: Side): void {
   items.push(new Pair(new Scalar(key), value));
 }
 
-function fieldNames(nodes: Side[]): string[] {
-  const names = new Set<string>();
-  for (const n of nodes) if (isMap(n)) for (const p of n.items as Pair[]) names.add(keyText(p));
-  return [...names].sort();
-}
-
 function js(n: Side): unknown {
   if (n === undefined) return undefined;
   return (n as { toJSON(): unknown }).toJSON();
-}
-
-function scalarText(n: Side): string {
-  if (!isScalar(n) || n.value === null || n.value === undefined) return '';
-  return String(n.value);
 }
 
 function clone<T extends Node>(n: T): T {
@@ -126,14 +103,33 @@ function walk(d: Side, o: Side, u: Side, w: Walk): Side {
   return walkScalar(d, o, u);
 }
 
+/** A map's pairs by key (the first pair of a repeated key, as `field` finds it). */
+function pairsByKey(n: Side): Map<string, Pair> {
+  const out = new Map<string, Pair>();
+  if (isMap(n)) for (const p of n.items as Pair[]) if (!out.has(keyText(p))) out.set(keyText(p), p);
+  return out;
+}
+
+// Each key is looked up once per side through an index, and removals are applied in one pass at the
+// end: a map of n keys merges in O(n log n) (the sort), not O(n²).
 function walkMap(d: Side, o: Side, u: Side, w: Walk): Side {
   if (isNullScalar(u) || isNullScalar(d)) return undefined;
   if (d === undefined && u === undefined) return undefined;
   const target = isMap(d) ? d : new YAMLMap();
-  for (const key of fieldNames([d, o, u])) {
-    const next = walk(field(target, key), field(o, key), field(u, key), { ...w, path: [...w.path, key] });
-    setField(target, key, next);
+  const mine = pairsByKey(target);
+  const theirs = pairsByKey(o);
+  const next = pairsByKey(u);
+  const removed = new Set<Pair>();
+  for (const key of [...new Set([...mine.keys(), ...theirs.keys(), ...next.keys()])].sort()) {
+    const pair = mine.get(key);
+    const value = walk(pairValue(pair), pairValue(theirs.get(key)), pairValue(next.get(key)), { ...w, path: [...w.path, key] });
+    if (value === undefined) {
+      if (pair) removed.add(pair);
+    } else if (pair) {
+      if (pair.value !== value) pair.value = value;
+    } else target.items.push(new Pair(new Scalar(key), value));
   }
+  if (removed.size) target.items = (target.items as Pair[]).filter((p) => !removed.has(p));
   return target;
 }
 
@@ -181,52 +177,44 @@ function itemsOf(n: Side): Node[] {
   return isSeq(n) ? (n.items as Node[]) : [];
 }
 
-function matches(item: Node, keys: string[], values: string[]): boolean {
-  return isMap(item) && keys.every((k, i) => scalarText(field(item, k)) === values[i]);
-}
-
 function walkKeyedList(d: Side, o: Side, u: Side, keys: string[], w: Walk): Side {
   if (missing(u) && !missing(o)) return undefined;
   const target = isSeq(d) ? d : new YAMLSeq();
+  const mine = new KeyedItems(target.items as Node[], keys);
+  const theirs = new KeyedItems(itemsOf(o), keys);
+  const next = new KeyedItems(itemsOf(u), keys);
   // Element identities in the order kpt visits them: local first, then original, then updated.
-  const identities: { keys: string[]; values: string[] }[] = [];
+  const identities: Identity[] = [];
   const seen = new Set<string>();
-  for (const list of [target, o, u]) {
-    for (const item of itemsOf(list)) {
-      if (!isMap(item)) continue;
-      const values = keys.map((k) => scalarText(field(item, k)));
-      // Keys an element leaves out do not take part in matching it.
-      const used = keys.filter((_, i) => values[i] !== '');
-      if (!used.length) continue;
-      const id = { keys: used, values: values.filter((v) => v !== '') };
-      const sig = JSON.stringify(id);
-      if (seen.has(sig)) continue;
-      seen.add(sig);
+  for (const list of [mine, theirs, next]) {
+    for (const id of list.identities()) {
+      if (seen.has(id.sig)) continue;
+      seen.add(id.sig);
       identities.push(id);
     }
   }
   const element = { ...w, path: [...w.path, ELEMENT] };
   for (const id of identities) {
-    const find = (list: Side) => itemsOf(list).find((e) => matches(e, id.keys, id.values));
-    const dE = find(target);
-    const oE = find(o);
-    const uE = find(u);
-    const next = walk(dE, oE, uE, element);
-    const items = target.items as Node[];
-    if (next === undefined || (isMap(next) && next.items.length === 0)) {
-      if (dE) items.splice(items.indexOf(dE), 1);
+    const dSlot = mine.find(id.sig);
+    const dE = dSlot?.node;
+    const oE = theirs.find(id.sig)?.node;
+    const uE = next.find(id.sig)?.node;
+    const merged = walk(dE, oE, uE, element);
+    if (merged === undefined || (isMap(merged) && merged.items.length === 0)) {
+      if (dSlot) mine.remove(dSlot);
       continue;
     }
     // An element rebuilt from upstream's changes keeps the fields that identify it.
-    if (isMap(next))
+    if (isMap(merged))
       for (const k of id.keys) {
-        if (field(next, k) !== undefined) continue;
+        if (field(merged, k) !== undefined) continue;
         const from = field(uE ?? oE ?? dE, k);
-        if (from !== undefined) setField(next, k, clone(from));
+        if (from !== undefined) setField(merged, k, clone(from));
       }
-    if (dE) items[items.indexOf(dE)] = next;
-    else items.push(next);
+    if (dSlot) mine.replace(dSlot, merged);
+    else mine.push(merged);
   }
+  target.items = mine.items();
   return target;
 }
 
@@ -234,17 +222,23 @@ function walkKeyedList(d: Side, o: Side, u: Side, keys: string[], w: Walk): Side
 function walkSet(d: Side, o: Side, u: Side): Side {
   if (missing(u) && !missing(o)) return undefined;
   const target = isSeq(d) ? d : new YAMLSeq();
-  const values: string[] = [];
-  for (const list of [target, o, u]) for (const item of itemsOf(list)) if (isScalar(item) && !values.includes(scalarText(item))) values.push(scalarText(item));
-  for (const v of values) {
-    const find = (list: Side) => itemsOf(list).find((e) => isScalar(e) && scalarText(e) === v);
-    const dE = find(target);
-    const inO = find(o) !== undefined;
-    const uE = find(u);
-    const items = target.items as Node[];
-    const keep = inO === (uE !== undefined) ? dE !== undefined : uE !== undefined;
-    if (!keep && dE) items.splice(items.indexOf(dE), 1);
-    if (keep && !dE && uE) items.push(clone(uE));
+  const firstOf = (list: Side) => {
+    const out = new Map<string, Node>();
+    for (const item of itemsOf(list)) if (isScalar(item) && !out.has(scalarText(item))) out.set(scalarText(item), item);
+    return out;
+  };
+  const mine = firstOf(target);
+  const theirs = firstOf(o);
+  const next = firstOf(u);
+  const removed = new Set<Node>();
+  const added: Node[] = [];
+  for (const v of new Set([...mine.keys(), ...theirs.keys(), ...next.keys()])) {
+    const dE = mine.get(v);
+    const uE = next.get(v);
+    const keep = theirs.has(v) === (uE !== undefined) ? dE !== undefined : uE !== undefined;
+    if (!keep && dE) removed.add(dE);
+    if (keep && !dE && uE) added.push(clone(uE));
   }
+  target.items = [...(target.items as Node[]).filter((n) => !removed.has(n)), ...added];
   return target;
 }

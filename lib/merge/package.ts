@@ -4,7 +4,9 @@ import { MergeError } from './errors.ts';
 import { mergePlainFiles } from './files.ts';
 import { mergeKptfile } from './kptfile.ts';
 import { mergeNodes } from './merge3.ts';
-import { docsOf, indexDocs, isYamlPath, parseYaml, renderDocs, userContent } from './resources.ts';
+import { docsOf, indexDocs, isYamlPath, parseYaml, renderDocs, userContent, type ParsedDoc } from './resources.ts';
+import type { TimeBudget } from '../time-budget.ts';
+import { runNow, runSliced, type Steps } from '../yield.ts';
 
 // Upgrading a downstream package to a new upstream revision, over whole packages of files, with
 // the four strategies Porch offers: resource-merge (the default), fast-forward,
@@ -45,27 +47,39 @@ function yamlFiles(files: PackageFiles): PackageFiles {
  * field by field (see merge3.ts — upstream wins a field both sides changed). The Kptfile and the
  * files that are not YAML are merged as kpt merges them (kptfile.ts, files.ts).
  */
-export function mergePackage({ original, updated, local }: MergeInput): PackageFiles {
+export function mergePackage(input: MergeInput): PackageFiles {
+  return runNow(mergeSteps(input));
+}
+
+function* mergeSteps({ original, updated, local }: MergeInput): Steps<PackageFiles> {
   const out: PackageFiles = {};
   const kptfile = mergeKptfile(original[KPTFILE], updated[KPTFILE], local[KPTFILE]);
   if (kptfile !== undefined) out[KPTFILE] = kptfile;
+  yield;
   const plain = allPaths(original, updated, local).filter((p) => p !== KPTFILE && !isYamlPath(p));
   Object.assign(out, mergePlainFiles(plain, original, updated, local));
-  Object.assign(out, mergeResources(yamlFiles(original), yamlFiles(updated), yamlFiles(local)));
+  Object.assign(out, yield* mergeResources(yamlFiles(original), yamlFiles(updated), yamlFiles(local)));
   return out;
 }
 
-function mergeResources(original: PackageFiles, updated: PackageFiles, local: PackageFiles): PackageFiles {
-  const orig = indexDocs(original, 'original upstream');
-  const upd = indexDocs(updated, 'new upstream');
-  const mine = indexDocs(local, 'local');
-  const added = (file: string) => [...upd.values()].filter((u) => u.file === file && !orig.has(u.id) && !mine.has(u.id));
+function* mergeResources(original: PackageFiles, updated: PackageFiles, local: PackageFiles): Steps<PackageFiles> {
+  const orig = yield* indexDocs(original, 'original upstream');
+  const upd = yield* indexDocs(updated, 'new upstream');
+  const mine = yield* indexDocs(local, 'local');
+  const byFile = new Map<string, ParsedDoc[]>();
+  for (const u of upd.values()) {
+    const list = byFile.get(u.file);
+    if (list) list.push(u);
+    else byFile.set(u.file, [u]);
+  }
+  const added = (file: string) => (byFile.get(file) ?? []).filter((u) => !orig.has(u.id) && !mine.has(u.id));
   const out: PackageFiles = {};
 
   for (const file of Object.keys(local).sort()) {
     const kept: Document[] = [];
     let changed = false;
     for (const d of docsOf(local[file], 'local', file)) {
+      yield;
       const o = orig.get(d.id);
       const u = upd.get(d.id);
       if (!u) {
@@ -94,6 +108,7 @@ function mergeResources(original: PackageFiles, updated: PackageFiles, local: Pa
 
   for (const file of Object.keys(updated).sort()) {
     if (file in local) continue;
+    yield;
     const docs = docsOf(updated[file], 'new upstream', file);
     const add = added(file);
     if (!add.some((d) => d.doc.contents !== null)) continue;
@@ -146,8 +161,16 @@ function kptfileChanged(original: string | undefined, local: string | undefined)
  * changed files.
  */
 export function fastForwardPackage(input: MergeInput): PackageFiles {
+  return runNow(fastForwardSteps(input));
+}
+
+function* fastForwardSteps(input: MergeInput): Steps<PackageFiles> {
   const { original, local } = input;
-  const changed = allPaths(original, local).filter((p) => (p === KPTFILE ? kptfileChanged(original[p], local[p]) : !sameFile(p, original[p], local[p])));
+  const changed: string[] = [];
+  for (const p of allPaths(original, local)) {
+    yield;
+    if (p === KPTFILE ? kptfileChanged(original[p], local[p]) : !sameFile(p, original[p], local[p])) changed.push(p);
+  }
   if (changed.length)
     throw new MergeError('local-changes', `local package files have been modified: [${changed.join(' ')}]; fast-forward needs an unchanged package, use a different upgrade strategy`);
   return forceDeleteReplace(input);
@@ -174,16 +197,28 @@ export function copyMerge({ original, updated, local }: MergeInput): PackageFile
   return out;
 }
 
-/** The strategy by its Porch name; resource-merge when none is given. */
-export function upgradePackage(strategy: UpgradeStrategy | undefined, input: MergeInput): PackageFiles {
+function* upgradeSteps(strategy: UpgradeStrategy | undefined, input: MergeInput): Steps<PackageFiles> {
   switch (strategy ?? 'resource-merge') {
     case 'fast-forward':
-      return fastForwardPackage(input);
+      return yield* fastForwardSteps(input);
     case 'force-delete-replace':
       return forceDeleteReplace(input);
     case 'copy-merge':
       return copyMerge(input);
     default:
-      return mergePackage(input);
+      return yield* mergeSteps(input);
   }
+}
+
+/** The strategy by its Porch name; resource-merge when none is given. */
+export function upgradePackage(strategy: UpgradeStrategy | undefined, input: MergeInput): PackageFiles {
+  return runNow(upgradeSteps(strategy, input));
+}
+
+/**
+ * upgradePackage for a request: other requests are served between resources, and the upgrade
+ * fails with a 503 Status once it has used up `budget`.
+ */
+export function upgradePackageInSlices(strategy: UpgradeStrategy | undefined, input: MergeInput, budget?: TimeBudget): Promise<PackageFiles> {
+  return runSliced(upgradeSteps(strategy, input), budget, `the ${strategy ?? 'resource-merge'} upgrade`);
 }

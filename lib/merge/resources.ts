@@ -1,7 +1,9 @@
-import YAML, { isMap, isScalar, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, type Document, type Node, type Pair } from 'yaml';
+import { parseAllDocuments } from '../yaml-parse.ts';
+import type { Steps } from '../yield.ts';
 import { isRecord } from '../util.ts';
 import { MergeError } from './errors.ts';
-import { field } from './merge3.ts';
+import { field } from './nodes.ts';
 import { groupOf, type ResourceType } from './schema.ts';
 
 // A package's YAML files as documents, each known by the identity kpt merges it under: its file,
@@ -31,7 +33,7 @@ export function isYamlPath(path: string): boolean {
 }
 
 export function parseYaml(text: string, side: string, file: string): Document[] {
-  const docs = YAML.parseAllDocuments(text) as Document[] | { errors: unknown[] };
+  const docs = parseAllDocuments(text) as Document[] | { errors: unknown[] };
   if (!Array.isArray(docs)) throw new MergeError('invalid-yaml', `${side} file ${file} is not valid YAML`);
   const bad = docs.find((d) => d.errors.length);
   if (bad) throw new MergeError('invalid-yaml', `${side} file ${file} is not valid YAML: ${bad.errors[0].message.split('\n')[0]}`);
@@ -80,10 +82,11 @@ export function docsOf(text: string, side: string, file: string): ParsedDoc[] {
 }
 
 /** The documents of every YAML file of one side, by identity. */
-export function indexDocs(files: Record<string, string>, side: string): Map<string, ParsedDoc> {
+export function* indexDocs(files: Record<string, string>, side: string): Steps<Map<string, ParsedDoc>> {
   const out = new Map<string, ParsedDoc>();
   for (const file of Object.keys(files).sort()) {
     if (!isYamlPath(file)) continue;
+    yield;
     for (const parsed of docsOf(files[file], side, file)) out.set(parsed.id, parsed);
   }
   return out;

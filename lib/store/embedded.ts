@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, unlink, rm } from 'node:fs/promises';
+import { readdir, readFile, unlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../api/meta.ts';
@@ -7,7 +7,7 @@ import { errors } from '../errors.ts';
 import { deepFreeze, jsonEqual, KeyedMutex, nowTimestamp } from '../util.ts';
 import { WatchHub } from '../watch/hub.ts';
 import type { Unsubscribe } from '../watch/types.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { mkdirPrivate, writeFileAtomic } from './atomic-file.ts';
 import { checkStoreFieldSelector, storeObjectMatcher } from './fields.ts';
 import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, WatchOptions } from './types.ts';
 
@@ -47,7 +47,7 @@ export class EmbeddedStore implements Store {
 
   static async open(dir: string, resources: ResourceDescriptor[], opts: { durable?: boolean } = {}): Promise<EmbeddedStore> {
     const store = new EmbeddedStore(dir, opts.durable ?? true);
-    await mkdir(dir, { recursive: true });
+    await mkdirPrivate(dir);
     const meta = await readFile(join(dir, 'rv'), 'utf8').catch(() => '0');
     store.rv = Number.parseInt(meta, 10) || 0;
     for (const res of resources) if (res.backend === 'store') await store.load(res);
@@ -219,7 +219,7 @@ export class EmbeddedStore implements Store {
     obj.metadata.resourceVersion = String(rv);
     const path = this.objPath(res, obj.metadata.namespace, obj.metadata.name ?? '');
     try {
-      await mkdir(join(path, '..'), { recursive: true });
+      await mkdirPrivate(join(path, '..'));
       await writeFileAtomic(path, JSON.stringify(obj), this.durable);
     } catch (err) {
       this.settle(rv, undefined);

@@ -5,6 +5,7 @@ import type { StaleDraft } from './stale-drafts.ts';
 import { findResource } from '../api/resources.ts';
 import { jsonEqual, KeyedMutex, nowTimestamp } from '../util.ts';
 import { StatusError } from '../errors.ts';
+import { redactUrls } from '../redact.ts';
 
 const REPOSITORIES = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 
@@ -57,7 +58,8 @@ export class RepositoryStatusWriter {
   async write(repo: Repository, outcome: SyncOutcome): Promise<void> {
     await this.apply(repo, (cur) => {
       const ready = outcome.reason === 'Ready';
-      const message = ready && outcome.nextFullSyncTime ? `${outcome.message} (next sync scheduled at: ${nowTimestamp(outcome.nextFullSyncTime)})` : outcome.message;
+      const text = redactUrls(outcome.message);
+      const message = ready && outcome.nextFullSyncTime ? `${text} (next sync scheduled at: ${nowTimestamp(outcome.nextFullSyncTime)})` : text;
       const generation = outcome.generation ?? repo.metadata.generation;
       let conditions = setCondition(cur.conditions, { type: READY, status: ready ? 'True' : 'False', reason: outcome.reason, message }, generation);
       if (outcome.staleDrafts !== undefined) {

@@ -138,6 +138,9 @@ export function corpus(draft: string, published: string, repoUrl: string): BadRe
       add('protobuf body', Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a]), 415, 'protobuf', 'application/vnd.kubernetes.protobuf');
       add('text/plain body', json(base), 415, 'text/plain', 'text/plain');
       add('oversized body', Buffer.alloc(9 * 1024 * 1024, 0x20), 413, 'too large');
+      add('JSON nested 2,000 deep', `${json(base).slice(0, -1)},"deep":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`, 400, 'nested');
+      add('YAML nested 2,000 deep', `${json(base).slice(0, -1)},"deep":${'['.repeat(2000)}${']'.repeat(2000)}}`, 400, 'nested', 'application/yaml');
+      add('YAML nested 300 deep', `${json(base).slice(0, -1)},"deep":${'['.repeat(300)}${']'.repeat(300)}}`, 400, 'nested', 'application/yaml');
       if (t.resource === 'secrets') {
         add('data value that is not base64', json({ ...base, data: { a: 'not base64!' } }), 422, 'data');
         add('data as a list', json({ ...base, data: ['x'] }), 422, 'data');
@@ -169,6 +172,7 @@ export function corpus(draft: string, published: string, repoUrl: string): BadRe
     patch('merge patch making metadata a string', json({ metadata: 'x' }), 'application/merge-patch+json', 400, 'metadata');
     patch('merge patch adding a bad label', json({ metadata: { labels: { 'no spaces allowed': 'x' } } }), 'application/merge-patch+json', 422, 'metadata.labels');
     patch('merge patch changing the name', json({ metadata: { name: 'renamed' } }), 'application/merge-patch+json', 400, 'name');
+    patch('merge patch nested 2,000 deep', `{"metadata":{"labels":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}}`, 'application/merge-patch+json', 400, 'nested');
     patch('merge patch with a stale resourceVersion', json({ metadata: { resourceVersion: '1' } }), 'application/merge-patch+json', 409, 'modified');
 
     // Selectors and query parameters on the list.
@@ -248,11 +252,14 @@ export function corpus(draft: string, published: string, repoUrl: string): BadRe
     metadata: { name: draft, namespace: 'default' },
     spec: { resources: { Kptfile: kpt, ...extra } },
   });
-  for (const bad of ['../../x', '/etc/passwd', 'a/../../b', '.git/config', 'a\u0000b', '', 'a//b', './x', 'dir/', 'a\\..\\b', '..']) {
+  const gitUnsafe = ['.GIT/config', 'x/.Git/hooks/post-checkout', '.git./config', '.git /config', 'git~1/config', 'a/.git::$INDEX_ALLOCATION/x', '.g\u200cit/config', 'a\u0001b', 'x\ny.yaml'];
+  for (const bad of ['../../x', '/etc/passwd', 'a/../../b', '.git/config', 'a\u0000b', '', 'a//b', './x', 'dir/', 'a\\..\\b', '..', ...gitUnsafe]) {
     out.push({ name: `packagerevisionresources PUT: resource file ${JSON.stringify(bad)}`, method: 'PUT', path: prrPath, contentType: 'application/json', body: JSON.stringify(files({ [bad]: 'x: 1\n' })), status: 422, mention: 'spec.resources' });
   }
   const prr = (name: string, body: unknown, status: number, mention: string) =>
     out.push({ name: `packagerevisionresources PUT: ${name}`, method: 'PUT', path: prrPath, contentType: 'application/json', body: JSON.stringify(body), status, mention });
+  prr('a file that is also a directory', files({ 'Kptfile/x': 'a: 1\n' }), 422, 'spec.resources[Kptfile]');
+  prr('a resource file that is also a directory', files({ 'a.yaml': 'a: 1\n', 'a.yaml/b.yaml': 'b: 1\n' }), 422, 'spec.resources[a.yaml]');
   prr('no Kptfile', { ...files({}), spec: { resources: { 'cm.yaml': 'a: 1\n' } } }, 422, 'Kptfile');
   prr('Kptfile that is not YAML', { ...files({}), spec: { resources: { Kptfile: 'a: [' } } }, 422, 'Kptfile');
   prr('Kptfile of another kind', { ...files({}), spec: { resources: { Kptfile: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n' } } }, 422, 'Kptfile');

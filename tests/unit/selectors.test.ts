@@ -46,3 +46,40 @@ describe('field selectors', () => {
     expect(() => parseFieldSelector('justaword')).toThrowError(/invalid selector/);
   });
 });
+
+describe('field selector parsing', () => {
+  const old = (part: string) => /^([^=!]+?)\s*(==|!=|=)\s*(.*)$/.exec(part);
+
+  it('reads the operator as the first = or !, as before', () => {
+    for (const part of ['a=b', 'a==b', 'a!=b', 'a = b', 'a  ==  b c', 'a=b=c', 'a!=', 'x.y=', '=b', '!=b', 'a!b', 'a', 'a=\nb', 'a\n=b', 'a!==b', 'a=!b']) {
+      const m = old(part);
+      let ours: unknown;
+      try {
+        ours = parseFieldSelector(part)[0];
+      } catch {
+        ours = null;
+      }
+      expect(ours, part).toEqual(m ? { field: m[1].trim(), op: m[2] === '!=' ? 'neq' : 'eq', value: m[3].trim() } : null);
+    }
+  });
+
+  it('parses a long adversarial selector in linear time', () => {
+    // A field followed by thousands of spaces and no operator: the old regex tried every split.
+    const adversarial = `a${' '.repeat(9_997)}b`;
+    const start = performance.now();
+    expect(() => parseFieldSelector(adversarial)).toThrowError(/can't understand/);
+    expect(performance.now() - start).toBeLessThan(30);
+  });
+
+  it('refuses a selector longer than 10,000 characters with a 400', () => {
+    for (const parse of [parseFieldSelector, parseLabelSelector]) {
+      try {
+        parse(`a${' '.repeat(200_000)}b`);
+        expect.unreachable('parsed');
+      } catch (err) {
+        expect((err as StatusError).code).toBe(400);
+        expect((err as StatusError).message).toContain('longer than 10000 characters');
+      }
+    }
+  });
+});

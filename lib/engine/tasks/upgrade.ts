@@ -1,7 +1,7 @@
 import type { Task } from '../../api/porch.ts';
 import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors } from '../../errors.ts';
-import { MergeError, upgradePackage } from '../../merge/package.ts';
+import { MergeError, upgradePackageInSlices } from '../../merge/package.ts';
 import { PR_GR } from '../gr.ts';
 import type { Engine } from '../engine.ts';
 import { withUpstream } from './kptfile-upstream.ts';
@@ -30,7 +30,7 @@ export async function upgradeResources(engine: Engine, cache: RepositoryCache, n
   const strategy = u.strategy ?? 'resource-merge';
   let merged: Record<string, string>;
   try {
-    merged = upgradePackage(strategy, { original: oldUp.files, updated: newUp.files, local: local.files });
+    merged = await upgradePackageInSlices(strategy, { original: oldUp.files, updated: newUp.files, local: local.files });
   } catch (err) {
     // The request is well formed but cannot be carried out against the packages as they are now.
     if (err instanceof MergeError) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade cannot be done: ${err.message}`);

@@ -255,3 +255,36 @@ describe.skipIf(!hasOpenssl)('certificate generation', () => {
   });
 });
 
+
+describe.skipIf(!hasOpenssl)('constraints a CA sets on the chain beneath it', () => {
+  const CA = (more: string) => [`basicConstraints=critical,CA:TRUE${more}`, 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'];
+  const authn = (root: CertificateAuthority) => new ClientCertificateAuthenticator([x509(root.certPem)]);
+
+  it('refuses a leaf below a CA that a pathlen:0 CA signed', async () => {
+    const root = await createCertificateAuthority({ commonName: 'pathlen-zero-ca', extensions: CA(',pathlen:0') });
+    const rogue = await root.intermediate('rogue-ca');
+    const admin = await rogue.issue({ commonName: 'mallory', organizations: ['system:masters'] });
+    await expect(authn(root).authenticate({ headers: {}, peerCertificate: x509(admin), intermediates: [x509(rogue.certPem)] })).rejects.toThrow(
+      /too many intermediates for path length constraint of "pathlen-zero-ca" \(pathlen:0\)/,
+    );
+    // Its own leaves, and a chain within a larger pathlen, are fine.
+    const direct = await root.issue({ commonName: 'alice' });
+    expect(await authn(root).authenticate({ headers: {}, peerCertificate: x509(direct) })).toMatchObject({ username: 'alice' });
+    const roomy = await createCertificateAuthority({ commonName: 'pathlen-one-ca', extensions: CA(',pathlen:1') });
+    const mid = await roomy.intermediate('mid-ca', CA(',pathlen:0'));
+    const bob = await mid.issue({ commonName: 'bob' });
+    expect(await authn(roomy).authenticate({ headers: {}, peerCertificate: x509(bob), intermediates: [x509(mid.certPem)] })).toMatchObject({ username: 'bob' });
+  });
+
+  it('refuses a leaf whose names are outside a CA’s name constraints', async () => {
+    const root = await createCertificateAuthority({ commonName: 'constrained-ca', extensions: [...CA(''), 'nameConstraints=critical,permitted;DNS:.team-a.example'] });
+    const inside = await root.issue({ commonName: 'svc', hosts: ['api.team-a.example'] });
+    expect(await authn(root).authenticate({ headers: {}, peerCertificate: x509(inside) })).toMatchObject({ username: 'svc' });
+    const outside = await root.issue({ commonName: 'svc', hosts: ['api.team-b.example'] });
+    await expect(authn(root).authenticate({ headers: {}, peerCertificate: x509(outside) })).rejects.toThrow(/verifying certificate .* failed: x509: .*name constraint/i);
+    // Through an intermediate, the constraint still holds.
+    const mid = await root.intermediate('mid-ca');
+    const viaMid = await mid.issue({ commonName: 'svc', hosts: ['evil.example'] });
+    await expect(authn(root).authenticate({ headers: {}, peerCertificate: x509(viaMid), intermediates: [x509(mid.certPem)] })).rejects.toThrow(/name constraint/i);
+  });
+});
