@@ -3,7 +3,6 @@ import type { KubeObject } from '../lib/api/meta.ts';
 import type { PackageRevision } from '../lib/api/porch.ts';
 import type { AppContext } from '../lib/context.ts';
 import { normaliseRevisionFieldSelector, revisionMatcher } from '../lib/engine/fields.ts';
-import { sortRevisions } from '../lib/engine/order.ts';
 import { StatusError } from '../lib/errors.ts';
 import { deepFreeze } from '../lib/util.ts';
 import { OrderedProjection } from '../lib/watch/projection.ts';
@@ -98,7 +97,7 @@ export default function listPackageRevisionResources(ctx: AppContext) {
             });
             projection = p;
             // Listing and subscribing in one synchronous step leaves no gap for an event to fall into.
-            if (from === undefined) for (const pr of sortRevisions(ctx.engine.listRevisions(namespace, match))) p.push({ type: 'ADDED', object: pr }, Number(snapshot));
+            if (from === undefined) for (const pr of ctx.engine.listRevisions(namespace, match)) p.push({ type: 'ADDED', object: pr }, Number(snapshot));
             let unsubscribe: () => void;
             try {
               unsubscribe = ctx.engine.revisionHub.subscribe({ fromRV: from, filter: match, send: (ev) => p.push(ev) });
@@ -117,7 +116,7 @@ export default function listPackageRevisionResources(ctx: AppContext) {
           onShutdown: ctx.shutdown.onShutdown,
         });
       }
-      const revisions = sortRevisions(ctx.engine.listRevisions(namespace, match));
+      const revisions = ctx.engine.listRevisions(namespace, match);
       const items = new Array<KubeObject>(revisions.length);
       let next = 0;
       await Promise.all(

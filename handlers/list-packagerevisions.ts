@@ -8,7 +8,6 @@ import { PACKAGEREVISIONS } from './http/porch-input.ts';
 import { listQuery } from './http/query.ts';
 import { listResponse, negotiate } from './http/respond.ts';
 import { hubWatchResponse } from './http/hub-watch.ts';
-import { sortRevisions } from '../lib/engine/order.ts';
 
 /** GET packagerevisions (one namespace or all), and their watch. */
 export default function listPackageRevisions(ctx: AppContext) {
@@ -20,9 +19,9 @@ export default function listPackageRevisions(ctx: AppContext) {
       const match = revisionMatcher(namespace, q.labelSelector, normaliseRevisionFieldSelector(q.fieldSelector));
       const table = negotiate(c).table;
       if (q.watch || forceWatch)
-        return hubWatchResponse(ctx, q, { res: PACKAGEREVISIONS, table, hub: ctx.engine.revisionHub, match, current: () => sortRevisions(ctx.engine.listRevisions(namespace, match)) });
+        return hubWatchResponse(ctx, q, { res: PACKAGEREVISIONS, table, hub: ctx.engine.revisionHub, match, current: () => ctx.engine.listRevisions(namespace, match) });
       const rv = ctx.engine.currentResourceVersion();
-      return listResponse(c, PACKAGEREVISIONS, sortRevisions(ctx.engine.listRevisions(namespace, match)), rv);
+      return listResponse(c, PACKAGEREVISIONS, ctx.engine.listRevisions(namespace, match), rv);
     });
   app.get(collectionPath(PACKAGEREVISIONS), run(false));
   app.get(allNamespacesPath(PACKAGEREVISIONS), run(false));
