@@ -92,6 +92,11 @@ describe('kubectl as a new user drives the dev server', () => {
     await ok('admin', ['create', 'secret', 'generic', 'typed', '-n', 'team-a', '--type', 'kubernetes.io/basic-auth', '--from-literal=username=bob', '--from-literal=password=pw']);
     expect(YAML.parse(await ok('admin', ['get', 'secret', 'typed', '-n', 'team-a', '-o', 'yaml'])).type).toBe('kubernetes.io/basic-auth');
 
+    // Server-side dry run goes through the same decoding and stores nothing; delete takes JSON.
+    expect(await ok('admin', ['create', 'secret', 'generic', 'dry', '-n', 'team-a', '--from-literal=a=b', '--dry-run=server'])).toContain('secret/dry created (server dry run)');
+    expect((await k('admin', ['get', 'secret', 'dry', '-n', 'team-a'])).code).not.toBe(0);
+    expect(await ok('admin', ['delete', 'secret', 'typed', '-n', 'team-a'])).toContain('deleted');
+
     // A second create of the same name is refused as kube-apiserver refuses it.
     const again = await k('admin', ['create', 'namespace', 'team-a']);
     expect(again.code).not.toBe(0);
