@@ -11,6 +11,7 @@ import { updateStoreObject } from '../handlers/store-object/update.ts';
 import { ENGINE_HANDLERS } from '../handlers/index.ts';
 import { createSelfSubjectAccessReview } from '../handlers/create-selfsubjectaccessreview.ts';
 import createSelfSubjectReview from '../handlers/create-selfsubjectreview.ts';
+import { createSelfSubjectRulesReview } from '../handlers/create-selfsubjectrulesreview.ts';
 import { REVIEW_RESOURCES } from '../lib/api/reviews.ts';
 import type { Authorizer } from '../lib/auth/authorizer.ts';
 
@@ -46,5 +47,5 @@ export function reviewResources(served: ResourceDescriptor[]): ResourceDescripto
 }
 
 export function reviewHandlers(authorizer: Authorizer): HandlerFactory[] {
-  return [createSelfSubjectReview, createSelfSubjectAccessReview(authorizer)];
+  return [createSelfSubjectReview, createSelfSubjectAccessReview(authorizer), createSelfSubjectRulesReview(authorizer)];
 }

@@ -50,7 +50,8 @@ function review(group: string, plural: string, kind: string): ResourceDescriptor
 }
 
 export const SELF_SUBJECT_ACCESS_REVIEWS = review(AUTHORIZATION_GROUP, 'selfsubjectaccessreviews', 'SelfSubjectAccessReview');
+export const SELF_SUBJECT_RULES_REVIEWS = review(AUTHORIZATION_GROUP, 'selfsubjectrulesreviews', 'SelfSubjectRulesReview');
 export const SELF_SUBJECT_REVIEWS = review(AUTHENTICATION_GROUP, 'selfsubjectreviews', 'SelfSubjectReview');
 
 /** What discovery lists besides the stored resources, where this server stands in for kube-apiserver. */
-export const REVIEW_RESOURCES: ResourceDescriptor[] = [SELF_SUBJECT_REVIEWS, SELF_SUBJECT_ACCESS_REVIEWS];
+export const REVIEW_RESOURCES: ResourceDescriptor[] = [SELF_SUBJECT_REVIEWS, SELF_SUBJECT_ACCESS_REVIEWS, SELF_SUBJECT_RULES_REVIEWS];

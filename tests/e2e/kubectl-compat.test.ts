@@ -124,6 +124,11 @@ describe('kubectl as a new user drives the dev server', () => {
     expect(await canI('tenant', ['list', 'packagerevisions', '-n', 'team-a'])).toBe('yes:0');
     expect(await canI('tenant', ['list', 'packagerevisions', '-n', 'team-b'])).toBe('no:1');
     expect(await canI('admin', ['delete', 'secrets', '-A'])).toBe('yes:0');
+
+    // --list asks for the rules (SelfSubjectRulesReview).
+    const list = await ok('tenant', ['auth', 'can-i', '--list', '-n', 'team-a']);
+    expect(list).toMatch(/packagerevisions\.porch\.kpt\.dev\s+\[\]\s+\[\]\s+\[get list watch\]/);
+    expect(await ok('tenant', ['auth', 'can-i', '--list', '-n', 'team-b'])).not.toContain('packagerevisions');
   });
 
   it('lists come in namespace/name order', async () => {

@@ -58,10 +58,21 @@ describe('SelfSubjectAccessReview and SelfSubjectReview', () => {
     const both = await app.request(jsonRequest('POST', SSAR, ask({ resourceAttributes: { verb: 'get' }, nonResourceAttributes: { path: '/', verb: 'get' } })));
     expect(both.status).toBe(422);
 
+    const rules = await app.request(jsonRequest('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { kind: 'SelfSubjectRulesReview', spec: { namespace: 'team-a' } }));
+    expect(rules.status).toBe(201);
+    const listed = (await rules.json()).status;
+    expect(listed.incomplete).toBe(false);
+    expect(listed.resourceRules).toContainEqual({ verbs: ['get', 'list'], apiGroups: ['porch.kpt.dev'], resources: ['packagerevisions'] });
+    expect(listed.resourceRules).toContainEqual(expect.objectContaining({ resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }));
+    expect(listed.nonResourceRules).toContainEqual(expect.objectContaining({ nonResourceURLs: expect.arrayContaining(['/version']) }));
+    const elsewhere = (await (await app.request(jsonRequest('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { spec: { namespace: 'team-b' } }))).json()).status;
+    expect(elsewhere.resourceRules).not.toContainEqual(expect.objectContaining({ resources: ['packagerevisions'] }));
+
     const groups = await (await app.request(jsonRequest('GET', '/apis'))).json();
     expect(groups.groups.map((g: { name: string }) => g.name)).toEqual(expect.arrayContaining(['authorization.k8s.io', 'authentication.k8s.io']));
     const authz = await (await app.request(jsonRequest('GET', '/apis/authorization.k8s.io/v1'))).json();
-    expect(authz.resources).toEqual([expect.objectContaining({ name: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] })]);
+    expect(authz.resources.map((r: { name: string }) => r.name)).toEqual(['selfsubjectaccessreviews', 'selfsubjectrulesreviews']);
+    expect(authz.resources[0]).toMatchObject({ kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] });
     const agg = await (
       await app.request(jsonRequest('GET', '/apis', undefined, '', { accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' }))
     ).json();

@@ -18,6 +18,7 @@ const MESSAGES: Record<string, string> = {
   'v1/Namespace': 'k8s.io.api.core.v1.Namespace',
   'v1/Secret': 'k8s.io.api.core.v1.Secret',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'k8s.io.api.authorization.v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'k8s.io.api.authorization.v1.SelfSubjectRulesReview',
   'authentication.k8s.io/v1/SelfSubjectReview': 'k8s.io.api.authentication.v1.SelfSubjectReview',
 };
 
