@@ -9,7 +9,7 @@ export const AUTHENTICATION_GROUP = 'authentication.k8s.io';
 
 const stringOpt = v.optional(v.string());
 
-export const ResourceAttributesSchema = v.object({
+const ResourceAttributesSchema = v.object({
   namespace: stringOpt,
   verb: stringOpt,
   group: stringOpt,
@@ -19,7 +19,7 @@ export const ResourceAttributesSchema = v.object({
   name: stringOpt,
 });
 
-export const NonResourceAttributesSchema = v.object({ path: stringOpt, verb: stringOpt });
+const NonResourceAttributesSchema = v.object({ path: stringOpt, verb: stringOpt });
 
 export const SelfSubjectAccessReviewSpecSchema = v.object({
   resourceAttributes: v.optional(v.nullable(v.looseObject(ResourceAttributesSchema.entries))),

@@ -16,7 +16,7 @@ limitations under the License.
 
 // The messages of the Kubernetes API that requests here may carry as protobuf, copied from the
 // upstream generated.proto files named below (field names and numbers as upstream; comments and
-// the messages not needed left out). Parsed once at start by protobufjs.
+// the messages not needed left out), parsed by protobufjs on the first protobuf request.
 
 /** One upstream .proto file's subset, with its package. */
 export const K8S_PROTO_FILES: readonly string[] = [
