@@ -11,7 +11,7 @@ import type { HandlerEnv } from '../handlers/http/env.ts';
 import { jsonResponse, statusResponse } from '../handlers/http/respond.ts';
 import { discoveryRoutes } from './discovery.ts';
 import { openapiRoutes } from './openapi.ts';
-import { allHandlers } from './routes.ts';
+import { allHandlers, reviewHandlers, reviewResources } from './routes.ts';
 import { VERSION_INFO } from './version.ts';
 import { allowAll, HEALTH_PATHS, isStrippedHeader, type GatewayAuth } from './auth.ts';
 
@@ -114,9 +114,11 @@ export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<Handle
   app.get('/version', () => jsonResponse(VERSION_INFO));
 
   const served = opts.resources ?? RESOURCES;
-  app.route('/', discoveryRoutes(served));
+  const reviews = reviewResources(served);
+  app.route('/', discoveryRoutes([...served, ...reviews]));
   app.route('/', openapiRoutes(served));
   for (const h of allHandlers(served)) app.route('/', h(ctx));
+  if (reviews.length) for (const h of reviewHandlers(authorizer)) app.route('/', h(ctx));
 
   app.notFound((c) => {
     const known = knownResourcePath(c.req.path, served);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { UserInfo } from '../lib/auth/user.ts';
-import { alwaysAllowPathsAuthorizer, privilegedGroupsAuthorizer, unionAuthorizer, type Authorizer } from '../lib/auth/authorizer.ts';
+import { ALL_RULES, alwaysAllowPathsAuthorizer, privilegedGroupsAuthorizer, unionAuthorizer, type Authorizer } from '../lib/auth/authorizer.ts';
 import { BearerTokenAuthenticator, unionTokenAuthenticator, WebSocketProtocolTokenAuthenticator, type TokenAuthenticator } from '../lib/auth/bearer-token.ts';
 import { AuthenticatorChain, authRequestFrom, type Authenticator, type NodeRequestLike } from '../lib/auth/chain.ts';
 import { bootstrapPolicy } from '../lib/auth/default-policy.ts';
@@ -42,7 +42,10 @@ export interface GatewayAuth {
 export const ADMIN_USER: UserInfo = { username: 'porch-ts-admin', groups: ['system:masters', 'system:authenticated'] };
 
 /** Everything allowed: the dev default when no RBAC file is given. */
-export const allowAll: Authorizer = { authorize: async () => ({ allowed: true, reason: 'allowed: no authorization configured' }) };
+export const allowAll: Authorizer = {
+  authorize: async () => ({ allowed: true, reason: 'allowed: no authorization configured' }),
+  rules: () => ({ rules: ALL_RULES, incomplete: false }),
+};
 
 /**
  * The authenticator chain and authorizer of kube-apiserver, as far as the dev runner configures it:

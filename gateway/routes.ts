@@ -9,6 +9,11 @@ import { listStoreObjects } from '../handlers/store-object/list.ts';
 import { patchStoreObject } from '../handlers/store-object/patch.ts';
 import { updateStoreObject } from '../handlers/store-object/update.ts';
 import { ENGINE_HANDLERS } from '../handlers/index.ts';
+import { createSelfSubjectAccessReview } from '../handlers/create-selfsubjectaccessreview.ts';
+import createSelfSubjectReview from '../handlers/create-selfsubjectreview.ts';
+import { createSelfSubjectRulesReview } from '../handlers/create-selfsubjectrulesreview.ts';
+import { REVIEW_RESOURCES } from '../lib/api/reviews.ts';
+import type { Authorizer } from '../lib/auth/authorizer.ts';
 
 type HandlerFactory = (ctx: AppContext) => Hono<HandlerEnv>;
 
@@ -31,4 +36,16 @@ export function allHandlers(served: ResourceDescriptor[] = RESOURCES): HandlerFa
   for (const res of served) if (res.backend === 'store') out.push(...storeHandlers(res));
   if (served.some((r) => r.backend === 'engine')) out.push(...ENGINE_HANDLERS);
   return out;
+}
+
+/**
+ * The review APIs (`kubectl auth can-i`, `auth whoami`) belong to kube-apiserver: served only where this
+ * process stands in for it (it serves the store's kinds), never next to a real one in cluster mode.
+ */
+export function reviewResources(served: ResourceDescriptor[]): ResourceDescriptor[] {
+  return served.some((r) => r.backend === 'store') ? REVIEW_RESOURCES : [];
+}
+
+export function reviewHandlers(authorizer: Authorizer): HandlerFactory[] {
+  return [createSelfSubjectReview, createSelfSubjectAccessReview(authorizer), createSelfSubjectRulesReview(authorizer)];
 }

@@ -4,7 +4,6 @@ import { listEndpoint } from './http/list-endpoint.ts';
 import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { listResponse, negotiate } from './http/respond.ts';
 import { hubWatchResponse } from './http/hub-watch.ts';
-import { sortRevisions } from '../lib/engine/order.ts';
 
 /** GET packagerevisions (one namespace or all), and their watch. */
 export default function listPackageRevisions(ctx: AppContext) {
@@ -13,8 +12,8 @@ export default function listPackageRevisions(ctx: AppContext) {
     const match = revisionMatcher(namespace, q.labelSelector, normaliseRevisionFieldSelector(q.fieldSelector));
     const table = negotiate(c).table;
     if (q.watch)
-      return hubWatchResponse(ctx, q, { res: PACKAGEREVISIONS, table, hub: ctx.engine.revisionHub, match, current: () => sortRevisions(ctx.engine.listRevisions(namespace, match)) });
+      return hubWatchResponse(ctx, q, { res: PACKAGEREVISIONS, table, hub: ctx.engine.revisionHub, match, current: () => ctx.engine.listRevisions(namespace, match) });
     const rv = ctx.engine.currentResourceVersion();
-    return listResponse(c, PACKAGEREVISIONS, sortRevisions(ctx.engine.listRevisions(namespace, match)), rv);
+    return listResponse(c, PACKAGEREVISIONS, ctx.engine.listRevisions(namespace, match), rv);
   });
 }

@@ -4,11 +4,6 @@ import { listEndpoint } from './http/list-endpoint.ts';
 import { PACKAGES } from '../lib/api/resources.ts';
 import { listResponse, negotiate } from './http/respond.ts';
 import { hubWatchResponse } from './http/hub-watch.ts';
-import type { PorchPackage } from '../lib/api/porch.ts';
-
-function byName(a: PorchPackage, b: PorchPackage): number {
-  return (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
-}
 
 /** GET packages: one per package path, with its latest published revision. */
 export default function listPackages(ctx: AppContext) {
@@ -16,7 +11,7 @@ export default function listPackages(ctx: AppContext) {
     const namespace = q.namespace;
     const match = packageMatcher(namespace, q.labelSelector, normalisePackageFieldSelector(q.fieldSelector));
     if (q.watch)
-      return hubWatchResponse(ctx, q, { res: PACKAGES, table: negotiate(c).table, hub: ctx.engine.packageHub, match, current: () => ctx.engine.listPackages(namespace, match).sort(byName) });
-    return listResponse(c, PACKAGES, ctx.engine.listPackages(namespace, match).sort(byName), ctx.engine.currentResourceVersion());
+      return hubWatchResponse(ctx, q, { res: PACKAGES, table: negotiate(c).table, hub: ctx.engine.packageHub, match, current: () => ctx.engine.listPackages(namespace, match) });
+    return listResponse(c, PACKAGES, ctx.engine.listPackages(namespace, match), ctx.engine.currentResourceVersion());
   });
 }

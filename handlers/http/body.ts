@@ -1,15 +1,16 @@
 import { checkNesting, nestingError } from '../../lib/api/nesting.ts';
 import { PATCH_CONTENT_TYPES, type PatchType } from '../../lib/api/patch.ts';
+import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from '../../lib/api/protobuf/decode.ts';
 import { errors, errMessage } from '../../lib/errors.ts';
 import { isRecord } from '../../lib/util.ts';
 import { parseAllDocuments } from '../../lib/yaml-parse.ts';
 import type { HandlerContext } from './env.ts';
 
-async function readText(c: HandlerContext, limit: number): Promise<string> {
+async function readBytes(c: HandlerContext, limit: number): Promise<Buffer> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > limit) throw errors.tooLarge(limit);
   const body = c.req.raw.body;
-  if (!body) return '';
+  if (!body) return Buffer.alloc(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -23,7 +24,11 @@ async function readText(c: HandlerContext, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
+}
+
+async function readText(c: HandlerContext, limit: number): Promise<string> {
+  return new TextDecoder('utf-8', { fatal: false }).decode(await readBytes(c, limit));
 }
 
 function mediaType(c: HandlerContext): string {
@@ -54,6 +59,7 @@ function decode(text: string, yaml: boolean): unknown {
 /** The body of a create/update: a JSON or YAML object. */
 export async function readObjectBody(c: HandlerContext, limit: number): Promise<Record<string, unknown>> {
   const type = mediaType(c);
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(await readBytes(c, limit));
   const yaml = type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml';
   if (type && type !== 'application/json' && !yaml) throw errors.unsupportedMediaType(type);
   const value = parse(await readText(c, limit), yaml);

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../lib/api/meta.ts';
+import { inKeyOrder } from '../../lib/api/order.ts';
 import { apiVersionOf, type ResourceDescriptor } from '../../lib/api/resources.ts';
 import { toTable, type IncludeObject } from '../../lib/api/table.ts';
 import { errors, toStatusError } from '../../lib/errors.ts';
@@ -53,7 +54,9 @@ export function objectResponse(c: HandlerContext, res: ResourceDescriptor, obj: 
   return jsonResponse(obj, code);
 }
 
+/** Every list answers in namespace/name order, as kube-apiserver's do, whatever order its source kept. */
 export function listResponse(c: HandlerContext, res: ResourceDescriptor, items: KubeObject[], resourceVersion: string): Response {
+  inKeyOrder(items);
   if (negotiate(c).table) return jsonResponse(toTable(res, items, resourceVersion, includeObject(c)));
   return jsonResponse({ apiVersion: apiVersionOf(res), kind: res.listKind, metadata: { resourceVersion }, items });
 }

@@ -37,8 +37,11 @@ export interface ResourceDescriptor<T extends KubeObject = KubeObject> {
   // The schema's input/output types differ per resource; callers only validate and describe with it.
   schema: v.GenericSchema<unknown, unknown>;
   printerColumns: PrinterColumn[];
-  /** Objects served straight from the store, or computed by the engine from git. */
-  backend: 'store' | 'engine';
+  /**
+   * Objects served straight from the store, computed by the engine from git, or answered by the
+   * gateway from the request's own identity (the review APIs; nothing is stored).
+   */
+  backend: 'store' | 'engine' | 'gateway';
   /**
    * Never set: it carries the type of the resource's objects, so the store's verbs answer
    * `store.get(REPOSITORIES, …)` as a Repository without a cast.

@@ -1,6 +1,7 @@
 import type { UserInfo } from './user.ts';
 import { errors, StatusError, type StatusDetails, errMessage } from '../errors.ts';
 import type { RequestAttributes } from './attributes.ts';
+import type { PolicyRule } from './rbac-objects.ts';
 
 /**
  * An authorizer's answer. Not allowed and not `denied` is kube-apiserver's "no opinion": the next
@@ -12,9 +13,24 @@ export interface Decision {
   denied?: boolean;
 }
 
+/** What a user may do in a namespace, as SelfSubjectRulesReview reports it. */
+export interface RuleList {
+  rules: PolicyRule[];
+  /** Some authorizer could not say (its rules may allow more than listed). */
+  incomplete: boolean;
+}
+
 export interface Authorizer {
   authorize(user: UserInfo, attrs: RequestAttributes): Promise<Decision>;
+  /** The rules behind the decisions; an authorizer without it makes a rule list incomplete. */
+  rules?(user: UserInfo, namespace: string): RuleList;
 }
+
+/** Everything, on every resource and path: a superuser's (or an unauthorized server's) rules. */
+export const ALL_RULES: PolicyRule[] = [
+  { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  { verbs: ['*'], nonResourceURLs: ['*'] },
+];
 
 /** First authorizer to allow or explicitly deny decides, as kube-apiserver chains its authorizers. */
 export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
@@ -28,6 +44,18 @@ export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
       }
       return { allowed: false, reason: reasons.join('\n') };
     },
+    rules(user, namespace) {
+      const out: RuleList = { rules: [], incomplete: false };
+      for (const a of authorizers) {
+        const r = a.rules?.(user, namespace);
+        if (!r) out.incomplete = true;
+        else {
+          out.rules.push(...r.rules);
+          out.incomplete ||= r.incomplete;
+        }
+      }
+      return out;
+    },
   };
 }
 
@@ -38,6 +66,7 @@ export function privilegedGroupsAuthorizer(groups: string[] = ['system:masters']
       const g = groups.find((x) => user.groups.includes(x));
       return g ? { allowed: true, reason: `allowed: member of group "${g}"` } : { allowed: false, reason: '' };
     },
+    rules: (user) => ({ rules: groups.some((x) => user.groups.includes(x)) ? ALL_RULES : [], incomplete: false }),
   };
 }
 
@@ -54,6 +83,7 @@ export function alwaysAllowPathsAuthorizer(paths: string[]): Authorizer {
       const ok = exact.has(attrs.path) || prefixes.some((p) => attrs.path.startsWith(p));
       return ok ? { allowed: true, reason: `allowed: path "${attrs.path}" is always allowed` } : { allowed: false, reason: '' };
     },
+    rules: () => ({ rules: [{ verbs: ['*'], nonResourceURLs: paths }], incomplete: false }),
   };
 }
 

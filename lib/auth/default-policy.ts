@@ -23,9 +23,24 @@ function bindToGroups(name: string, groups: string[]): ClusterRoleBinding {
   };
 }
 
-/** The non-resource parts of kube-apiserver's bootstrap policy: system:discovery and system:public-info-viewer. */
+/** system:basic-user: every authenticated user may ask who they are and what they may do. */
+function basicUser(): ClusterRole {
+  return {
+    apiVersion: RBAC_API_VERSION,
+    kind: 'ClusterRole',
+    metadata: { name: 'system:basic-user', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+    rules: [
+      { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+    ],
+  };
+}
+
+/** The parts of kube-apiserver's bootstrap policy every user relies on: discovery, public info, basic user. */
 export function bootstrapPolicy(): RbacObject[] {
   return [
+    basicUser(),
+    bindToGroups('system:basic-user', ['system:authenticated']),
     clusterRole('system:discovery', ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/']),
     bindToGroups('system:discovery', ['system:authenticated']),
     clusterRole('system:public-info-viewer', ['/healthz', '/livez', '/readyz', '/version', '/version/']),

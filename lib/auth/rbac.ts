@@ -1,6 +1,6 @@
 import type { UserInfo } from './user.ts';
 import type { RequestAttributes } from './attributes.ts';
-import { forbiddenMessage, type Authorizer, type Decision } from './authorizer.ts';
+import { ALL_RULES, forbiddenMessage, type Authorizer, type Decision, type RuleList } from './authorizer.ts';
 import {
   loadRbacFile,
   toRbacObjects,
@@ -263,6 +263,11 @@ export class RbacAuthorizer implements Authorizer {
 
     const sentence = forbiddenMessage(user, attrs);
     return { allowed: false, reason: problems.length ? `${sentence}: RBAC: ${aggregateErrors(problems)}` : sentence };
+  }
+
+  rules(user: UserInfo, namespace: string): RuleList {
+    if (this.superuserGroups.some((g) => user.groups.includes(g))) return { rules: ALL_RULES, incomplete: false };
+    return { rules: this.rulesFor(user, namespace), incomplete: false };
   }
 
   /** Every rule that applies to the user in a namespace ('' for cluster-wide only), for diagnostics. */

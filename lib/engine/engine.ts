@@ -3,6 +3,7 @@ import type { KubeObject } from '../api/meta.ts';
 import type { PackageRevision, PorchPackage } from '../api/porch.ts';
 import { PORCH_GROUP, REPOSITORY_LABEL } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
+import { KeyOrderedView } from '../api/order.ts';
 import { findResource } from '../api/resources.ts';
 import { RepositoryCache, type ChangeType } from '../cache/repository-cache.ts';
 import type { GitRepository, GitRepositoryOptions } from '../git/types.ts';
@@ -60,6 +61,8 @@ export class Engine {
   readonly rv = new RvClock();
   readonly packageLocks = new KeyedMutex();
   private readonly repos = new Map<string, RepositoryCache>();
+  private readonly revisionOrder = new KeyOrderedView(() => [...this.repos.values()].flatMap((c) => [...c.revisions()]));
+  private readonly packageOrder = new KeyOrderedView(() => [...this.repos.values()].flatMap((c) => [...c.allPackages()]));
   private readonly identities = new Map<string, string>();
   private readonly metas = new Map<string, KubeObject>();
   private readonly repoLocks = new KeyedMutex();
@@ -297,22 +300,20 @@ export class Engine {
   // ---- events ----
 
   private emitRevision(type: ChangeType, obj: PackageRevision, prev?: PackageRevision): void {
+    this.revisionOrder.changed();
     this.revisionHub.publish({ type, object: obj, prev, rv: Number(obj.metadata.resourceVersion) });
   }
 
   private emitPackage(type: ChangeType, obj: PorchPackage, prev?: PorchPackage): void {
+    this.packageOrder.changed();
     this.packageHub.publish({ type, object: obj, prev, rv: Number(obj.metadata.resourceVersion) });
   }
 
   // ---- queries ----
 
+  /** In namespace/name order, as kube-apiserver lists. */
   listRevisions(namespace: string | undefined, match: (pr: PackageRevision) => boolean): PackageRevision[] {
-    const out: PackageRevision[] = [];
-    for (const cache of this.repos.values()) {
-      if (namespace !== undefined && cache.namespace !== namespace) continue;
-      for (const pr of cache.revisions()) if (match(pr)) out.push(pr);
-    }
-    return out;
+    return this.revisionOrder.items().filter((pr) => (namespace === undefined || pr.metadata.namespace === namespace) && match(pr));
   }
 
   /** Find a revision by name: the repository is the first dot-separated part of the name. */
@@ -329,13 +330,9 @@ export class Engine {
     return found;
   }
 
+  /** In namespace/name order, as kube-apiserver lists. */
   listPackages(namespace: string | undefined, match: (p: PorchPackage) => boolean): PorchPackage[] {
-    const out: PorchPackage[] = [];
-    for (const cache of this.repos.values()) {
-      if (namespace !== undefined && cache.namespace !== namespace) continue;
-      for (const p of cache.allPackages()) if (match(p)) out.push(p);
-    }
-    return out;
+    return this.packageOrder.items().filter((p) => (namespace === undefined || p.metadata.namespace === namespace) && match(p));
   }
 
   getPackage(namespace: string, name: string): PorchPackage {

@@ -7,7 +7,6 @@ import { RecentResults } from '../watch/recent.ts';
 import type { WatchEvent } from '../watch/types.ts';
 import type { Engine } from './engine.ts';
 import type { RevisionOperations } from './operations.ts';
-import { sortRevisions } from './order.ts';
 
 const READ_CONCURRENCY = 16;
 
@@ -58,7 +57,7 @@ export class ResourcesListing {
 
   /** The resources of every matching revision, in list order, read a bounded number at a time. */
   async list(namespace: string | undefined, match: (pr: PackageRevision) => boolean): Promise<KubeObject[]> {
-    const revisions = sortRevisions(this.engine.listRevisions(namespace, match));
+    const revisions = this.engine.listRevisions(namespace, match);
     const items = new Array<KubeObject>(revisions.length);
     let next = 0;
     await Promise.all(
@@ -83,7 +82,7 @@ export class ResourcesListing {
     });
     // Listing and subscribing in one synchronous step leaves no gap for an event to fall into.
     if (opts.from === undefined)
-      for (const pr of sortRevisions(this.engine.listRevisions(opts.namespace, opts.match))) p.push({ type: 'ADDED', object: pr }, Number(snapshot));
+      for (const pr of this.engine.listRevisions(opts.namespace, opts.match)) p.push({ type: 'ADDED', object: pr }, Number(snapshot));
     let unsubscribe: () => void;
     try {
       unsubscribe = this.engine.revisionHub.subscribe({ fromRV: opts.from, filter: opts.match, send: (ev) => p.push(ev) });

@@ -130,9 +130,6 @@ export class ClusterStore implements Store {
     const match = storeObjectMatcher(res, namespace, opts.labelSelector, opts.fieldSelector);
     const items: KubeObject[] = [];
     for (const obj of inf.values()) if (match(obj)) items.push(obj);
-    items.sort(
-      (a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-    );
     return { items: items as T[], resourceVersion: String(inf.resourceVersion) };
   }
 

@@ -2,6 +2,7 @@ import { readdir, readFile, unlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../api/meta.ts';
+import { inKeyOrder } from '../api/order.ts';
 import { apiVersionOf, type ResourceDescriptor } from '../api/resources.ts';
 import { errors } from '../errors.ts';
 import { deepFreeze, jsonEqual, KeyedMutex, nowTimestamp } from '../util.ts';
@@ -109,9 +110,6 @@ export class EmbeddedStore implements Store {
     const match = storeObjectMatcher(res, res.namespaced ? opts.namespace : undefined, opts.labelSelector, opts.fieldSelector);
     const items: KubeObject[] = [];
     for (const obj of this.bucket(res).objects.values()) if (match(obj)) items.push(obj);
-    items.sort((a, b) =>
-      (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-    );
     return { items: items as T[], resourceVersion: String(this.rv) };
   }
 
@@ -274,7 +272,7 @@ export class EmbeddedStore implements Store {
     if (from !== undefined && Number.isNaN(from)) throw errors.badRequest(`invalid resourceVersion "${opts.resourceVersion}"`);
     if (from === undefined) {
       // Like kube-apiserver: a watch without a resourceVersion starts with the current state as ADDED.
-      for (const obj of b.objects.values()) if (filter(obj)) opts.send({ type: 'ADDED', object: obj });
+      for (const obj of inKeyOrder([...b.objects.values()])) if (filter(obj)) opts.send({ type: 'ADDED', object: obj });
     }
     return b.hub.subscribe({ fromRV: from, filter, send: opts.send });
   }

@@ -149,7 +149,18 @@ describe('cluster mode: porch-ts against a Kubernetes-style API server, with kub
         .map((l) => l.split(/\s+/)[0])
         .sort();
     expect(served(await ok(k2, ['api-resources', '--no-headers']))).toEqual(['packagerevisionresources', 'packagerevisions', 'packages']);
-    expect(served(await ok(k1, ['api-resources', '--no-headers']))).toEqual(['namespaces', 'packagerevs', 'packagevariants', 'packagevariantsets', 'repositories', 'secrets']);
+    // The stand-in kube-apiserver also serves the review kinds kubectl auth uses, as kube-apiserver does.
+    expect(served(await ok(k1, ['api-resources', '--no-headers']))).toEqual([
+      'namespaces',
+      'packagerevs',
+      'packagevariants',
+      'packagevariantsets',
+      'repositories',
+      'secrets',
+      'selfsubjectaccessreviews',
+      'selfsubjectreviews',
+      'selfsubjectrulesreviews',
+    ]);
     const notHere = await k2(['get', 'repositories']);
     expect(notHere.code).not.toBe(0);
     expect(notHere.stderr).toMatch(/the server doesn't have a resource type "repositories"/);

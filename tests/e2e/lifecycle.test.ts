@@ -87,8 +87,8 @@ stringData:
       'blueprints.basens.v1 1 Published false',
       'blueprints.basens.v2 2 Published true',
       'blueprints.net.router.main -1 Published false',
-      'blueprints.net.router.wip 0 Draft false',
       'blueprints.net.router.v1 1 Published true',
+      'blueprints.net.router.wip 0 Draft false',
     ]);
     const v1 = list.items.find((i: { metadata: { name: string } }) => i.metadata.name === 'blueprints.basens.v2');
     expect(v1.spec.tasks[0].type).toBe('edit');

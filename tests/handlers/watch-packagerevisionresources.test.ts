@@ -133,10 +133,10 @@ describe('packagerevisionresources watch', () => {
     expect(bookmark.object.metadata?.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
     expect(initial.map((e) => [e.type, e.object.kind, e.object.metadata?.name])).toEqual([
       ['ADDED', 'PackageRevisionResources', 'blueprints.basens.main'],
-      ['ADDED', 'PackageRevisionResources', 'blueprints.basens.wip'],
       ['ADDED', 'PackageRevisionResources', 'blueprints.basens.v1'],
+      ['ADDED', 'PackageRevisionResources', 'blueprints.basens.wip'],
     ]);
-    const wip = initial[1].object;
+    const wip = initial[2].object;
     expect(Object.keys(wip.spec?.resources ?? {}).sort()).toEqual(['Kptfile', 'cm.yaml', 'draft.yaml']);
     expect(wip.spec?.resources?.['draft.yaml']).toContain('name: wip');
     expect(Number(bookmark.object.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Math.max(...initial.map((e) => Number(e.object.metadata?.resourceVersion))));
@@ -145,8 +145,9 @@ describe('packagerevisionresources watch', () => {
   it('follows the revision events with the same resourceVersions: create, edit files, delete', async () => {
     const revisions = await watchRevisions();
     const w = await watch();
-    await w.until(named('blueprints.basens.v1'), 'the initial events');
-    await revisions.until(named('blueprints.basens.v1'), 'the initial revision events');
+    // The last of the initial events, in namespace/name order.
+    await w.until(named('blueprints.basens.wip'), 'the initial events');
+    await revisions.until(named('blueprints.basens.wip'), 'the initial revision events');
 
     const created = await ctx.ops.create('default', draft('fresh', 'ws1'), USER);
     const name = created.metadata.name!;

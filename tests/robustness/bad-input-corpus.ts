@@ -16,6 +16,8 @@ export interface BadRequest {
 const PORCH = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
 const CONFIG = '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default';
 const CORE = '/api/v1/namespaces/default';
+// `k8s\0` + runtime.Unknown{typeMeta: {apiVersion: v1, kind: Pod}}, hand-encoded.
+const PROTOBUF_POD = Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x09, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x03, 0x50, 0x6f, 0x64]);
 
 interface Target {
   resource: string;
@@ -135,7 +137,9 @@ export function corpus(draft: string, published: string, repoUrl: string): BadRe
       add('labels with a number value', json({ ...base, metadata: { ...meta, labels: { a: 1 } } }), 422, 'labels');
       add('label key not a qualified name', json({ ...base, metadata: { ...meta, labels: { 'bad key!': 'x' } } }), 422, 'labels');
       add('annotations as a list', json({ ...base, metadata: { ...meta, annotations: ['x'] } }), 422, 'annotations');
-      add('protobuf body', Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a]), 415, 'protobuf', 'application/vnd.kubernetes.protobuf');
+      // Protobuf is decoded for the built-in kinds only: a broken envelope is 400, a kind not taken so 415.
+      add('truncated protobuf body', Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a]), 400, 'protobuf', 'application/vnd.kubernetes.protobuf');
+      add('protobuf body of a kind not accepted so', PROTOBUF_POD, 415, 'protobuf', 'application/vnd.kubernetes.protobuf');
       add('text/plain body', json(base), 415, 'text/plain', 'text/plain');
       add('oversized body', Buffer.alloc(9 * 1024 * 1024, 0x20), 413, 'too large');
       add('JSON nested 2,000 deep', `${json(base).slice(0, -1)},"deep":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`, 400, 'nested');

@@ -1,0 +1,69 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { RequestAttributes } from '../lib/auth/attributes.ts';
+import type { Authorizer } from '../lib/auth/authorizer.ts';
+import { AUTHORIZATION_GROUP, SELF_SUBJECT_ACCESS_REVIEWS, SelfSubjectAccessReviewSpecSchema, type SelfSubjectAccessReviewSpec } from '../lib/api/reviews.ts';
+import type { AppContext } from '../lib/context.ts';
+import { errors } from '../lib/errors.ts';
+import { readObjectBody } from './http/body.ts';
+import { endpoint } from './http/endpoint.ts';
+import { userOf, type HandlerEnv } from './http/env.ts';
+import { collectionPath } from './http/paths.ts';
+import { jsonResponse } from './http/respond.ts';
+
+function invalid(field: string, message: string) {
+  return errors.invalid('SelfSubjectAccessReview', AUTHORIZATION_GROUP, '', [{ field, message }]);
+}
+
+/** The question, in the shape the authorizer is asked about a real request. */
+function attributesOf(spec: SelfSubjectAccessReviewSpec): RequestAttributes {
+  const r = spec.resourceAttributes;
+  const n = spec.nonResourceAttributes;
+  if (r && n) throw invalid('spec.nonResourceAttributes', 'cannot be specified in combination with resourceAttributes');
+  if (n)
+    return { isResourceRequest: false, path: n.path ?? '', verb: n.verb ?? '', apiPrefix: '', apiGroup: '', apiVersion: '', namespace: '', resource: '', subresource: '', name: '', parts: [] };
+  if (!r) throw invalid('spec.resourceAttributes', 'exactly one of nonResourceAttributes or resourceAttributes must be specified');
+  const group = r.group ?? '';
+  return {
+    isResourceRequest: true,
+    path: '',
+    verb: r.verb ?? '',
+    apiPrefix: group ? 'apis' : 'api',
+    apiGroup: group,
+    apiVersion: r.version ?? '',
+    namespace: r.namespace ?? '',
+    resource: r.resource ?? '',
+    subresource: r.subresource ?? '',
+    name: r.name ?? '',
+    parts: [r.resource ?? '', ...(r.name ? [r.name] : []), ...(r.subresource ? [r.subresource] : [])].filter((p) => p !== ''),
+  };
+}
+
+/**
+ * POST selfsubjectaccessreviews (`kubectl auth can-i`): may the caller do this? Answered by the
+ * authorizer that decides the caller's real requests.
+ */
+export function createSelfSubjectAccessReview(authorizer: Authorizer) {
+  return (ctx: AppContext) => {
+    const app = new Hono<HandlerEnv>();
+    app.post(
+      collectionPath(SELF_SUBJECT_ACCESS_REVIEWS),
+      endpoint(ctx.log, async (c) => {
+        const body = await readObjectBody(c, ctx.config.maxBodyBytes);
+        const parsed = v.safeParse(SelfSubjectAccessReviewSpecSchema, body.spec ?? {});
+        if (!parsed.success) throw invalid(`spec${parsed.issues[0].path?.map((p) => `.${String(p.key)}`).join('') ?? ''}`, parsed.issues[0].message);
+        const decision = await authorizer.authorize(userOf(c), attributesOf(parsed.output));
+        const status = {
+          allowed: decision.allowed,
+          ...(decision.denied ? { denied: true } : {}),
+          ...(decision.reason ? { reason: decision.reason } : {}),
+        };
+        return jsonResponse(
+          { apiVersion: `${AUTHORIZATION_GROUP}/v1`, kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, spec: body.spec, status },
+          201,
+        );
+      }),
+    );
+    return app;
+  };
+}
