@@ -331,6 +331,8 @@ export interface BulkShape {
   /** The first `drafts` packages also get a draft, workspace "draft". */
   drafts?: number;
   directory?: string;
+  /** Leave every ref loose, as fast-import writes them (default: packed). */
+  looseRefs?: boolean;
 }
 
 export function bulkPackagePath(i: number): string {
@@ -339,7 +341,8 @@ export function bulkPackagePath(i: number): string {
 
 /**
  * A large Porch-shaped repository in one `git fast-import` run: for each revision round, each package
- * gets a draft commit off main and an approval merge tagged <pkg>/v<n>; then drafts. Refs end up packed.
+ * gets a draft commit off main and an approval merge tagged <pkg>/v<n>; then drafts. Refs end up packed
+ * unless `looseRefs`.
  */
 export function bulkPorchRepo(gitdir: string, shape: BulkShape): void {
   createBareRepo(gitdir);
@@ -381,7 +384,7 @@ export function bulkPorchRepo(gitdir: string, shape: BulkShape): void {
   }
   git(gitdir, ['fast-import', '--quiet', '--force'], { input: out.join('') });
   git(gitdir, ['update-ref', '-d', 'refs/heads/fixture-tmp']);
-  git(gitdir, ['pack-refs', '--all']);
+  if (!shape.looseRefs) git(gitdir, ['pack-refs', '--all']);
 }
 
 export interface FixturePackage {
