@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 import { client } from './api.ts';
-import { corpus, type BadRequest } from './bad-input-corpus.ts';
+import { corpus, everyMistakeOnce, type BadRequest } from './bad-input-corpus.ts';
+import { stressSize } from '../support/stress.ts';
 
 const run = promisify(execFile);
 
@@ -69,8 +70,10 @@ describe('a corpus of malformed requests', () => {
   });
 
   it('answers each with the right 4xx Status and changes nothing', async () => {
-    const cases = corpus(DRAFT, PUBLISHED, bare);
-    expect(cases.length).toBeGreaterThanOrEqual(200);
+    const all = corpus(DRAFT, PUBLISHED, bare);
+    expect(all.length).toBeGreaterThanOrEqual(200);
+    // Every kind of mistake and every resource and verb; test:stress sends the whole cross product.
+    const cases = stressSize(everyMistakeOnce(all), all);
     const gitBefore = await snapshot(bare);
     const refsBefore = (await run('git', ['for-each-ref'], { cwd: bare })).stdout;
     const storeBefore = await snapshot(join(server.dataDir, 'store'));
