@@ -200,7 +200,7 @@ spec:
       const r = await json('admin', ['get', 'repository', 'blueprints']);
       return r.status?.conditions?.find((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

@@ -81,7 +81,7 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
       if (Date.now() > deadline) throw new Error('repositories did not load');
       await new Promise((r) => setTimeout(r, 200));
     }
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

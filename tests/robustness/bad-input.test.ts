@@ -62,7 +62,7 @@ describe('a corpus of malformed requests', () => {
     await create(`${cfg}/packagerevs`, { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageRev', metadata: { name: 'pr1', namespace: 'default' } });
     await create('/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'default' }, stringData: { a: 'b' } });
     await client(() => server).waitServed(DRAFT);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
@@ -101,5 +101,5 @@ describe('a corpus of malformed requests', () => {
     expect((await run('git', ['for-each-ref'], { cwd: bare })).stdout).toBe(refsBefore);
     expect(await snapshot(bare)).toEqual(gitBefore);
     expect(await snapshot(join(server.dataDir, 'store'))).toEqual(storeBefore);
-  }, 120_000);
+  });
 });

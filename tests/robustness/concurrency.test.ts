@@ -35,7 +35,7 @@ describe('concurrent writers', () => {
     const r = await api.registerBlue(bare);
     expect(r.status, r.text).toBe(201);
     await api.waitServed('blue.app.v1');
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

@@ -67,7 +67,7 @@ describe('SIGKILL at random points during writes', () => {
     expect(r.status, r.text).toBe(201);
     const pv = await req('POST', PV, { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageVariant', metadata: { name: 'counter', namespace: 'default', annotations: { n: '0' } }, spec: {} });
     expect(pv.status, pv.text).toBe(201);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

@@ -25,7 +25,7 @@ describe('graceful shutdown of the dev server', () => {
     expect((await api.registerBlue(bare)).status).toBe(201);
     await api.waitServed('blue.app.v1');
     expect((await api.createDraft('app', 'ws1')).status).toBe(201);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
@@ -88,7 +88,7 @@ describe('graceful shutdown of the dev server', () => {
     await api.waitServed('blue.app.ws1');
     const after = JSON.parse((await api.req('GET', `${PORCH}/packagerevisionresources/blue.app.ws1`)).text) as { spec: { resources: Record<string, string> } };
     expect(after.spec.resources['late.yaml']).toContain('written-during-shutdown');
-  }, 60_000);
+  });
 });
 
 describe('the gateway once stopping', () => {
