@@ -145,7 +145,12 @@ describe('scheduled repository sync through kubectl', () => {
     // No schedule and --sync-interval 0: nothing planned.
     expect(initial.nextFullSyncTime).toBeUndefined();
     expect(ready(initial)?.message).toBe('Repository Ready');
-    const at = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    // runOnceAt must lie beyond the patch and the status read that sees it planned: 4 s, or more on a
+    // machine so busy that one kubectl round trip takes longer than half a second.
+    const t0 = Date.now();
+    await status('once');
+    const margin = Math.max(4000, 8 * (Date.now() - t0));
+    const at = new Date(Math.ceil((Date.now() + margin) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
     await ok(['patch', 'repository', 'once', '--type', 'merge', '-p', JSON.stringify({ spec: { sync: { runOnceAt: at } } })]);
     const planned = await until('runOnceAt planned', async () => {
       const s = await status('once');
