@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { upgradePackage, type PackageFiles, type UpgradeStrategy } from '../../../lib/merge/package.ts';
+import { createBareRepo, FastImport } from '../../support/git-fixtures.ts';
 
 // The reference: `kpt pkg get` a blueprint revision, change it locally, `kpt pkg update` to the next
 // revision (resource-merge, or another strategy), and compare kpt's package with what upgradePackage
@@ -88,19 +89,14 @@ function edit(text: string, change: (doc: YAML.Document) => void, keepMergeComme
 /** kpt's answer and ours for one blueprint change (v1 → v2) and one local change. */
 function compare(v1: PackageFiles, v2: PackageFiles, localChange: (files: PackageFiles) => PackageFiles, strategy: UpgradeStrategy = 'resource-merge') {
   const dir = join(root, `case${++n}`);
-  const work = join(dir, 'work');
-  mkdirSync(work, { recursive: true });
-  run(dir, 'git', 'init', '-q', '--bare', '-b', 'main', 'up.git');
-  run(work, 'git', 'init', '-q', '-b', 'main');
-  writeTree(join(work, 'bp'), v1);
-  run(work, 'git', 'add', '-A');
-  run(work, 'git', 'commit', '-qm', 'v1');
-  run(work, 'git', 'tag', 'bp/v1');
-  writeTree(join(work, 'bp'), v2);
-  run(work, 'git', 'add', '-A');
-  run(work, 'git', 'commit', '-qm', 'v2');
-  run(work, 'git', 'tag', 'bp/v2');
-  run(work, 'git', 'push', '-q', join(dir, 'up.git'), 'main', 'bp/v1', 'bp/v2');
+  // The blueprint repository: bp/ at v1, then at v2, tagged bp/v1 and bp/v2 (one fast-import run).
+  const up = createBareRepo(join(dir, 'up.git'));
+  const history = new FastImport({ name: 't', email: 't@example.com' });
+  const inBp = (files: PackageFiles) => Object.fromEntries(Object.entries(files).map(([p, text]) => [`bp/${p}`, text]));
+  const c1 = history.commit('refs/heads/main', 'v1', { files: inBp(v1) });
+  history.reset('refs/tags/bp/v1', c1);
+  history.reset('refs/tags/bp/v2', history.commit('refs/heads/main', 'v2', { from: c1, files: inBp(v2), replace: true }));
+  history.run(up);
 
   const down = join(dir, 'down');
   mkdirSync(down);
