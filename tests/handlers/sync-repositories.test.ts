@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Repository } from '../../lib/api/repository.ts';
 import { findResource } from '../../lib/api/resources.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
@@ -127,15 +127,27 @@ describe('sync-repositories handler and repository sync', () => {
     return (await res.json()) as Repository;
   }
 
+  // Written once; each test changes a copy of its own.
+  let seedDir: string;
+  let seed: PorchRepoWriter;
+  beforeAll(async () => {
+    seedDir = await mkdtemp(join(tmpdir(), 'porch-sync-seed-'));
+    seed = PorchRepoWriter.create(join(seedDir, 'good.git'));
+    seed.publish('a', 'v1', 1);
+    seed.publish('b', 'v1', 1);
+    // Written with the fixture's 2023 clock: a draft nobody touched for a long time.
+    seed.draft('c', 'ws');
+  });
+
+  afterAll(async () => {
+    await rm(seedDir, { recursive: true, force: true });
+  });
+
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'porch-sync-handler-'));
     hanging = await startHangingServer();
     goodUrl = join(dataDir, 'good.git');
-    writer = PorchRepoWriter.create(goodUrl);
-    writer.publish('a', 'v1', 1);
-    writer.publish('b', 'v1', 1);
-    // Written with the fixture's 2023 clock: a draft nobody touched for a long time.
-    writer.draft('c', 'ws');
+    writer = seed.copyTo(goodUrl);
   });
 
   afterEach(async () => {

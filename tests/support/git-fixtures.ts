@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -155,6 +155,17 @@ export class PorchRepoWriter {
 
   git(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; raw?: boolean } = {}): string {
     return git(this.gitdir, args, opts);
+  }
+
+  /**
+   * A copy of this repository at `gitdir` and a writer that goes on from where this one is (its clock
+   * included): a fixture built once serves every test that needs one of its own to change.
+   */
+  copyTo(gitdir: string): PorchRepoWriter {
+    cpSync(this.gitdir, gitdir, { recursive: true });
+    const w = new PorchRepoWriter(gitdir, { directory: this.dir, branch: this.branch });
+    w.clock = this.clock;
+    return w;
   }
 
   full(pkg: string): string {

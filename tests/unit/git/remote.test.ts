@@ -23,12 +23,17 @@ afterAll(async () => {
   tmp.remove();
 });
 
+let seed: PorchRepoWriter | undefined;
+
+/** A repository of its own for the caller: a copy of one written once. */
 function seeded(): PorchRepoWriter {
-  const w = PorchRepoWriter.create(join(tmp.path, `remote${++n}.git`));
-  w.publish('net/basens', 'ws1', 1, { task: { type: 'init', init: {} } });
-  w.publish('net/basens', 'ws2', 2, { task: { type: 'edit', edit: {} } });
-  w.draft('app', 'ws1');
-  return w;
+  if (!seed) {
+    seed = PorchRepoWriter.create(join(tmp.path, 'seed', 'remote.git'));
+    seed.publish('net/basens', 'ws1', 1, { task: { type: 'init', init: {} } });
+    seed.publish('net/basens', 'ws2', 2, { task: { type: 'edit', edit: {} } });
+    seed.draft('app', 'ws1');
+  }
+  return seed.copyTo(join(tmp.path, `remote${++n}.git`));
 }
 
 function connect(w: PorchRepoWriter | string, opts: { auth?: GitAuth; createBranch?: boolean; timeoutMs?: number; url?: string } = {}): GitRepository {
