@@ -55,7 +55,7 @@ function fakeSource() {
   return { state, source };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
