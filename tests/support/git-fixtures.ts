@@ -386,7 +386,8 @@ export function bulkPorchRepo(gitdir: string, shape: BulkShape): void {
 
 /**
  * Commits, branches and tags written into a repository by one `git fast-import` run: far cheaper than a
- * git process per object. Marks stand for the commits until then; refs are written loose.
+ * git process per object. Marks stand for the commits until then (a commit already in the repository
+ * is named by its object id); refs are written loose.
  */
 export class FastImport {
   private readonly out: string[] = [];
@@ -399,27 +400,31 @@ export class FastImport {
   ) {}
 
   /** A commit on `ref`: its parent's tree (none without `from`), or an empty one with `replace`, plus `files`. Returns its mark. */
-  commit(ref: string, message: string, opts: { from?: number; merge?: number; files?: Record<string, string>; replace?: boolean } = {}): number {
+  commit(ref: string, message: string, opts: { from?: number | string; merge?: number | string; files?: Record<string, string>; replace?: boolean } = {}): number {
     const m = ++this.mark;
     this.time += 1;
     const sig = (who: string) => `${who} ${this.author.name} <${this.author.email}> ${this.time} +0000\n`;
     this.out.push(`commit ${ref}\nmark :${m}\n${sig('author')}${sig('committer')}${data(message)}`);
-    if (opts.from !== undefined) this.out.push(`from :${opts.from}\n`);
-    if (opts.merge !== undefined) this.out.push(`merge :${opts.merge}\n`);
+    if (opts.from !== undefined) this.out.push(`from ${commitish(opts.from)}\n`);
+    if (opts.merge !== undefined) this.out.push(`merge ${commitish(opts.merge)}\n`);
     if (opts.replace) this.out.push('deleteall\n');
     for (const [p, c] of Object.entries(opts.files ?? {})) this.out.push(`M 100644 inline ${p}\n${data(c)}`);
     this.out.push('\n');
     return m;
   }
 
-  /** Point `ref` (a tag, say) at the commit `mark`. */
-  reset(ref: string, mark: number): void {
-    this.out.push(`reset ${ref}\nfrom :${mark}\n\n`);
+  /** Point `ref` (a tag, say) at a commit. */
+  reset(ref: string, commit: number | string): void {
+    this.out.push(`reset ${ref}\nfrom ${commitish(commit)}\n\n`);
   }
 
   run(gitdir: string): void {
     git(gitdir, ['fast-import', '--quiet', '--force'], { input: this.out.join('') });
   }
+}
+
+function commitish(c: number | string): string {
+  return typeof c === 'number' ? `:${c}` : c;
 }
 
 function data(s: string): string {
