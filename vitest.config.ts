@@ -1,10 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+// Budgets are for a busy 2-core CI machine, where a dev server can take many seconds to start and a
+// git command a second: tests wait on conditions, and these limits only end a test that hangs.
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Servers, git daemons and child processes stopped in afterAll may take a while on a busy machine.
+    teardownTimeout: 60_000,
     pool: 'forks',
     // End-to-end tests start servers and git daemons: two at a time suits a 2-core machine.
     maxWorkers: 2,

@@ -137,7 +137,7 @@ describe('authentication, RBAC and namespace isolation', () => {
     });
   }
 
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const v = await fn();
@@ -200,7 +200,7 @@ spec:
       const r = await json('admin', ['get', 'repository', 'blueprints']);
       return r.status?.conditions?.find((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

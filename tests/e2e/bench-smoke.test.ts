@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { typescriptCommand } from '../support/dev-server.ts';
 
 // The benchmark suite in its quick form: it must run to the end and report every case with numbers.
 // Timings are never checked here (they depend on the machine); `npm run bench` is for those.
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 const CASES = [
   'cold-load',
@@ -34,7 +34,8 @@ interface Result {
 
 function run(args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cmd = typescriptCommand(args[0], args.slice(1));
+    const child = spawn(cmd.command, cmd.args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));

@@ -45,7 +45,7 @@ stringData:
   password: ${password}
 `;
 
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const v = await fn();

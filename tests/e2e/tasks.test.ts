@@ -76,12 +76,12 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     server = await startDevServer({ args: ['--sync-interval', '0'] });
     for (const repo of ['blueprints', 'deploy'])
       await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: repo, namespace: 'default' }, spec: { type: 'git', git: { repo: `${gitServer.url}/${repo}.git`, branch: 'main' } } }));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;
     while ((await k(['get', 'packagerevision', 'blueprints.basens.v1'])).code !== 0 || (await k(['get', 'repository', 'deploy', '-o', 'jsonpath={.status.conditions[0].status}'])).stdout !== 'True') {
       if (Date.now() > deadline) throw new Error('repositories did not load');
       await new Promise((r) => setTimeout(r, 200));
     }
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

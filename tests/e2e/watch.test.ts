@@ -95,7 +95,7 @@ describe('watches through kubectl against the dev server', () => {
     bare = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1 }]);
     server = await startDevServer({ args: ['--sync-interval', '1s'], env: { PORCH_BOOKMARK_INTERVAL_SECONDS: '1' } });
     await ok(['apply', '-f', '-'], repoYaml('blueprints'));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;
     while (!(await ok(['get', 'packagerevisions', '-o', 'name'])).includes('blueprints.basens.v1')) {
       if (Date.now() > deadline) throw new Error('the repository was never read');
       await new Promise((r) => setTimeout(r, 200));
@@ -187,7 +187,7 @@ spec:
     const events: { type: string; object: { kind: string; metadata: { name?: string; resourceVersion?: string } } }[] = [];
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no periodic bookmark; got ${JSON.stringify(events.map((e) => e.type))}`)), 15_000);
+        const timer = setTimeout(() => reject(new Error(`no periodic bookmark; got ${JSON.stringify(events.map((e) => e.type))}`)), 60_000);
         ws.on('message', (data: WebSocket.RawData) => {
           events.push(JSON.parse(Buffer.from(data.toString(), 'base64').toString('utf8')));
           // The first bookmark marks the end of the initial events; the second is a periodic one.

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Repository } from '../../lib/api/repository.ts';
 import { findResource } from '../../lib/api/resources.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
@@ -127,15 +127,27 @@ describe('sync-repositories handler and repository sync', () => {
     return (await res.json()) as Repository;
   }
 
+  // Written once; each test changes a copy of its own.
+  let seedDir: string;
+  let seed: PorchRepoWriter;
+  beforeAll(async () => {
+    seedDir = await mkdtemp(join(tmpdir(), 'porch-sync-seed-'));
+    seed = PorchRepoWriter.create(join(seedDir, 'good.git'));
+    seed.publish('a', 'v1', 1);
+    seed.publish('b', 'v1', 1);
+    // Written with the fixture's 2023 clock: a draft nobody touched for a long time.
+    seed.draft('c', 'ws');
+  });
+
+  afterAll(async () => {
+    await rm(seedDir, { recursive: true, force: true });
+  });
+
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'porch-sync-handler-'));
     hanging = await startHangingServer();
     goodUrl = join(dataDir, 'good.git');
-    writer = PorchRepoWriter.create(goodUrl);
-    writer.publish('a', 'v1', 1);
-    writer.publish('b', 'v1', 1);
-    // Written with the fixture's 2023 clock: a draft nobody touched for a long time.
-    writer.draft('c', 'ws');
+    writer = seed.copyTo(goodUrl);
   });
 
   afterEach(async () => {
@@ -147,13 +159,12 @@ describe('sync-repositories handler and repository sync', () => {
   it('a hanging repository times out while the other syncs and lists at once', async () => {
     const c = await open();
     await create(c, repository('stuck', hanging.url));
-    const createdAt = Date.now();
     await create(c, repository('good', goodUrl));
 
-    // The good repository is ready long before the stuck one's sync gives up.
+    // The good repository is ready before the stuck one's sync gives up: had it waited for the
+    // stuck one, that would have timed out first.
     await until('good Ready', async () => ready(await status(c, 'good'))?.status === 'True');
     expect(ready(await status(c, 'stuck'))?.reason).not.toBe('Error');
-    expect(Date.now() - createdAt).toBeLessThan(SYNC_TIMEOUT_MS);
     const reconciling = await until('stuck Reconciling', async () => {
       const cond = ready(await status(c, 'stuck'));
       return cond?.reason === 'Reconciling' ? cond : undefined;
@@ -162,9 +173,8 @@ describe('sync-repositories handler and repository sync', () => {
     expect(hanging.requests).toBeGreaterThan(0);
 
     // Listing answers now, while the stuck sync still hangs.
-    const listStarted = Date.now();
     const names = await revisionNames(c);
-    expect(Date.now() - listStarted).toBeLessThan(2000);
+    expect(ready(await status(c, 'stuck'))?.reason).toBe('Reconciling');
     expect(names).toEqual(expect.arrayContaining(['good.a.v1', 'good.b.v1', 'good.c.ws']));
     expect(names.filter((n) => n.startsWith('stuck.'))).toEqual([]);
 
@@ -193,13 +203,12 @@ describe('sync-repositories handler and repository sync', () => {
     const elapsed = Date.now() - started;
     expect(res.status).toBe(200);
     expect(elapsed).toBeGreaterThanOrEqual(SYNC_TIMEOUT_MS - 50);
-    expect(elapsed).toBeLessThan(SYNC_TIMEOUT_MS + 5000);
     const body = (await res.json()) as { synced: { name: string; ready: boolean; message: string; revisions: number; gitCommitHash?: string }[] };
     const byName = Object.fromEntries(body.synced.map((s) => [s.name, s]));
     expect(byName.good).toMatchObject({ ready: true, message: 'Repository Ready', gitCommitHash: writer.head() });
     expect(byName.good.revisions).toBeGreaterThanOrEqual(3);
     expect(byName.stuck).toMatchObject({ ready: false, message: 'repository sync timed out after 3s', revisions: 0 });
-  }, 60_000);
+  });
 
   it('bad requests: name without namespace, unknown repository, runOnceAt that is not a time', async () => {
     const c = await open();
@@ -309,7 +318,7 @@ describe('sync-repositories handler and repository sync', () => {
     } finally {
       scheduler.stop();
     }
-  }, 60_000);
+  });
 
   it('after a restart the API serves the last state at once while a hanging repository loads', async () => {
     let c = await open();
@@ -320,19 +329,19 @@ describe('sync-repositories handler and repository sync', () => {
     await close();
     await new Promise((r) => setTimeout(r, 1100 - (Date.now() % 1000)));
 
-    const started = Date.now();
-    c = await open({ syncTimeoutMs: 20_000 });
-    // Start-up does not wait for any remote.
-    expect(Date.now() - started).toBeLessThan(5000);
+    // The stuck repository's start-up sync hangs until its 60 s timeout: whatever runs before that
+    // did not wait for it.
+    c = await open({ syncTimeoutMs: 60_000 });
+    let initialDone = false;
+    void c.scheduler!.initialSync.then(() => (initialDone = true));
+    // Start-up does not wait for any remote: the list answers from the last state.
     expect(await revisionNames(c)).toEqual(expect.arrayContaining(['good.a.v1', 'good.b.v1', 'good.c.ws']));
+    expect(initialDone).toBe(false);
     // The stuck repository (never fetched) has nothing to serve and takes no writes yet.
     expect(c.engine.repository('default', 'stuck')?.loaded).toBe(false);
     // Start-up syncs run in parallel: the good one is synced again while the stuck one still hangs.
     await until('good synced again', async () => (await status(c, 'good')).lastFullSyncTime !== before);
-    expect(Date.now() - started).toBeLessThan(20_000);
-    let initialDone = false;
-    void c.scheduler!.initialSync.then(() => (initialDone = true));
     await new Promise((r) => setTimeout(r, 100));
     expect(initialDone).toBe(false);
-  }, 60_000);
+  });
 });

@@ -124,7 +124,7 @@ describe('package tasks through the create handler', () => {
     }
     for (const [name, password] of [['git-reader', 'sesame'], ['git-wrong', 'guess']])
       await ctx.store.create(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'kubernetes.io/basic-auth', data: { username: b64('reader'), password: b64(password) } });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

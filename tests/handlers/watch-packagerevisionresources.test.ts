@@ -52,7 +52,7 @@ class Events {
     this.reader = res.body.getReader();
   }
 
-  async next(ms = 10_000): Promise<WireEvent | undefined> {
+  async next(ms = 30_000): Promise<WireEvent | undefined> {
     for (;;) {
       const i = this.buf.indexOf('\n');
       if (i >= 0) {

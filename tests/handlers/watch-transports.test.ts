@@ -83,7 +83,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Polls a condition the server reaches asynchronously (a socket close it learns of later). */
-async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -109,7 +109,7 @@ class EventQueue {
     this.waiter?.();
   }
 
-  async next(ms = 10_000): Promise<WireEvent | undefined> {
+  async next(ms = 30_000): Promise<WireEvent | undefined> {
     while (!this.queue.length && !this.ended) await withTimeout(new Promise<void>((r) => (this.waiter = r)), ms, 'the next watch event');
     return this.queue.shift();
   }
@@ -298,7 +298,7 @@ describe('watch transports against the gateway', () => {
     await w.until(named('second', 'DELETED'), 'the deleted repository');
     // The engine drops the repository's cache from the store watch, a moment later: the tests after
     // this one watch revisions and must not see the second repository's (shared) packages.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (ctx.engine.repository('default', 'second')) {
       if (Date.now() > deadline) throw new Error('the deleted repository was not closed');
       await new Promise((r) => setTimeout(r, 20));
@@ -362,9 +362,9 @@ describe('watch transports against the gateway', () => {
     const started = Date.now();
     const h = await watchHttp(`${CORE}/secrets?watch=true&timeoutSeconds=1`);
     const w = await watchWs(`${PORCH}/packagerevisionresources?watch=true&timeoutSeconds=1`);
-    await withTimeout(h.until(() => false, 'the end').catch(() => undefined), 10_000, 'the chunked watch to end');
+    await withTimeout(h.until(() => false, 'the end').catch(() => undefined), 30_000, 'the chunked watch to end');
     expect(h.ended).toBe(true);
-    await withTimeout(w.until(() => false, 'the end').catch(() => undefined), 10_000, 'the WebSocket watch to end');
+    await withTimeout(w.until(() => false, 'the end').catch(() => undefined), 30_000, 'the WebSocket watch to end');
     expect(w.closeCode).toBe(1000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
@@ -523,7 +523,7 @@ describe('slow watch clients over a real socket', () => {
     const published = await publishUntilCutOff(20_000);
     expect(hub.size).toBe(0);
     expect(published).toBeLessThan(20_000);
-    await withTimeout(closed, 10_000, 'the server to drop the connection');
+    await withTimeout(closed, 30_000, 'the server to drop the connection');
     client.destroy();
   });
 
@@ -542,7 +542,7 @@ describe('slow watch clients over a real socket', () => {
     const published = await publishUntilCutOff(20_000);
     expect(hub.size).toBe(0);
     expect(published).toBeLessThan(20_000);
-    await withTimeout(closed, 10_000, 'the server to drop the connection');
+    await withTimeout(closed, 30_000, 'the server to drop the connection');
     client.destroy();
   });
 

@@ -31,7 +31,7 @@ export function client(server: () => DevServer) {
     });
 
   /** Until `name` is served: the repository is loaded (also after a restart). */
-  const waitServed = async (name: string, timeoutMs = 30_000): Promise<void> => {
+  const waitServed = async (name: string, timeoutMs = 90_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await req('GET', `${PORCH}/packagerevisions/${name}`).catch(() => ({ status: 0, text: '' }));

@@ -301,3 +301,21 @@ export function corpus(draft: string, published: string, repoUrl: string): BadRe
   });
   return out;
 }
+
+/**
+ * A part of the corpus in which every mistake (the part of a case's name after "<what>: ") and every
+ * "<resource> <verb>" still occurs at least once: each rule is checked, on one resource or more.
+ */
+export function everyMistakeOnce(cases: BadRequest[]): BadRequest[] {
+  const mistakes = new Set<string>();
+  const targets = new Set<string>();
+  return cases.filter((c) => {
+    const colon = c.name.indexOf(': ');
+    const target = c.name.slice(0, colon);
+    const mistake = c.name.slice(colon + 2);
+    if (mistakes.has(mistake) && targets.has(target)) return false;
+    mistakes.add(mistake);
+    targets.add(target);
+    return true;
+  });
+}

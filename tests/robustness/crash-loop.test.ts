@@ -8,6 +8,7 @@ import { startDevServer, type DevServer } from '../support/dev-server.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 import { client, CONFIG, PORCH } from './api.ts';
 import { STALE_LOCK_MS } from '../../lib/git/refstore.ts';
+import { stressSize } from '../support/stress.ts';
 
 const run = promisify(execFile);
 
@@ -16,7 +17,8 @@ const run = promisify(execFile);
 // content (or the content of the write that was in flight), and every store object is either before
 // or after its last write.
 
-const KILLS = 20;
+// Every round checks the whole property; test:stress runs many more of them.
+const KILLS = stressSize(4, 20);
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated with CRASH_SEED. */
@@ -29,6 +31,14 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 10));
+  }
 }
 
 interface Draft {
@@ -57,14 +67,14 @@ describe('SIGKILL at random points during writes', () => {
     expect(r.status, r.text).toBe(201);
     const pv = await req('POST', PV, { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageVariant', metadata: { name: 'counter', namespace: 'default', annotations: { n: '0' } }, spec: {} });
     expect(pv.status, pv.text).toBe(201);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const waitLoaded = () => api.waitServed('blue.app.v1');
+  const waitLoaded = () => api.waitServed('blue.app.v1', 120_000);
 
   async function lockFiles(path: string): Promise<string[]> {
     const out: string[] = [];
@@ -78,6 +88,8 @@ describe('SIGKILL at random points during writes', () => {
     let counter = { acked: 0, pending: undefined as number | undefined };
     let writes = 0;
     let refusedByLock = 0;
+    /** Requests acknowledged so far, of any kind: a round kills the server only after one more. */
+    let acks = 0;
 
     const resources = (name: string, content: string) => ({
       apiVersion: 'porch.kpt.dev/v1alpha1',
@@ -103,6 +115,7 @@ describe('SIGKILL at random points during writes', () => {
             }
             if (r.status !== 201) throw new Error(`create ${d.name}: ${r.status} ${r.text}\n${server.output().stderr.slice(-3000)}`);
             d.created = true;
+            acks++;
           } else if (pick < 0.8) {
             const d = drafts.filter((x) => x.created)[Math.floor(random() * drafts.filter((x) => x.created).length)];
             if (!d) continue;
@@ -119,12 +132,14 @@ describe('SIGKILL at random points during writes', () => {
             if (r.status !== 200) throw new Error(`update ${d.name}: ${r.status} ${r.text}`);
             d.acked = content;
             d.pending = undefined;
+            acks++;
           } else {
             const next = counter.acked + 1;
             counter.pending = next;
             const r = await req('PATCH', `${PV}/counter`, { metadata: { annotations: { n: String(next) } } }, 'application/merge-patch+json');
             if (r.status !== 200) throw new Error(`counter: ${r.status} ${r.text}`);
             counter = { acked: next, pending: undefined };
+            acks++;
           }
         } catch (err) {
           // A request cut off by the kill is unacknowledged; anything else is a real failure.
@@ -167,7 +182,11 @@ describe('SIGKILL at random points during writes', () => {
       await verify(round);
       const stop = { dead: false };
       const loop = writeLoop(stop);
-      await new Promise((ok) => setTimeout(ok, 30 + random() * 400));
+      // However slow the machine, each round gets at least one acknowledged write before its kill,
+      // which then lands at a random point of what follows.
+      const acked = acks;
+      await Promise.race([until(`round ${round}: a write acknowledged`, () => acks > acked), loop]);
+      await new Promise((ok) => setTimeout(ok, random() * 400));
       stop.dead = true;
       await server.kill('SIGKILL');
       await loop;
@@ -181,7 +200,7 @@ describe('SIGKILL at random points during writes', () => {
     await waitLoaded();
     await verify(KILLS + 2);
     expect(await lockFiles(bare), 'lock files left in git').toEqual([]);
-    console.log(`crash loop seed ${SEED}: ${drafts.length} drafts, ${writes} resource writes, ${refusedByLock} refused by a dead writer's lock`);
-    expect(drafts.filter((d) => d.created).length).toBeGreaterThan(3);
-  }, 300_000);
+    console.log(`crash loop seed ${SEED}: ${drafts.length} drafts, ${writes} resource writes, ${refusedByLock} refused by a dead writer's lock, ${acks} acknowledged`);
+    expect(drafts.filter((d) => d.created).length).toBeGreaterThan(0);
+  }, stressSize(300_000, 900_000));
 });

@@ -6,11 +6,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The real dev server (gateway/main.ts) as a child process, and the real kubectl against it.
-// The server runs under tsx, which starts node as a child of its own: each server gets its own
-// process group so stopping it can never leave an orphaned node process holding the port.
+// The server is one node process with tsx's loader (`node --import tsx`, not the tsx CLI, which would
+// start a second node under it); it still gets its own process group so stopping it can never leave
+// anything it started holding the port.
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+
+/** Command and arguments that run a TypeScript entry point of this repository with node and tsx's loader. */
+export function typescriptCommand(entry: string, args: string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', 'tsx', entry, ...args] };
+}
+
+/** gateway/main.ts's command line for a server on `port` with `dataDir`. */
+function serverArgs(dataDir: string, port: number, opts: DevServerOptions): string[] {
+  // Plain http unless the test chooses TLS (or asks for the server's own default with `http: false`).
+  const choosesTls = (opts.args ?? []).some((a) => /^--(tls|tls-cert|tls-key)(=|$)/.test(a));
+  const plain = opts.http !== false && !choosesTls ? ['--tls=false'] : [];
+  return ['--port', String(port), '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...plain, ...(opts.args ?? [])];
+}
 const LISTENING = /porch-ts listening on (\S+) kubeconfig=(\S+)/;
 const MAX_CAPTURE = 1 << 20;
 
@@ -113,10 +126,8 @@ function append(buf: string, chunk: string): string {
 
 async function launch(dataDir: string, port: number, opts: DevServerOptions): Promise<{ run: Running; url: string; kubeconfig: string; port: number }> {
   installExitHook();
-  const choosesTls = (opts.args ?? []).some((a) => /^--(tls|tls-cert|tls-key)(=|$)/.test(a));
-  const plain = opts.http !== false && !choosesTls ? ['--tls=false'] : [];
-  const args = [join('gateway', 'main.ts'), '--port', String(port), '--data-dir', dataDir, '--log-level', opts.logLevel ?? 'info', ...plain, ...(opts.args ?? [])];
-  const child = spawn(TSX, args, {
+  const cmd = typescriptCommand(join('gateway', 'main.ts'), serverArgs(dataDir, port, opts));
+  const child = spawn(cmd.command, cmd.args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -143,7 +154,8 @@ async function launch(dataDir: string, port: number, opts: DevServerOptions): Pr
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => (run.stderr = append(run.stderr, chunk)));
 
-  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  // Generous: on a busy machine loading the server's modules alone can take many seconds.
+  const timeoutMs = opts.startTimeoutMs ?? 90_000;
   try {
     const found = await new Promise<RegExpExecArray>((resolve, reject) => {
       let pending = '';
@@ -189,7 +201,7 @@ async function terminate(run: Running, signal: NodeJS.Signals, graceMs: number):
   });
   const info = await Promise.race([run.exited, escalate.then(() => run.exited)]);
   clearTimeout(timer);
-  // tsx's node child may outlive the tsx process for a moment; nothing of the group may linger.
+  // Nothing of the group (a git process the server started, say) may linger.
   killGroup(run.child, 'SIGKILL');
   return info;
 }

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -155,6 +155,17 @@ export class PorchRepoWriter {
 
   git(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; raw?: boolean } = {}): string {
     return git(this.gitdir, args, opts);
+  }
+
+  /**
+   * A copy of this repository at `gitdir` and a writer that goes on from where this one is (its clock
+   * included): a fixture built once serves every test that needs one of its own to change.
+   */
+  copyTo(gitdir: string): PorchRepoWriter {
+    cpSync(this.gitdir, gitdir, { recursive: true });
+    const w = new PorchRepoWriter(gitdir, { directory: this.dir, branch: this.branch });
+    w.clock = this.clock;
+    return w;
   }
 
   full(pkg: string): string {
@@ -331,6 +342,8 @@ export interface BulkShape {
   /** The first `drafts` packages also get a draft, workspace "draft". */
   drafts?: number;
   directory?: string;
+  /** Leave every ref loose, as fast-import writes them (default: packed). */
+  looseRefs?: boolean;
 }
 
 export function bulkPackagePath(i: number): string {
@@ -339,28 +352,15 @@ export function bulkPackagePath(i: number): string {
 
 /**
  * A large Porch-shaped repository in one `git fast-import` run: for each revision round, each package
- * gets a draft commit off main and an approval merge tagged <pkg>/v<n>; then drafts. Refs end up packed.
+ * gets a draft commit off main and an approval merge tagged <pkg>/v<n>; then drafts. Refs end up packed
+ * unless `looseRefs`.
  */
 export function bulkPorchRepo(gitdir: string, shape: BulkShape): void {
   createBareRepo(gitdir);
   const dir = (shape.directory ?? '').replace(/^\/+|\/+$/g, '');
   const full = (p: string) => (dir ? `${dir}/${p}` : p);
-  const out: string[] = [];
-  let mark = 0;
-  let time = 1_700_000_000;
-  const data = (s: string) => `data ${Buffer.byteLength(s)}\n${s}\n`;
-  const sig = (who: string) => `${who} ${PORCH.name} <${PORCH.email}> ${time} +0000\n`;
-  const commit = (ref: string, message: string, from: number | undefined, merge: number | undefined, files: Record<string, string>) => {
-    const m = ++mark;
-    time += 1;
-    out.push(`commit ${ref}\nmark :${m}\n${sig('author')}${sig('committer')}${data(message)}`);
-    if (from !== undefined) out.push(`from :${from}\n`);
-    if (merge !== undefined) out.push(`merge :${merge}\n`);
-    for (const [p, c] of Object.entries(files)) out.push(`M 100644 inline ${p}\n${data(c)}`);
-    out.push('\n');
-    return m;
-  };
-  let main = commit('refs/heads/main', 'Initial commit: Creating main branch', undefined, undefined, { 'README.md': 'Created by porch' });
+  const stream = new FastImport();
+  let main = stream.commit('refs/heads/main', 'Initial commit: Creating main branch', { files: { 'README.md': 'Created by porch' } });
   const files = (p: string, n: number) => {
     const name = p.split('/').pop()!;
     return { [`${full(p)}/Kptfile`]: kptfile(name, `${name} revision ${n}`), [`${full(p)}/cm.yaml`]: configMap(name, String(n)) };
@@ -370,18 +370,65 @@ export function bulkPorchRepo(gitdir: string, shape: BulkShape): void {
       const p = bulkPackagePath(i);
       const ws = `ws${n}`;
       const task = n === 1 ? { type: 'init', init: { description: p } } : { type: 'edit', edit: { sourceRef: { name: `repo.${p.replace(/\//g, '.')}.ws${n - 1}` } } };
-      const d = commit('refs/heads/fixture-tmp', draftMessage({ package: full(p), workspaceName: ws, revision: '0', task }), main, undefined, files(p, n));
-      main = commit('refs/heads/main', approvalMessage(full(p), n, ws), main, d, files(p, n));
-      out.push(`reset refs/tags/${full(p)}/v${n}\nfrom :${main}\n\n`);
+      const d = stream.commit('refs/heads/fixture-tmp', draftMessage({ package: full(p), workspaceName: ws, revision: '0', task }), { from: main, files: files(p, n) });
+      main = stream.commit('refs/heads/main', approvalMessage(full(p), n, ws), { from: main, merge: d, files: files(p, n) });
+      stream.reset(`refs/tags/${full(p)}/v${n}`, main);
     }
   }
   for (let i = 0; i < (shape.drafts ?? 0); i++) {
     const p = bulkPackagePath(i);
-    commit(`refs/heads/drafts/${full(p)}/draft`, draftMessage({ package: full(p), workspaceName: 'draft', revision: '0', task: { type: 'edit', edit: {} } }), main, undefined, files(p, 99));
+    stream.commit(`refs/heads/drafts/${full(p)}/draft`, draftMessage({ package: full(p), workspaceName: 'draft', revision: '0', task: { type: 'edit', edit: {} } }), { from: main, files: files(p, 99) });
   }
-  git(gitdir, ['fast-import', '--quiet', '--force'], { input: out.join('') });
+  stream.run(gitdir);
   git(gitdir, ['update-ref', '-d', 'refs/heads/fixture-tmp']);
-  git(gitdir, ['pack-refs', '--all']);
+  if (!shape.looseRefs) git(gitdir, ['pack-refs', '--all']);
+}
+
+/**
+ * Commits, branches and tags written into a repository by one `git fast-import` run: far cheaper than a
+ * git process per object. Marks stand for the commits until then (a commit already in the repository
+ * is named by its object id); refs are written loose.
+ */
+export class FastImport {
+  private readonly out: string[] = [];
+  private mark = 0;
+
+  constructor(
+    private readonly author: Signature = PORCH,
+    /** Commit timestamps start here and advance a second per commit. */
+    private time = 1_700_000_000,
+  ) {}
+
+  /** A commit on `ref`: its parent's tree (none without `from`), or an empty one with `replace`, plus `files`. Returns its mark. */
+  commit(ref: string, message: string, opts: { from?: number | string; merge?: number | string; files?: Record<string, string>; replace?: boolean } = {}): number {
+    const m = ++this.mark;
+    this.time += 1;
+    const sig = (who: string) => `${who} ${this.author.name} <${this.author.email}> ${this.time} +0000\n`;
+    this.out.push(`commit ${ref}\nmark :${m}\n${sig('author')}${sig('committer')}${data(message)}`);
+    if (opts.from !== undefined) this.out.push(`from ${commitish(opts.from)}\n`);
+    if (opts.merge !== undefined) this.out.push(`merge ${commitish(opts.merge)}\n`);
+    if (opts.replace) this.out.push('deleteall\n');
+    for (const [p, c] of Object.entries(opts.files ?? {})) this.out.push(`M 100644 inline ${p}\n${data(c)}`);
+    this.out.push('\n');
+    return m;
+  }
+
+  /** Point `ref` (a tag, say) at a commit. */
+  reset(ref: string, commit: number | string): void {
+    this.out.push(`reset ${ref}\nfrom ${commitish(commit)}\n\n`);
+  }
+
+  run(gitdir: string): void {
+    git(gitdir, ['fast-import', '--quiet', '--force'], { input: this.out.join('') });
+  }
+}
+
+function commitish(c: number | string): string {
+  return typeof c === 'number' ? `:${c}` : c;
+}
+
+function data(s: string): string {
+  return `data ${Buffer.byteLength(s)}\n${s}\n`;
 }
 
 export interface FixturePackage {

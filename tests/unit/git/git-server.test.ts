@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitAsync, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
+import { FastImport, git, gitAsync, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
 import { startGitServer, type GitServer } from '../../support/git-server.ts';
 
 // The test git server itself, driven by the git CLI: clone, push (large enough that git gzips the
@@ -13,8 +13,15 @@ let server: GitServer;
 beforeAll(async () => {
   const w = PorchRepoWriter.create(join(tmp.path, 'served.git'));
   w.publish('app', 'ws1', 1);
-  // Many refs make the clone's want list big enough for git to gzip the request body.
-  for (let i = 0; i < 60; i++) w.updateRef(`refs/heads/b${i}`, w.commitOnBranch(`d${i}`, { 'f.yaml': `i: ${i}\n` }, `c${i}`));
+  // Many refs make the clone's want list big enough for git to gzip the request body: 60 commits on
+  // main, each adding d<i>/f.yaml, with branch b<i> on it (one fast-import run).
+  const stream = new FastImport();
+  let tip: number | string = w.head()!;
+  for (let i = 0; i < 60; i++) {
+    tip = stream.commit('refs/heads/main', `c${i}`, { from: tip, files: { [`d${i}/f.yaml`]: `i: ${i}\n` } });
+    stream.reset(`refs/heads/b${i}`, tip);
+  }
+  stream.run(w.gitdir);
   server = await startGitServer({ root: tmp.path, username: 'u', password: 'p w' });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openGitRepository } from '../../../lib/git/repository.ts';
 import { compareAndSwapRef, packRefs, readRefRaw } from '../../../lib/git/refstore.ts';
 import { GitConflictError } from '../../../lib/git/types.ts';
-import { fsck, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
+import { bulkPorchRepo, fsck, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -140,9 +140,10 @@ describe('packRefs', () => {
   });
 
   it('is done by the listing once loose refs pile up, with nothing lost', async () => {
-    const w = repo();
-    const base = w.head()!;
-    for (let i = 0; i < 300; i++) w.draft(`p${i}`, 'ws', { base });
+    // One fast-import run writes every ref loose: 300 drafts plus main, past the listing's limit.
+    const w = new PorchRepoWriter(join(tmp.path, `refs${++n}.git`));
+    bulkPorchRepo(w.gitdir, { packages: 300, revisions: 0, drafts: 300, looseRefs: true });
+    expect((await readdirDeep(join(w.gitdir, 'refs'))).length).toBe(301);
     const before = refsOf(w);
     const r = openGitRepository({ url: w.gitdir, branch: 'main', directory: '', createBranch: false, workDir: join(tmp.path, `work${n}`) });
     await r.open();

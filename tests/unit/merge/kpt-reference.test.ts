@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { upgradePackage, type PackageFiles, type UpgradeStrategy } from '../../../lib/merge/package.ts';
+import { createBareRepo, FastImport } from '../../support/git-fixtures.ts';
 
 // The reference: `kpt pkg get` a blueprint revision, change it locally, `kpt pkg update` to the next
 // revision (resource-merge, or another strategy), and compare kpt's package with what upgradePackage
@@ -19,7 +21,9 @@ const ENV = { ...process.env, TMPDIR: join(root, 'tmp'), GIT_AUTHOR_NAME: 't', G
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
-const run = (cwd: string, cmd: string, ...args: string[]) => execFileSync(cmd, args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// Without blocking the test worker's event loop: on a busy machine kpt and git take seconds.
+const execFileAsync = promisify(execFile);
+const run = async (cwd: string, cmd: string, ...args: string[]) => (await execFileAsync(cmd, args, { cwd, env: ENV, encoding: 'utf8' })).stdout;
 
 function writeTree(dir: string, files: PackageFiles): void {
   rmSync(dir, { recursive: true, force: true });
@@ -86,34 +90,29 @@ function edit(text: string, change: (doc: YAML.Document) => void, keepMergeComme
 }
 
 /** kpt's answer and ours for one blueprint change (v1 → v2) and one local change. */
-function compare(v1: PackageFiles, v2: PackageFiles, localChange: (files: PackageFiles) => PackageFiles, strategy: UpgradeStrategy = 'resource-merge') {
+async function compare(v1: PackageFiles, v2: PackageFiles, localChange: (files: PackageFiles) => PackageFiles, strategy: UpgradeStrategy = 'resource-merge') {
   const dir = join(root, `case${++n}`);
-  const work = join(dir, 'work');
-  mkdirSync(work, { recursive: true });
-  run(dir, 'git', 'init', '-q', '--bare', '-b', 'main', 'up.git');
-  run(work, 'git', 'init', '-q', '-b', 'main');
-  writeTree(join(work, 'bp'), v1);
-  run(work, 'git', 'add', '-A');
-  run(work, 'git', 'commit', '-qm', 'v1');
-  run(work, 'git', 'tag', 'bp/v1');
-  writeTree(join(work, 'bp'), v2);
-  run(work, 'git', 'add', '-A');
-  run(work, 'git', 'commit', '-qm', 'v2');
-  run(work, 'git', 'tag', 'bp/v2');
-  run(work, 'git', 'push', '-q', join(dir, 'up.git'), 'main', 'bp/v1', 'bp/v2');
+  // The blueprint repository: bp/ at v1, then at v2, tagged bp/v1 and bp/v2 (one fast-import run).
+  const up = createBareRepo(join(dir, 'up.git'));
+  const history = new FastImport({ name: 't', email: 't@example.com' });
+  const inBp = (files: PackageFiles) => Object.fromEntries(Object.entries(files).map(([p, text]) => [`bp/${p}`, text]));
+  const c1 = history.commit('refs/heads/main', 'v1', { files: inBp(v1) });
+  history.reset('refs/tags/bp/v1', c1);
+  history.reset('refs/tags/bp/v2', history.commit('refs/heads/main', 'v2', { from: c1, files: inBp(v2), replace: true }));
+  history.run(up);
 
   const down = join(dir, 'down');
   mkdirSync(down);
-  run(down, 'git', 'init', '-q', '-b', 'main');
-  run(down, KPT, 'pkg', 'get', `file://${dir}/up.git/bp@bp/v1`, 'pkg');
+  await run(down, 'git', 'init', '-q', '-b', 'main');
+  await run(down, KPT, 'pkg', 'get', `file://${dir}/up.git/bp@bp/v1`, 'pkg');
   const fetched = readTree(join(down, 'pkg'));
   const local = localChange(fetched);
   writeTree(join(down, 'pkg'), local);
-  run(down, 'git', 'add', '-A');
-  run(down, 'git', 'commit', '-qm', 'local');
+  await run(down, 'git', 'add', '-A');
+  await run(down, 'git', 'commit', '-qm', 'local');
   let kptError = '';
   try {
-    run(down, KPT, 'pkg', 'update', 'pkg@bp/v2', '--strategy', strategy);
+    await run(down, KPT, 'pkg', 'update', 'pkg@bp/v2', '--strategy', strategy);
   } catch (err) {
     kptError = String((err as { stderr?: string }).stderr ?? err);
   }
@@ -134,8 +133,8 @@ const kptfile = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: bp\ni
 const deploy = (containers: unknown[]) => YAML.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 1, template: { spec: { containers } } } });
 
 describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
-  it('a field changed on both sides: upstream wins in kpt and here; a local-only field is kept', () => {
-    const { kpt, ours } = compare(
+  it('a field changed on both sides: upstream wins in kpt and here; a local-only field is kept', async () => {
+    const { kpt, ours } = await compare(
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '1', b: '1' }) },
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '2', b: '1', c: '1' }) },
       (f) => ({ ...f, 'cm.yaml': cm({ a: '100', b: '9' }, { mine: 'yes' }) }),
@@ -144,8 +143,8 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(JSON.parse((kpt['cm.yaml'] as string[])[0]).data).toEqual({ a: '2', b: '9', c: '1' });
   });
 
-  it('a resource added and one deleted upstream, one added locally', () => {
-    const { kpt, ours } = compare(
+  it('a resource added and one deleted upstream, one added locally', async () => {
+    const { kpt, ours } = await compare(
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '1' }), 'old.yaml': YAML.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'old' }, spec: { ports: [{ port: 80 }] } }) },
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '1' }), 'deploy.yaml': deploy([{ name: 'app', image: 'app:1' }]) },
       (f) => ({ ...f, 'mine.yaml': YAML.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mine' }, stringData: { k: 'v' } }) }),
@@ -154,17 +153,17 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(Object.keys(kpt).sort()).toEqual(['Kptfile', 'cm.yaml', 'deploy.yaml', 'mine.yaml']);
   });
 
-  it('containers merged by name: upstream adds a sidecar and bumps an image, local adds env', () => {
-    const { kpt, ours } = compare(
+  it('containers merged by name: upstream adds a sidecar and bumps an image, local adds env', async () => {
+    const { kpt, ours } = await compare(
       { Kptfile: kptfile, 'deploy.yaml': deploy([{ name: 'app', image: 'app:1' }]) },
       { Kptfile: kptfile, 'deploy.yaml': deploy([{ name: 'app', image: 'app:2' }, { name: 'proxy', image: 'proxy:1' }]) },
       (f) => ({ ...f, 'deploy.yaml': deploy([{ name: 'app', image: 'app:1', env: [{ name: 'MODE', value: 'prod' }] }]) }),
     );
     expect(ours).toEqual(kpt);
   });
-  it('lists by schema: ports by containerPort+protocol, env by name, an env var deleted locally and changed upstream, args whole', () => {
+  it('lists by schema: ports by containerPort+protocol, env by name, an env var deleted locally and changed upstream, args whole', async () => {
     const c = (image: string, ports: unknown[], env: unknown[], args: string[]) => ({ name: 'app', image, args, ports, env });
-    const { kpt, ours } = compare(
+    const { kpt, ours } = await compare(
       { Kptfile: kptfile, 'deploy.yaml': deploy([c('app:1', [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 443 }], [{ name: 'A', value: '1' }, { name: 'B', value: '1', extra: 'x' }], ['a'])]) },
       { Kptfile: kptfile, 'deploy.yaml': deploy([c('app:2', [{ containerPort: 80, protocol: 'UDP' }, { containerPort: 443 }], [{ name: 'A', value: '2' }, { name: 'B', value: '2', extra: 'x' }, { name: 'C', value: '1' }], ['a', 'up'])]) },
       (f) => ({
@@ -180,9 +179,9 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(ours).toEqual(kpt);
   });
 
-  it('deletions: a resource upstream deleted but changed locally stays; maps deleted on one side; an explicit null upstream', () => {
+  it('deletions: a resource upstream deleted but changed locally stays; maps deleted on one side; an explicit null upstream', async () => {
     const thing = (spec: Record<string, unknown>) => YAML.stringify({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' }, spec });
-    const { kpt, ours } = compare(
+    const { kpt, ours } = await compare(
       { Kptfile: kptfile, 't.yaml': thing({ m: { a: '1', b: '1' }, n: { a: '1' }, p: { a: '1' }, q: 'x', items: [{ name: 'a', v: '1' }] }), 'gone.yaml': cm({ x: '1' }) },
       { Kptfile: kptfile, 't.yaml': thing({ m: { a: '2', b: '1' }, n: { a: '1' }, q: null, items: [{ name: 'a', v: '2' }] }) },
       (f) => ({
@@ -201,9 +200,9 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(Object.keys(kpt)).toContain('gone.yaml');
   });
 
-  it('the Kptfile, plain YAML and files that are not YAML', () => {
+  it('the Kptfile, plain YAML and files that are not YAML', async () => {
     const kf = (desc: string, mutators: unknown[]) => YAML.stringify({ apiVersion: 'kpt.dev/v1', kind: 'Kptfile', metadata: { name: 'bp' }, info: { description: desc }, pipeline: { mutators } });
-    const { kpt, ours } = compare(
+    const { kpt, ours } = await compare(
       {
         Kptfile: kf('one', [{ image: 'gcr.io/kpt-fn/set-labels:v0.1', configMap: { app: 'one' } }]),
         'values.yaml': 'a: 1\nb: 1\n',
@@ -238,8 +237,8 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(ours).toEqual(kpt);
   });
 
-  it('a resource renamed locally still merges with its upstream copy through the kpt-merge comment', () => {
-    const { kpt, ours } = compare(
+  it('a resource renamed locally still merges with its upstream copy through the kpt-merge comment', async () => {
+    const { kpt, ours } = await compare(
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '1', b: '1' }) },
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '2', b: '1' }) },
       (f) => ({ ...f, 'cm.yaml': edit(f['cm.yaml'], (doc) => { doc.setIn(['metadata', 'name'], 'renamed'); doc.setIn(['data', 'b'], 'local'); }) }),
@@ -248,8 +247,8 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(JSON.parse((kpt['cm.yaml'] as string[])[0])).toMatchObject({ metadata: { name: 'renamed' }, data: { a: '2', b: 'local' } });
   });
 
-  it('a resource renamed locally whose kpt-merge comment was lost is a different resource to kpt and here', () => {
-    const { kpt, ours } = compare(
+  it('a resource renamed locally whose kpt-merge comment was lost is a different resource to kpt and here', async () => {
+    const { kpt, ours } = await compare(
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '1', b: '1' }) },
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '2', b: '1' }) },
       (f) => ({ ...f, 'cm.yaml': edit(f['cm.yaml'], (doc) => doc.setIn(['metadata', 'name'], 'renamed'), false) }),
@@ -257,8 +256,8 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(ours).toEqual(kpt);
     expect(JSON.parse((kpt['cm.yaml'] as string[])[0])).toMatchObject({ metadata: { name: 'renamed' }, data: { a: '1', b: '1' } });
   });
-  it('force-delete-replace: upstream’s files replace the local ones, the local Kptfile stays', () => {
-    const { kpt, ours, kptError } = compare(
+  it('force-delete-replace: upstream’s files replace the local ones, the local Kptfile stays', async () => {
+    const { kpt, ours, kptError } = await compare(
       { Kptfile: kptfile, 'cm.yaml': cm({ a: '1' }), 'README.md': 'r1\n' },
       { Kptfile: kptfile.replace('blueprint', 'blueprint v2'), 'cm.yaml': cm({ a: '2' }), 'new.yaml': cm({ n: '1' }).replace('name: cm', 'name: new') },
       (f) => ({ ...f, Kptfile: edit(f.Kptfile, (doc) => doc.setIn(['info', 'site'], 'local')), 'cm.yaml': edit(f['cm.yaml'], (doc) => doc.setIn(['data', 'a'], 'local')), 'mine.txt': 'm\n' }),
@@ -269,14 +268,14 @@ describe.skipIf(!existsSync(KPT))('upgrades against kpt pkg update', () => {
     expect(JSON.parse((kpt.Kptfile as string[])[0]).info).toEqual({ description: 'blueprint', site: 'local' });
   });
 
-  it('fast-forward: refused by both for a locally changed package, done by both for an unchanged one', () => {
+  it('fast-forward: refused by both for a locally changed package, done by both for an unchanged one', async () => {
     const v1 = { Kptfile: kptfile, 'cm.yaml': cm({ a: '1' }) };
     const v2 = { Kptfile: kptfile, 'cm.yaml': cm({ a: '2' }), 'README.md': 'r\n' };
-    const changed = compare(v1, v2, (f) => ({ ...f, 'cm.yaml': edit(f['cm.yaml'], (doc) => doc.setIn(['data', 'a'], 'local')) }), 'fast-forward');
+    const changed = await compare(v1, v2, (f) => ({ ...f, 'cm.yaml': edit(f['cm.yaml'], (doc) => doc.setIn(['data', 'a'], 'local')) }), 'fast-forward');
     expect(changed.kptError).toMatch(/local package files have been modified: \[cm\.yaml\]/);
     expect(changed.oursError).toMatch(/MergeError: local package files have been modified: \[cm\.yaml\]/);
     expect(changed.ours).toEqual(changed.kpt);
-    const clean = compare(v1, v2, (f) => f, 'fast-forward');
+    const clean = await compare(v1, v2, (f) => f, 'fast-forward');
     expect([clean.kptError, clean.oursError]).toEqual(['', '']);
     expect(clean.ours).toEqual(clean.kpt);
   });
