@@ -2,6 +2,7 @@ import type { KubeObject } from '../api/meta.ts';
 import type { PackageRevision, PorchPackage } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
 import type { Lifecycle } from '../api/porch.ts';
+import type { PackageContents } from '../git/file-origin.ts';
 import { applyListingChange, listingMap } from '../git/listing.ts';
 import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, TrailerTask } from '../git/types.ts';
 import { packageName } from '../api/names.ts';
@@ -200,6 +201,11 @@ export class RepositoryCache {
   /** The files of a revision's package. */
   readResources(rec: RevisionRecord): Promise<Record<string, string>> {
     return this.git.readResources(rec.git.commit, rec.packagePath);
+  }
+
+  /** The files of a revision's package, with what their text does not show (modes, exact bytes). */
+  readContents(rec: RevisionRecord): Promise<PackageContents> {
+    return this.git.readContents(rec.git.commit, rec.packagePath);
   }
 
   /** The Repository object changed (e.g. `deployment`): every revision shows it. */

@@ -5,6 +5,7 @@ import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import type { UserInfo } from '../auth/user.ts';
 import { errors, StatusError, type GroupResource, type StatusCause, errMessage } from '../errors.ts';
+import { NO_ORIGINS, type PackageContents } from '../git/file-origin.ts';
 import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
 import { jsonEqual } from '../util.ts';
 import { PACKAGEREVS, type Engine } from './engine.ts';
@@ -169,8 +170,8 @@ export class RevisionOperations {
 
     return this.engine.packageLocks.run(this.lockKey(cache, pkg), async () => {
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
-      const resources = await this.taskResources(cache, name, pkg, task);
-      await cache.createDraft({ packagePath: pkg, workspace: ws, resources, task, author: author(cache, user) }).catch((err: unknown) => {
+      const { files: resources, origins } = await this.taskResources(cache, name, pkg, task);
+      await cache.createDraft({ packagePath: pkg, workspace: ws, resources, origins, task, author: author(cache, user) }).catch((err: unknown) => {
         // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
         if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
         if (err instanceof GitConflictError) throw errors.alreadyExists(PR_GR, name, `a draft of workspace "${ws}" already exists in git`);
@@ -190,10 +191,10 @@ export class RevisionOperations {
     });
   }
 
-  private async taskResources(cache: RepositoryCache, name: string, pkg: string, task: Task): Promise<Record<string, string>> {
+  private async taskResources(cache: RepositoryCache, name: string, pkg: string, task: Task): Promise<PackageContents> {
     switch (task.type) {
       case 'init':
-        return initPackage(pkg.split('/').pop() ?? pkg, task.init ?? {});
+        return { files: initPackage(pkg.split('/').pop() ?? pkg, task.init ?? {}), origins: NO_ORIGINS };
       case 'edit': {
         const src = task.edit?.sourceRef?.name;
         if (!src) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.tasks[0].edit.sourceRef.name', message: 'Required value' }]);
@@ -206,7 +207,7 @@ export class RevisionOperations {
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a published revision (it is ${rec.lifecycle})` }]);
         if (rec.revision < 0)
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the placeholder revision of the registered branch cannot be a source; name a published revision` }]);
-        return git(name, () => found.cache.readResources(rec));
+        return git(name, () => found.cache.readContents(rec));
       }
       case 'clone':
         return cloneResources(this.engine, cache, name, pkg, task);

@@ -1,5 +1,6 @@
 import type { Lifecycle } from '../api/porch.ts';
 import { PORCH_IDENTITY } from './commit.ts';
+import type { PackageContents } from './file-origin.ts';
 import { deletionProposedRef, draftRef, proposedRef, publishedTag } from './refs.ts';
 import { IsoGitRepository } from './repository.ts';
 import { approvalCommitMessage, deleteCommitMessage, draftCommitMessage } from './trailer.ts';
@@ -43,6 +44,10 @@ export class PorchGitRepository implements GitRepository {
     return this.refs.readResources(commit, packagePath);
   }
 
+  readContents(commit: string, packagePath: string): Promise<PackageContents> {
+    return this.refs.readContents(commit, packagePath);
+  }
+
   private draftMessage(packagePath: string, workspace: string, task: TrailerTask): string {
     return draftCommitMessage({ package: this.fullPath(packagePath), workspaceName: workspace, revision: '0', task });
   }
@@ -55,7 +60,7 @@ export class PorchGitRepository implements GitRepository {
   async createDraft(d: NewDraft): Promise<ListingChange> {
     const ref = draftRef(this.refs.directory, d.packagePath, d.workspace);
     const message = this.draftMessage(d.packagePath, d.workspace, d.task);
-    const commit = await this.refs.commitPackage({ ref, packagePath: d.packagePath, resources: d.resources, message, author: d.author, expectedOld: null });
+    const commit = await this.refs.commitPackage({ ref, packagePath: d.packagePath, resources: d.resources, origins: d.origins, message, author: d.author, expectedOld: null });
     return this.changed([{ ref, commit }]);
   }
 

@@ -12,6 +12,7 @@ import { compareRefNames, parseRef, type ParsedRef } from './refs.ts';
 export { revisionKey } from './listing.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
+import { combineOrigins, NO_ORIGINS, type FileOrigins, type PackageContents } from './file-origin.ts';
 import { TreeIO } from './tree.ts';
 import {
   GitConflictError,
@@ -616,9 +617,17 @@ export class IsoGitRepository {
   }
 
   async readResources(commit: string, packagePath: string): Promise<Record<string, string>> {
+    return (await this.readContents(commit, packagePath)).files;
+  }
+
+  async readContents(commit: string, packagePath: string): Promise<PackageContents> {
+    const tree = await this.packageTree(commit, packagePath);
+    return tree ? this.io.readContents(tree) : { files: {}, origins: NO_ORIGINS };
+  }
+
+  private async packageTree(commit: string, packagePath: string): Promise<string | undefined> {
     const c = await this.summary(await this.peel(commit));
-    const tree = await this.io.subtree(c.tree, this.fullPath(packagePath));
-    return tree ? this.io.readFiles(tree) : {};
+    return this.io.subtree(c.tree, this.fullPath(packagePath));
   }
 
   // ---- writing ----
@@ -633,12 +642,14 @@ export class IsoGitRepository {
    * Write the whole package directory as one commit on `ref`. `expectedOld` is the commit the ref must
    * point at now, or null when the ref must not exist yet (the new commit's parent is then the
    * registered branch head, or `baseCommit` when given). Returns the new commit; GitConflictError
-   * when the ref moved.
+   * when the ref moved. Files keep the bytes and mode of their `origins`, or of the package the ref
+   * held, where their text is what those were shown as.
    */
   async commitPackage(args: {
     ref: string;
     packagePath: string;
     resources: Record<string, string>;
+    origins?: FileOrigins;
     message: string;
     author: CommitAuthor;
     expectedOld: string | null;
@@ -650,7 +661,9 @@ export class IsoGitRepository {
       const cur = await this.mismatch(args.ref, args.expectedOld);
       const parent = args.expectedOld ?? args.baseCommit ?? (await this.resolve(this.branchRef()));
       const root = parent ? (await this.summary(parent)).tree : undefined;
-      const pkgTree = await this.io.writeFiles(args.resources);
+      const before = cur ? await this.packageTree(cur, args.packagePath) : undefined;
+      const origins = combineOrigins(args.origins ?? NO_ORIGINS, before ? await this.io.treeOrigins(before) : NO_ORIGINS);
+      const pkgTree = await this.io.writeFiles(args.resources, origins);
       const newRoot = await this.io.replace(root, this.fullPath(args.packagePath), pkgTree);
       const oid = await writeCommit(this.gitdir, { tree: newRoot, parents: parent ? [parent] : [], author: args.author, message: args.message });
       await this.setRef(args.ref, oid, cur);

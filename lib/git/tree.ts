@@ -1,5 +1,6 @@
 import { gitFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
+import { chooseBlob, NO_ORIGINS, presentText, writesBackAsIs, type FileOrigin, type FileOrigins, type PackageContents } from './file-origin.ts';
 import { ObjectReader, type RawObject } from './object-reader.ts';
 
 // Tree reading and writing. Writes go through isomorphic-git: paths are replaced by rebuilding only the
@@ -279,33 +280,62 @@ export class TreeIO {
     return cur;
   }
 
-  async readBlob(oid: string): Promise<string> {
+  async readBlobBytes(oid: string): Promise<Uint8Array> {
     const raw = this.raw(oid);
-    if (raw?.type === 'blob') return raw.body.toString('utf8');
-    const { blob } = await git.readBlob({ fs: gitFs, gitdir: this.gitdir, oid });
-    return Buffer.from(blob).toString('utf8');
+    if (raw?.type === 'blob') return raw.body;
+    return (await git.readBlob({ fs: gitFs, gitdir: this.gitdir, oid })).blob;
+  }
+
+  async readBlob(oid: string): Promise<string> {
+    return presentText(await this.readBlobBytes(oid));
   }
 
   /** Every file under a tree, keyed by path relative to it. */
-  async readFiles(tree: string, prefix = ''): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
+  async readFiles(tree: string): Promise<Record<string, string>> {
+    return (await this.readContents(tree)).files;
+  }
+
+  /**
+   * Every file under a tree as text, with the origin of each file its text does not give back exactly
+   * (not a regular file, or not UTF-8); those keep their bytes, as they may outlive this repository.
+   */
+  async readContents(tree: string, prefix = '', out: { files: Record<string, string>; origins: Map<string, FileOrigin[]> } = { files: {}, origins: new Map() }): Promise<PackageContents> {
     for (const e of await this.readTree(tree)) {
       const p = prefix ? `${prefix}/${e.path}` : e.path;
-      if (e.type === 'tree') Object.assign(out, await this.readFiles(e.oid, p));
-      else if (e.type === 'blob') out[p] = await this.readBlob(e.oid);
+      if (e.type === 'tree') await this.readContents(e.oid, p, out);
+      else if (e.type === 'blob') {
+        const bytes = await this.readBlobBytes(e.oid);
+        const text = presentText(bytes);
+        out.files[p] = text;
+        if (!writesBackAsIs(e.mode, bytes, text)) out.origins.set(p, [{ mode: e.mode, oid: e.oid, bytes: async () => bytes }]);
+      }
     }
     return out;
   }
 
-  /** Write files (path → content) as a tree; returns its oid. */
-  async writeFiles(files: Record<string, string>): Promise<string> {
+  /** The origin of every file under a tree, read only when asked: what a rewrite of it starts from. */
+  async treeOrigins(tree: string, prefix = '', out = new Map<string, FileOrigin[]>()): Promise<FileOrigins> {
+    for (const e of await this.readTree(tree)) {
+      const p = prefix ? `${prefix}/${e.path}` : e.path;
+      if (e.type === 'tree') await this.treeOrigins(e.oid, p, out);
+      else if (e.type === 'blob') out.set(p, [{ mode: e.mode, oid: e.oid, bytes: () => this.readBlobBytes(e.oid) }]);
+    }
+    return out;
+  }
+
+  /**
+   * Write files (path → content) as a tree; returns its oid. A file whose text is what one of its
+   * `origins` was shown as is written with that origin's bytes and mode.
+   */
+  async writeFiles(files: Record<string, string>, origins: FileOrigins = NO_ORIGINS, prefix = ''): Promise<string> {
     const dirs = new Map<string, Record<string, string>>();
     const entries: TreeEntry[] = [];
     for (const [path, content] of Object.entries(files)) {
       const i = path.indexOf('/');
       if (i < 0) {
-        const oid = await git.writeBlob({ fs: gitFs, gitdir: this.gitdir, blob: Buffer.from(content, 'utf8') });
-        entries.push({ mode: '100644', path, oid, type: 'blob' });
+        const { mode, bytes } = await chooseBlob(content, origins.get(prefix ? `${prefix}/${path}` : path) ?? []);
+        const oid = await git.writeBlob({ fs: gitFs, gitdir: this.gitdir, blob: bytes });
+        entries.push({ mode, path, oid, type: 'blob' });
       } else {
         const d = path.slice(0, i);
         const sub = dirs.get(d) ?? {};
@@ -313,7 +343,7 @@ export class TreeIO {
         dirs.set(d, sub);
       }
     }
-    for (const [d, sub] of dirs) entries.push({ mode: '040000', path: d, oid: await this.writeFiles(sub), type: 'tree' });
+    for (const [d, sub] of dirs) entries.push({ mode: '040000', path: d, oid: await this.writeFiles(sub, origins, prefix ? `${prefix}/${d}` : d), type: 'tree' });
     return git.writeTree({ fs: gitFs, gitdir: this.gitdir, tree: entries });
   }
 

@@ -1,4 +1,5 @@
 import type { Lifecycle } from '../api/porch.ts';
+import type { FileOrigins, PackageContents } from './file-origin.ts';
 
 // The contract between the CaD engine and git. Everything git-shaped (refs, commits, trailers, remotes)
 // stays behind this interface so the engine only speaks in package revisions.
@@ -74,6 +75,8 @@ export interface NewDraft {
   packagePath: string;
   workspace: string;
   resources: Record<string, string>;
+  /** Where files of `resources` came from: those still showing the same text keep their bytes and mode. */
+  origins?: FileOrigins;
   task: TrailerTask;
   author: CommitAuthor;
 }
@@ -117,9 +120,14 @@ export interface GitRepository {
   listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts?: { fetch?: boolean }): Promise<RevisionListing>;
   /** All files of the package directory at `commit`, keyed by path relative to the package. */
   readResources(commit: string, packagePath: string): Promise<Record<string, string>>;
+  /** The same files, with what their text does not show (modes, bytes that are not UTF-8). */
+  readContents(commit: string, packagePath: string): Promise<PackageContents>;
   /** A new draft whose first commit's parent is the branch head. GitConflictError when the workspace's draft exists. */
   createDraft(draft: NewDraft): Promise<ListingChange>;
-  /** Replace a draft's whole package directory in one commit recording `task`. GitConflictError when the draft moved. */
+  /**
+   * Replace a draft's whole package directory in one commit recording `task`; files whose text is
+   * unchanged keep their bytes and mode. GitConflictError when the draft moved.
+   */
   updateDraft(draft: GitPackageRevision, change: { resources: Record<string, string>; task: TrailerTask; author: CommitAuthor }): Promise<ListingChange>;
   /**
    * The steps that only move refs: Draft ↔ Proposed, Published ↔ DeletionProposed. A step the

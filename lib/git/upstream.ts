@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
 import { gitFs } from './atomic-fs.ts';
 import { Remote } from './remote.ts';
+import type { PackageContents } from './file-origin.ts';
 import { TreeIO } from './tree.ts';
 import type { GitAuth } from './types.ts';
 import { trimSlashes } from '../util.ts';
@@ -37,8 +38,7 @@ export class UpstreamNotFoundError extends Error {
   }
 }
 
-export interface UpstreamPackage {
-  files: Record<string, string>;
+export interface UpstreamPackage extends PackageContents {
   /** The commit the ref named when it was read. */
   commit: string;
   /** The ref that matched, short form (e.g. `basens/v1` when `v1` was asked for in directory basens). */
@@ -89,9 +89,9 @@ async function readPackage(gitdir: string, oid: string, source: UpstreamSource, 
     const dir = trimSlashes(source.directory);
     const tree = dir ? await io.subtree(root, dir) : root;
     if (!tree) throw new UpstreamNotFoundError(`${what} has no directory "${dir}"`, 'directory');
-    const files = await io.readFiles(tree);
+    const { files, origins } = await io.readContents(tree);
     if (files.Kptfile === undefined) throw new UpstreamNotFoundError(`${what}: directory "${dir || '/'}" holds no Kptfile, so it is not a kpt package`, 'directory');
-    return { files, commit, ref };
+    return { files, origins, commit, ref };
   } finally {
     io.close();
   }

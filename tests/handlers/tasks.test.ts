@@ -2,17 +2,16 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import approvePackageRevision from '../../handlers/approve-packagerevision.ts';
 import createPackageRevision from '../../handlers/create-packagerevision.ts';
 import getPackageRevisionResources from '../../handlers/get-packagerevisionresources.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
-import updatePackageRevision from '../../handlers/update-packagerevision.ts';
 import updateResources from '../../handlers/update-resources.ts';
 import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
 import { git, gitAsync, PorchRepoWriter, tempDir } from '../support/git-fixtures.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
+import { publishRevision } from '../support/publish.ts';
 
 // The clone, edit and upgrade tasks through the create handler, against local bare repositories
 // (Porch-shaped ones registered as Repositories, and a plain git repository as a clone upstream)
@@ -69,16 +68,7 @@ describe('package tasks through the create handler', () => {
     expect(res.status, await res.clone().text()).toBe(200);
   }
 
-  async function publish(name: string): Promise<PR> {
-    const items = ((await (await listPackageRevisions(ctx).request(jsonRequest('GET', `${NS}/packagerevisions`))).json()) as { items: PR[] }).items;
-    const cur = items.find((i) => i.metadata.name === name)!;
-    const proposed = await updatePackageRevision(ctx).request(jsonRequest('PUT', `${NS}/packagerevisions/${name}`, { ...cur, spec: { ...cur.spec, lifecycle: 'Proposed' } }));
-    expect(proposed.status).toBe(200);
-    const p = (await proposed.json()) as PR;
-    const approved = await approvePackageRevision(ctx).request(jsonRequest('PUT', `${NS}/packagerevisions/${name}/approval`, { ...p, spec: { ...p.spec, lifecycle: 'Published' } }));
-    expect(approved.status).toBe(200);
-    return (await approved.json()) as PR;
-  }
+  const publish = async (name: string) => (await publishRevision(ctx, name)) as PR;
 
   function expectInvalid(r: { status: number; body: Status }, field: string, message: RegExp): void {
     expect(r.status, JSON.stringify(r.body)).toBe(422);

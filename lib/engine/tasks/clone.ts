@@ -1,6 +1,7 @@
 import type { Task } from '../../api/porch.ts';
 import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors } from '../../errors.ts';
+import type { PackageContents } from '../../git/file-origin.ts';
 import type { Engine } from '../engine.ts';
 import { PR_GR } from '../gr.ts';
 import { withUpstream } from './kptfile-upstream.ts';
@@ -15,7 +16,7 @@ import { gitUpstream, revisionUpstream, type Upstream } from './upstream.ts';
 
 const FIELD = 'spec.tasks[0].clone.upstreamRef';
 
-export async function cloneResources(engine: Engine, target: RepositoryCache, name: string, packagePath: string, task: Task): Promise<Record<string, string>> {
+export async function cloneResources(engine: Engine, target: RepositoryCache, name: string, packagePath: string, task: Task): Promise<PackageContents> {
   // A package is cloned once; later revisions are edits or upgrades of it (Porch's rule).
   if ([...target.records()].some((r) => r.packagePath === packagePath))
     throw errors.alreadyExists(PR_GR, name, `clone cannot create a new revision for package "${packagePath}" that already exists in repository "${target.name}"; make subsequent revisions with edit (copy) or upgrade`);
@@ -30,5 +31,5 @@ export async function cloneResources(engine: Engine, target: RepositoryCache, na
   let files = { ...up.files };
   files.Kptfile = withUpstream(files.Kptfile ?? `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${pkgName}\n`, { packageName: pkgName }, up.lock);
   if (target.repo.spec.deployment) files = withDeploymentContext(files, packagePath);
-  return ensureMergeKeys(files);
+  return { files: ensureMergeKeys(files), origins: up.origins };
 }

@@ -1,6 +1,7 @@
 import type { Task } from '../../api/porch.ts';
 import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors } from '../../errors.ts';
+import { combineOrigins, type PackageContents } from '../../git/file-origin.ts';
 import { MergeError, upgradePackageInSlices } from '../../merge/package.ts';
 import { PR_GR } from '../gr.ts';
 import type { Engine } from '../engine.ts';
@@ -14,7 +15,7 @@ import { revisionUpstream } from './upstream.ts';
 
 const FIELD = 'spec.tasks[0].upgrade';
 
-export async function upgradeResources(engine: Engine, cache: RepositoryCache, name: string, packagePath: string, task: Task): Promise<Record<string, string>> {
+export async function upgradeResources(engine: Engine, cache: RepositoryCache, name: string, packagePath: string, task: Task): Promise<PackageContents> {
   const u = task.upgrade ?? {};
   const invalid = (field: string, message: string) => errors.invalid('PackageRevision', 'porch.kpt.dev', name, [{ field, message }]);
   const oldUp = await revisionUpstream(engine, cache.namespace, name, u.oldUpstreamRef?.name, `${FIELD}.oldUpstreamRef.name`);
@@ -39,5 +40,6 @@ export async function upgradeResources(engine: Engine, cache: RepositoryCache, n
   const kptfile = merged.Kptfile ?? local.files.Kptfile;
   if (kptfile === undefined) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade left the package without a Kptfile`);
   merged.Kptfile = withUpstream(kptfile, { keepStrategy: true }, newUp.lock);
-  return ensureMergeKeys(merged);
+  // A file the merge left as the local or the new upstream has it keeps that one's bytes and mode.
+  return { files: ensureMergeKeys(merged), origins: combineOrigins(local.origins, newUp.origins) };
 }

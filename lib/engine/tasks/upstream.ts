@@ -4,6 +4,7 @@ import type { Task } from '../../api/porch.ts';
 import type { Repository } from '../../api/repository.ts';
 import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors, StatusError, type StatusCause } from '../../errors.ts';
+import type { PackageContents } from '../../git/file-origin.ts';
 import { GitUnavailableError } from '../../git/types.ts';
 import { readUpstreamPackage, UpstreamNotFoundError } from '../../git/upstream.ts';
 import { CredentialError, resolveGitAuth } from '../credentials.ts';
@@ -14,8 +15,7 @@ import { trimSlashes } from '../../util.ts';
 // Where a clone or an upgrade takes its content from: a published PackageRevision of any registered
 // repository in the namespace, or a package in a plain git repository.
 
-export interface Upstream {
-  files: Record<string, string>;
+export interface Upstream extends PackageContents {
   lock: GitLock;
 }
 
@@ -48,12 +48,12 @@ export async function revisionUpstream(engine: Engine, namespace: string, name: 
   if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
     throw invalid(name, field, `Invalid value: "${revName}": an upstream must be a published package revision (it is ${rec.lifecycle})`);
   if (rec.revision < 0) throw invalid(name, field, `Invalid value: "${revName}": the placeholder revision of the registered branch cannot be an upstream; name a published revision`);
-  const files = await found.cache.readResources(rec).catch((err: unknown) => {
+  const { files, origins } = await found.cache.readContents(rec).catch((err: unknown) => {
     // Retry-After 1: kubectl retries up to ten times, so a blip is ridden out and an outage reported in ~10 s.
     if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 1);
     throw err;
   });
-  return { files, lock: revisionLock(found.cache, rec.packagePath, rec.git.ref, rec.git.commit), cache: found.cache, packagePath: rec.packagePath };
+  return { files, origins, lock: revisionLock(found.cache, rec.packagePath, rec.git.ref, rec.git.commit), cache: found.cache, packagePath: rec.packagePath };
 }
 
 function checkGitPackage(name: string, field: string, git: GitPackage): void {
@@ -89,7 +89,7 @@ export async function gitUpstream(engine: Engine, namespace: string, name: strin
       { url: git.repo, ref: git.ref, directory: git.directory, auth: creds.auth, caBundle: creds.caBundle, timeoutMs: engine.deps.gitTimeoutMs },
       join(engine.deps.dataDir, 'upstreams'),
     );
-    return { files: pkg.files, lock: { repo: git.repo, directory: trimSlashes(git.directory), ref: pkg.ref, commit: pkg.commit } };
+    return { files: pkg.files, origins: pkg.origins, lock: { repo: git.repo, directory: trimSlashes(git.directory), ref: pkg.ref, commit: pkg.commit } };
   } catch (err) {
     if (err instanceof UpstreamNotFoundError) throw invalid(name, `${field}.${err.part}`, `Not found: ${err.message}`, 'FieldValueNotFound');
     if (err instanceof GitUnavailableError && err.authFailed) {
