@@ -42,13 +42,31 @@ async function refuse(socket: Duplex, res: Response): Promise<void> {
   socket.end(Buffer.concat([Buffer.from(head.join('\r\n') + '\r\n\r\n'), body]));
 }
 
-/** A watch's connection as WebSocket messages: one event per message, framed for the subprotocol. */
+/**
+ * Each event's base64 form, made once for all the watchers it goes to (they share the event's bytes),
+ * and kept only as long as those bytes are.
+ */
+const base64Frames = new WeakMap<Uint8Array, Buffer>();
+
+function base64Frame(json: Uint8Array): Buffer {
+  let frame = base64Frames.get(json);
+  if (!frame) {
+    frame = Buffer.from(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('base64'), 'latin1');
+    base64Frames.set(json, frame);
+  }
+  return frame;
+}
+
+/**
+ * A watch's connection as WebSocket messages: one event per message, framed for the subprotocol. The
+ * event's own bytes are queued, not a copy per connection: a text frame is the JSON as it is.
+ */
 function webSocketSink(ws: WebSocket, framing: Framing): WatchSink {
   return {
     write(json) {
       if (ws.readyState !== ws.OPEN) return;
-      const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
-      ws.send(framing === 'base64' ? bytes.toString('base64') : framing === 'binary' ? bytes : bytes.toString('utf8'));
+      const bytes = framing === 'base64' ? base64Frame(json) : Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+      ws.send(bytes, { binary: framing === 'binary' });
     },
     backlog: () => ws.bufferedAmount,
     end() {

@@ -2,6 +2,7 @@ import type { KubeObject } from '../api/meta.ts';
 import { apiVersionOf, type ResourceDescriptor } from '../api/resources.ts';
 import { toTable } from '../api/table.ts';
 import { errors, toStatusError } from '../errors.ts';
+import { processBacklogBudget, type BacklogBudget, type BudgetMember } from './backlog-budget.ts';
 import type { Unsubscribe, WatchEvent } from './types.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface WatchSourceOptions {
   subscribe: (send: (ev: WatchEvent) => void, fail: (err: unknown) => void) => Unsubscribe | AsyncWatchSource;
   /** Bytes a client may fall behind before it is cut off with an ERROR event. */
   maxBufferedBytes?: number;
+  /** The bound on the bytes all watchers together may be behind by; the process-wide one by default. */
+  backlogBudget?: BacklogBudget;
   /**
    * After a slow client was cut off it gets this long to read what is queued (the ERROR included)
    * before its connection is dropped.
@@ -63,15 +66,20 @@ function json(ev: { type: string; object: unknown }): Uint8Array {
   return encoder.encode(JSON.stringify(ev));
 }
 
-// A hub hands one event to every watcher in turn: remembering the last encoding means N watchers of
-// the same event serialise it once. One slot keeps this from holding on to anything else.
-let lastEncoded: { object: object; type: string; table: boolean; res: ResourceDescriptor; bytes: Uint8Array } | undefined;
+// A hub hands one event to every watcher in turn: remembering the encodings of the last object means
+// N watchers of the same event serialise it once per encoding (JSON or Table, and the ADDED / DELETED
+// a filtered watcher sees instead of MODIFIED), and all of them queue the very same bytes. One object
+// at a time keeps this from holding on to anything else.
+let lastEncoded: { object: object; variants: Map<string, Uint8Array> } | undefined;
 
 function eventJson(opts: Pick<WatchSourceOptions, 'res' | 'table'>, ev: WatchEvent): Uint8Array {
-  const l = lastEncoded;
-  if (l && l.object === ev.object && l.type === ev.type && l.table === opts.table && l.res === opts.res) return l.bytes;
-  const bytes = json(encodeWatchEvent(opts, ev));
-  lastEncoded = { object: ev.object, type: ev.type, table: opts.table, res: opts.res, bytes };
+  if (lastEncoded?.object !== ev.object) lastEncoded = { object: ev.object, variants: new Map() };
+  const key = `${ev.type} ${opts.table ? 'table' : 'json'} ${opts.res.group}/${opts.res.version}/${opts.res.plural}`;
+  let bytes = lastEncoded.variants.get(key);
+  if (!bytes) {
+    bytes = json(encodeWatchEvent(opts, ev));
+    lastEncoded.variants.set(key, bytes);
+  }
   return bytes;
 }
 
@@ -141,10 +149,17 @@ export class WatchEventSource {
   private unShutdown: Unsubscribe = () => undefined;
   private readonly pending = new PendingSink();
   private readonly maxBuffered: number;
+  private readonly budget: BacklogBudget;
+  private readonly member: BudgetMember = {
+    backlog: () => this.sink.backlog(),
+    droppable: () => this.live && !this.initialising,
+    drop: () => this.cutOffSlowClient(),
+  };
 
   constructor(private readonly opts: WatchSourceOptions) {
     this.sink = this.pending;
     this.maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
+    this.budget = opts.backlogBudget ?? processBacklogBudget;
     const source = opts.subscribe(
       (ev) => this.push(eventJson(opts, ev)),
       (err) => this.endWithError(err),
@@ -155,6 +170,8 @@ export class WatchEventSource {
       this.unsubscribe();
       return;
     }
+    // Counted from here on: a source that failed while subscribing is never closed by anyone.
+    this.budget.add(this.member);
     if (isAsyncSource(source)) source.initialEvents.then((rv) => this.initialEventsSent(rv), (err: unknown) => this.endWithError(err));
     else this.initialEventsSent(opts.currentResourceVersion());
     if (opts.timeoutSeconds) this.timers.push(setTimeout(() => this.end(), opts.timeoutSeconds * 1000));
@@ -178,6 +195,7 @@ export class WatchEventSource {
 
   /** The connection is gone (or done): stop producing and let go of every timer. */
   close(): void {
+    this.budget.remove(this.member);
     this.stopProducing();
     this.ended = true;
     this.clearTimers();
@@ -210,6 +228,7 @@ export class WatchEventSource {
   }
 
   private cutOffSlowClient(): void {
+    this.budget.remove(this.member);
     this.sink.write(json({ type: 'ERROR', object: errors.timeout('watch client too slow: the event buffer overflowed; re-list and watch again').toStatus() }));
     this.end();
     // A client that reads nothing at all would otherwise hold its connection and buffer forever.
@@ -223,6 +242,7 @@ export class WatchEventSource {
       return;
     }
     this.sink.write(bytes);
+    this.budget.wrote(this.member);
   }
 
   private bookmark(rv: string, initialEnd = false): void {
