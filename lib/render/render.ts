@@ -13,6 +13,11 @@ export interface RenderOptions {
   /** Asked in order for each image (built-in, operator executables, function runner). */
   runtimes: readonly FunctionRuntime[];
   signal?: AbortSignal;
+  /**
+   * Awaited between functions so the event loop gets a turn (and a caller's budget is checked);
+   * default: a turn after every function.
+   */
+  pause?: () => Promise<void>;
 }
 
 interface PackageNode {
@@ -119,7 +124,7 @@ export async function render(files: PackageFiles, opts: RenderOptions): Promise<
         throw new RenderError('function-failed', `package "${dir || '.'}": function "${label}" failed: ${err.message}`, fn.image, resultList(results));
       }
       // Functions run back to back on a large package would hold the event loop for their whole run.
-      await yieldToLoop();
+      await (opts.pause ? opts.pause() : yieldToLoop());
     }
   }
   return { files: await writePackage(files, read, items), results: resultList(results) };
