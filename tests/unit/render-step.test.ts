@@ -1,7 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { shellScripts } from '../support/shell-scripts.ts';
 import { DraftRenderer } from '../../lib/engine/render-step.ts';
 import { RenderStatusMemory } from '../../lib/engine/render-status.ts';
 import { StatusError } from '../../lib/errors.ts';
@@ -9,15 +7,9 @@ import { builtinRuntime, execRuntime } from '../../lib/render/index.ts';
 
 // The engine's render step: what a draft write commits, and the Status a failed render answers with.
 
-const dir = mkdtempSync(join(tmpdir(), 'porch-render-step-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function script(name: string, body: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, `#!/bin/sh\n${body}\n`);
-  chmodSync(p, 0o755);
-  return p;
-}
+const scripts = shellScripts('porch-render-step-');
+afterAll(() => scripts.remove());
+const script = scripts.script;
 
 const runtimes = [
   builtinRuntime(),
