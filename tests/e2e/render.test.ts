@@ -160,6 +160,11 @@ describe('rendering through kubectl', () => {
     expect(committed.stdout).toBe(rendered.spec.resources['deployment.yaml']);
 
     await publish('blueprints.web.ws1');
+    // A new revision by edit renders the published one again: the same files, every function listed.
+    await create('blueprints', 'web', 'ws2', { type: 'edit', edit: { sourceRef: { name: 'blueprints.web.ws1' } } });
+    const edited = await getPrr('blueprints.web.ws2');
+    expect(edited.spec.resources).toEqual(rendered.spec.resources);
+    expect(edited.status?.renderStatus?.result?.items).toHaveLength(3);
     // The clone into a deployment repository gets a package context naming it: set-namespace follows.
     await create('deploy', 'team-b', 'ws1', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.web.ws1' } } } });
     const cloned = await getPrr('deploy.team-b.ws1');
