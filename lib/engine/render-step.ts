@@ -38,10 +38,12 @@ function asText(files: Readonly<Record<string, string | Uint8Array>>): Record<st
  * A render failure as the request's answer. A pipeline the server will not run (malformed, an
  * `exec:`, an image nothing serves) or contents that are not KRM are invalid input: 422. A function
  * that ran and failed is a denial of the contents, as an admission webhook's is in kube-apiserver:
- * 400. The message keeps Porch's opening and names the function and its error.
+ * 400; an unreachable function runner is 503. The message keeps Porch's opening and names the function and its error.
  */
 export function renderFailure(kind: 'PackageRevision' | 'PackageRevisionResources', name: string, err: RenderError): StatusError {
   if (err.reason === 'function-failed') return errors.badRequest(err.message);
+  // Porch's function runner down or restarting: the same request can succeed in a moment.
+  if (err.reason === 'runtime-unavailable') return errors.unavailable(err.message, 5);
   const field = err.reason === 'invalid-resources' ? 'spec.resources' : 'spec.resources[Kptfile]';
   return new StatusError(422, 'Invalid', err.message, { name, group: PORCH_GROUP, kind, causes: [{ reason: 'FieldValueInvalid', field, message: err.message }] });
 }

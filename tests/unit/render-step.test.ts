@@ -3,7 +3,7 @@ import { shellScripts } from '../support/shell-scripts.ts';
 import { DraftRenderer } from '../../lib/engine/render-step.ts';
 import { RenderStatusMemory } from '../../lib/engine/render-status.ts';
 import { StatusError } from '../../lib/errors.ts';
-import { builtinRuntime, execRuntime } from '../../lib/render/index.ts';
+import { builtinRuntime, execRuntime, functionRunnerRuntime } from '../../lib/render/index.ts';
 
 // The engine's render step: what a draft write commits, and the Status a failed render answers with.
 
@@ -86,6 +86,17 @@ describe('DraftRenderer', () => {
       ['gcr.io/kpt-fn/set-namespace:v0.4.1', 0],
       ['example.com/fail:v1', 2],
     ]);
+  });
+
+  it('answers 503 when the function runner cannot be reached', async () => {
+    const gone = functionRunnerRuntime({ address: '127.0.0.1:1', timeoutMs: 5000 });
+    try {
+      const err = await status(new DraftRenderer({ runtimes: [builtinRuntime(), gone] }).render('PackageRevisionResources', 'r', { Kptfile: kptfile('    - image: example.com/elsewhere:v1\n'), 'cm.yaml': CM }, false));
+      expect(err.toStatus()).toMatchObject({ code: 503, reason: 'ServiceUnavailable', details: { retryAfterSeconds: 5 } });
+      expect(err.message).toMatch(new RegExp(`^${PREFIX}: package "\\.": function "example.com/elsewhere:v1" failed: function runner at 127.0.0.1:1 is unavailable`));
+    } finally {
+      gone.close();
+    }
   });
 
   it('stops a render past its budget with 503, even with push on failure', async () => {

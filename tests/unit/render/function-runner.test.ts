@@ -47,6 +47,7 @@ describe('function runner runtime (gRPC stand-in)', () => {
     try {
       const err = (await render({ Kptfile: kptfile('example.com/any:v1'), 'c.yaml': cm }, { runtimes: [gone] }).catch((e: unknown) => e)) as RenderError;
       expect(err.message).toMatch(/^error rendering package in kpt function pipeline: package "\.": function "example.com\/any:v1" failed: function runner at 127.0.0.1:1 is unavailable/);
+      expect(err.reason).toBe('runtime-unavailable');
     } finally {
       gone.close();
     }
