@@ -15,7 +15,7 @@ import { nameCauses, packageRevisionName } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
-import { DraftRenderer, PUSH_ON_RENDER_FAILURE, type RenderStatus } from './render-step.ts';
+import { DraftRenderer, PUSH_ON_RENDER_FAILURE, type RenderedContents, type RenderStatus } from './render-step.ts';
 import { RenderStatusMemory } from './render-status.ts';
 
 /** Porch records content changes to a draft (resources, Kptfile from the spec) as a render task. */
@@ -256,21 +256,12 @@ export class RevisionOperations {
       }
 
       const wasDeleting = Boolean(cur.metadata.deletionTimestamp);
+      // Rendered before anything is saved: a render that fails leaves the revision as it was.
+      const contents = rec.lifecycle === 'Draft' ? await this.specContents(cache, rec, cur, input) : undefined;
       await this.saveMeta(cache, name, userMetadata(input.metadata));
-
-      if (rec.lifecycle === 'Draft' && (spec.readinessGates !== undefined || input.status?.conditions !== undefined)) {
-        const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
-        const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
-        if (gatesChanged || condsChanged) {
-          const files = await git(name, () => cache.readResources(rec));
-          files.Kptfile = updateKptfile(files.Kptfile ?? '', {
-            readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
-            conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
-          });
-          const rendered = await this.renderer.render('PackageRevision', name, files, pushOnRenderFailure(cur.metadata));
-          await git(name, () => cache.updateContents(rec, rendered.files, RENDER, author(cache, user)));
-          this.rememberRender(cache, name, rendered.renderStatus);
-        }
+      if (contents) {
+        await git(name, () => cache.updateContents(rec, contents.files, RENDER, author(cache, user)));
+        this.rememberRender(cache, name, contents.renderStatus);
       }
 
       await this.moveLifecycle(cache, name, target, user);
@@ -280,6 +271,20 @@ export class RevisionOperations {
       }
       return cache.revision(name) ?? cur;
     });
+  }
+
+  /** A Draft's package with the readiness gates and conditions of an update in its Kptfile, rendered; undefined when they did not change. */
+  private async specContents(cache: RepositoryCache, rec: RevisionRecord, cur: PackageRevision, input: PackageRevision): Promise<RenderedContents | undefined> {
+    const spec = input.spec ?? {};
+    const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
+    const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
+    if (!gatesChanged && !condsChanged) return undefined;
+    const files = await git(rec.name, () => cache.readResources(rec));
+    files.Kptfile = updateKptfile(files.Kptfile ?? '', {
+      readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
+      conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
+    });
+    return this.renderer.render('PackageRevision', rec.name, files, pushOnRenderFailure(input.metadata));
   }
 
   /** Take a revision to a new lifecycle (the git side of every transition). */

@@ -213,6 +213,30 @@ describe('rendering through kubectl', () => {
     expect((await k(['get', 'packagerevision', 'deploy.failing.ws1'])).code).not.toBe(0);
   });
 
+  it("renders when an update writes readiness gates into a Draft's Kptfile; a failure there saves no metadata either", async () => {
+    await init('blueprints', 'gates', 'ws1', { 'porch.kpt.dev/push-on-render-failure': 'true' });
+    const prr = await getPrr('blueprints.gates.ws1');
+    await ok(['replace', '-f', '-'], JSON.stringify(withFiles(prr, { Kptfile: kptfile('gates', '    - image: example.com/fns/fail:v1\n'), 'cm.yaml': CM })));
+    await ok(['annotate', 'packagerevision', 'blueprints.gates.ws1', 'porch.kpt.dev/push-on-render-failure-']);
+    const patch = JSON.stringify({ metadata: { labels: { team: 'a' } }, spec: { readinessGates: [{ conditionType: 'Ready' }] } });
+    const stderr = await refused('blueprints', ['patch', 'packagerevision', 'blueprints.gates.ws1', '--type', 'merge', '-p', patch], '');
+    expect(stderr).toContain(`(BadRequest): ${PREFIX}: package ".": function "example.com/fns/fail:v1" failed: exit code 3`);
+    const pr = JSON.parse(await ok(['get', 'packagerevision', 'blueprints.gates.ws1', '-o', 'json'])) as { metadata: { labels?: Record<string, string> }; spec: { readinessGates?: unknown[] } };
+    expect(pr.metadata.labels?.team).toBeUndefined();
+    expect(pr.spec.readinessGates).toBeUndefined();
+
+    // With a pipeline that passes, the same update commits the rendered package: the renderStatus
+    // shown is the one of the commit that update made.
+    const cur = await getPrr('blueprints.gates.ws1');
+    await ok(['replace', '-f', '-'], JSON.stringify(withFiles(cur, { Kptfile: kptfile('gates', '    - image: gcr.io/kpt-fn/set-labels:v0.2.0\n      configMap:\n        app: web\n') })));
+    const before = await refs('blueprints');
+    await ok(['patch', 'packagerevision', 'blueprints.gates.ws1', '--type', 'merge', '-p', patch]);
+    expect(await refs('blueprints')).not.toBe(before);
+    const after = await getPrr('blueprints.gates.ws1');
+    expect(YAML.parse(after.spec.resources.Kptfile)).toMatchObject({ metadata: { labels: { app: 'web' } }, info: { readinessGates: [{ conditionType: 'Ready' }] } });
+    expect(after.status?.renderStatus?.result?.items?.map((i) => i.image)).toEqual(['gcr.io/kpt-fn/set-labels:v0.2.0']);
+  });
+
   it('refuses a Kptfile exec: function with 422 before anything runs, writing nothing', async () => {
     await init('blueprints', 'refused', 'ws1');
     const prr = await getPrr('blueprints.refused.ws1');
