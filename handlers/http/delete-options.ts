@@ -1,6 +1,6 @@
 import { errors } from '../../lib/errors.ts';
 import { isRecord } from '../../lib/util.ts';
-import { readObjectBody } from './body.ts';
+import { readOptionalObjectBody } from './body.ts';
 import type { HandlerContext } from './env.ts';
 import { isDryRun } from './query.ts';
 
@@ -12,9 +12,9 @@ export interface DeleteRequest {
 
 /** DeleteOptions may come as a body (kubectl sends one) or not at all. */
 export async function readDeleteOptions(c: HandlerContext, limit: number): Promise<DeleteRequest> {
-  const hasBody = Number(c.req.header('content-length') ?? '0') > 0 || c.req.header('transfer-encoding') === 'chunked';
-  if (!hasBody) return { preconditions: {}, dryRun: isDryRun(c) };
-  const body = await readObjectBody(c, limit);
+  // Read whether or not a length was declared: options left unread (a dry run among them) would be ignored.
+  const body = await readOptionalObjectBody(c, limit);
+  if (!body) return { preconditions: {}, dryRun: isDryRun(c) };
   if (body.kind !== undefined && body.kind !== 'DeleteOptions') throw errors.badRequest(`expected DeleteOptions, got ${String(body.kind)}`);
   const pre = isRecord(body.preconditions) ? body.preconditions : {};
   const dry = Array.isArray(body.dryRun) ? body.dryRun : [];
