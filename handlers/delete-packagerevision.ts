@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
 import { readDeleteOptions } from './http/delete-options.ts';
 import { endpoint } from './http/endpoint.ts';
-import type { HandlerEnv } from './http/env.ts';
+import { userOf, type HandlerEnv } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
 import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
@@ -14,7 +14,7 @@ export default function deletePackageRevision(ctx: AppContext) {
     itemPath(PACKAGEREVISIONS),
     endpoint(ctx.log, async (c) => {
       const opts = await readDeleteOptions(c, ctx.config.maxBodyBytes);
-      const pr = await ctx.ops.delete(c.req.param('namespace') ?? '', c.req.param('name') ?? '', opts.preconditions, { dryRun: opts.dryRun });
+      const pr = await ctx.ops.delete(c.req.param('namespace') ?? '', c.req.param('name') ?? '', opts.preconditions, { dryRun: opts.dryRun }, userOf(c));
       return objectResponse(c, PACKAGEREVISIONS, pr);
     }),
   );

@@ -125,6 +125,12 @@ export class RevisionOperations {
     this.tookMeta(cache, name, saved);
   }
 
+  /** One info line per operation that wrote something (a dry run wrote nothing: none). */
+  private logged(cache: RepositoryCache, msg: string, name: string, user: UserInfo | undefined, fields: Record<string, unknown> = {}): void {
+    if (cache.isPlanned) return;
+    this.engine.log.info(msg, { namespace: cache.namespace, repository: cache.name, packageRevision: name, user: user?.username, ...fields });
+  }
+
   /** A PackageRev written (undefined: gone): the engine takes it in; a dry run's copy only shows it. */
   private tookMeta(cache: RepositoryCache, name: string, meta: KubeObject | undefined): void {
     if (cache.isPlanned) cache.planMeta(name, meta);
@@ -180,6 +186,10 @@ export class RevisionOperations {
     const nc = nameCauses(repository.name, pkg, ws);
     if (nc.length) throw INVALID(input.metadata.name ?? '', nc);
     const name = packageRevisionName(repository.name, pkg, ws);
+    const given = input.metadata.name;
+    // Porch names a revision after its repository, package and workspace; a client's own name is replaced.
+    if (given && given !== name && !opts.dryRun)
+      this.engine.log.warn('package revision name replaced', { namespace, given, name });
     const task: Task = tasks[0] ?? { type: 'init', init: { description: `${pkg.split('/').pop()} description` } };
 
     return this.engine.packageLocks.run(this.lockKey(repository, pkg), async () => {
@@ -203,6 +213,7 @@ export class RevisionOperations {
         await cache.remove(rec).catch(() => undefined);
         throw err;
       }
+      this.logged(cache, 'package revision created', name, user, { package: pkg, workspace: ws, task: task.type });
       return cache.revision(name) ?? pr;
     });
   }
@@ -282,8 +293,11 @@ export class RevisionOperations {
       await this.moveLifecycle(cache, name, target, user);
       if (wasDeleting && !(input.metadata.finalizers ?? []).length) {
         await this.deleteNow(cache, name);
+        this.logged(cache, 'package revision deleted', name, user, { finalizersDone: true });
         return { ...cur, metadata: { ...cur.metadata } };
       }
+      const moved = target !== rec.lifecycle;
+      this.logged(cache, target === 'Proposed' && moved ? 'package revision proposed' : 'package revision updated', name, user, { lifecycle: target, ...(moved ? { from: rec.lifecycle } : {}) });
       return cache.revision(name) ?? cur;
     });
   }
@@ -314,14 +328,17 @@ export class RevisionOperations {
       if (rec.revision === -1) throw errors.conflict(PR_GR, name, 'the placeholder revision of the registered branch cannot change lifecycle');
       checkApprovalTransition(name, rec.lifecycle, target);
       await this.moveLifecycle(cache, name, target, user);
+      const done = cache.revision(name);
+      const what = target === 'Published' && rec.lifecycle === 'Proposed' ? 'approved' : target === 'Draft' ? 'rejected' : target === 'DeletionProposed' ? 'proposed for deletion' : 'updated';
+      this.logged(cache, `package revision ${what}`, name, user, { lifecycle: target, from: rec.lifecycle, ...(done?.spec.revision ? { revision: done.spec.revision } : {}) });
       // After publishing, the draft's name belongs to the tag's revision.
-      return cache.revision(name) ?? cur;
+      return done ?? cur;
     });
   }
 
   // ---- delete ----
 
-  async delete(namespace: string, name: string, preconditions: Preconditions, opts: WriteOptions = {}): Promise<PackageRevision> {
+  async delete(namespace: string, name: string, preconditions: Preconditions, opts: WriteOptions = {}, user?: UserInfo): Promise<PackageRevision> {
     return this.withRevision(namespace, name, PR_GR, preconditions, 'delete', opts, async ({ cache, cur, rec }) => {
       if (rec.lifecycle === 'Published' && rec.revision > 0)
         throw errors.forbidden(PR_GR, name, 'a Published package revision must be proposed for deletion (DeletionProposed) before it can be deleted');
@@ -332,9 +349,11 @@ export class RevisionOperations {
           const meta = await this.engine.store.get(PACKAGEREVS, namespace, name);
           if (meta) this.tookMeta(cache, name, await this.engine.store.delete(PACKAGEREVS, namespace, name, { dryRun: cache.isPlanned }));
         }
+        this.logged(cache, 'package revision marked for deletion', name, user, { finalizers: cur.metadata.finalizers });
         return cache.revision(name) ?? cur;
       }
       await this.deleteNow(cache, name);
+      this.logged(cache, 'package revision deleted', name, user, { lifecycle: rec.lifecycle });
       return cur;
     });
   }
@@ -379,6 +398,7 @@ export class RevisionOperations {
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
       await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
+      this.logged(cache, 'package revision resources updated', name, user, { files: Object.keys(resources).length });
       return buildResources(cache.revision(name) ?? cur, resources);
     });
   }
