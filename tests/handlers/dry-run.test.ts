@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -20,6 +19,7 @@ import { deleteStoreObject } from '../../handlers/store-object/delete.ts';
 import { patchStoreObject } from '../../handlers/store-object/patch.ts';
 import { updateStoreObject } from '../../handlers/store-object/update.ts';
 import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { git, porchRepo } from '../support/git-fixtures.ts';
 
 // Server-side dry run (dryRun=All) of every write: the answer is what the write would answer, and
 // nothing changes: no git ref or object, no store file, no watch event.
@@ -29,22 +29,6 @@ const NS = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
 const CONFIG = '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default';
 const DRY = '?dryRun=All';
 const MERGE = 'application/merge-patch+json';
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
-}
-
-function bareRepo(dir: string): string {
-  const bare = join(dir, 'repo.git');
-  const work = join(dir, 'work');
-  git(dir, 'init', '-q', '--bare', '-b', 'main', bare);
-  git(dir, 'init', '-q', '-b', 'main', work);
-  execFileSync('sh', ['-c', 'echo hello > README.md'], { cwd: work });
-  git(work, 'add', '.');
-  git(work, 'commit', '-qm', 'init');
-  git(work, 'push', '-q', bare, 'main');
-  return bare;
-}
 
 async function filesUnder(root: string, skip: (rel: string) => boolean): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -93,7 +77,7 @@ describe('server-side dry run', () => {
   /** Refs and objects of the git repository, every store file, and the events watchers got. */
   async function state() {
     return {
-      refs: git(bare, 'for-each-ref', '--format=%(refname) %(objectname)'),
+      refs: git(bare, ['for-each-ref', '--format=%(refname) %(objectname)']),
       objects: Object.keys(await filesUnder(join(bare, 'objects'), () => false)).sort(),
       store: await filesUnder(dataDir, (rel) => rel === 'git' || rel.startsWith(`git/`)),
       events: [...events],
@@ -118,7 +102,7 @@ describe('server-side dry run', () => {
   beforeEach(async () => {
     ({ ctx, cleanup, dataDir } = await testContext());
     dir = await mkdtemp(join(tmpdir(), 'dry-'));
-    bare = bareRepo(dir);
+    bare = porchRepo(dir, 'repo', []);
     const repo = await ctx.store.create(REPOS, {
       apiVersion: 'config.porch.kpt.dev/v1alpha1',
       kind: 'Repository',
@@ -179,7 +163,7 @@ describe('server-side dry run', () => {
     expect(dryApprove.spec).toMatchObject({ lifecycle: 'Published', revision: 1 });
     expect(dryApprove.status.selfLock.git.ref).toBe('app/v1');
     expect(dryApprove.metadata.labels['kpt.dev/latest-revision']).toBe('true');
-    expect(git(bare, 'tag', '-l')).toBe('');
+    expect(git(bare, ['tag', '-l'])).toBe('');
     const realApprove = await json(call(approvePackageRevision, 'PUT', `${path}/approval`, publish));
     expect(comparable(dryApprove)).toEqual(comparable(realApprove));
 

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { createLogger } from '../../lib/log.ts';
 import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { porchRepo } from '../support/git-fixtures.ts';
 
 // The log lines operators rely on, captured from the real logger: one info line per engine
 // operation, sync results, replaced names, failing repositories, and why a request failed.
@@ -15,10 +15,6 @@ import { jsonRequest, syncRepository, testContext } from '../support/context.ts'
 const REPOS = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 const NS = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
 const MERGE = 'application/merge-patch+json';
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
-}
 
 describe('operation logs', () => {
   let ctx: AppContext;
@@ -36,14 +32,7 @@ describe('operation logs', () => {
     lines = [];
     ({ ctx, cleanup } = await testContext({ log: createLogger({ level: 'info', write: (l) => lines.push(JSON.parse(l)) }) }));
     dir = await mkdtemp(join(tmpdir(), 'oplog-'));
-    const bare = join(dir, 'repo.git');
-    const work = join(dir, 'work');
-    git(dir, 'init', '-q', '--bare', '-b', 'main', bare);
-    git(dir, 'init', '-q', '-b', 'main', work);
-    execFileSync('sh', ['-c', 'echo hello > README.md'], { cwd: work });
-    git(work, 'add', '.');
-    git(work, 'commit', '-qm', 'init');
-    git(work, 'push', '-q', bare, 'main');
+    const bare = porchRepo(dir, 'repo', []);
     const repo = await ctx.store.create(REPOS, {
       apiVersion: 'config.porch.kpt.dev/v1alpha1',
       kind: 'Repository',
