@@ -22,7 +22,7 @@ export default function createPackageRevision(ctx: AppContext) {
       const body = await readObjectBody(c, ctx.config.maxBodyBytes);
       const input = decodePackageRevision(body, namespace, undefined, c.req.query('fieldValidation'));
       await requireNamespace(ctx.store, PACKAGEREVISIONS, namespace);
-      const pr = await ctx.ops.create(namespace, input, userOf(c));
+      const pr = await ctx.ops.create(namespace, input, userOf(c), c.get('authorizer'));
       return objectResponse(c, PACKAGEREVISIONS, pr, 201);
     }),
   );

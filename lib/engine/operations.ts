@@ -4,6 +4,8 @@ import { packagePathProblems } from '../api/safe-path.ts';
 import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import type { UserInfo } from '../auth/user.ts';
+import type { Authorizer } from '../auth/authorizer.ts';
+import type { Requester } from '../auth/requester.ts';
 import { errors, StatusError, type GroupResource, type StatusCause, errMessage } from '../errors.ts';
 import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
 import { jsonEqual } from '../util.ts';
@@ -15,6 +17,7 @@ import { nameCauses, packageRevisionName } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
+import { checkPackageSize } from '../package-size.ts';
 
 /** Porch records content changes to a draft (resources, Kptfile from the spec) as a render task. */
 const RENDER = { type: 'render' };
@@ -146,7 +149,7 @@ export class RevisionOperations {
 
   // ---- create ----
 
-  async create(namespace: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
+  async create(namespace: string, input: PackageRevision, user: UserInfo, authorizer?: Authorizer): Promise<PackageRevision> {
     const spec = input.spec ?? {};
     const pkg = spec.packageName ?? '';
     const ws = spec.workspaceName ?? '';
@@ -169,7 +172,8 @@ export class RevisionOperations {
 
     return this.engine.packageLocks.run(this.lockKey(cache, pkg), async () => {
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
-      const resources = await this.taskResources(cache, name, pkg, task);
+      const resources = await this.taskResources(cache, name, pkg, task, { user, authorizer });
+      checkPackageSize(`package revision "${name}"`, resources, this.engine.security.maxPackageBytes);
       await cache.createDraft({ packagePath: pkg, workspace: ws, resources, task, author: author(cache, user) }).catch((err: unknown) => {
         // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
         if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
@@ -190,7 +194,7 @@ export class RevisionOperations {
     });
   }
 
-  private async taskResources(cache: RepositoryCache, name: string, pkg: string, task: Task): Promise<Record<string, string>> {
+  private async taskResources(cache: RepositoryCache, name: string, pkg: string, task: Task, requester: Requester): Promise<Record<string, string>> {
     switch (task.type) {
       case 'init':
         return initPackage(pkg.split('/').pop() ?? pkg, task.init ?? {});
@@ -209,7 +213,7 @@ export class RevisionOperations {
         return git(name, () => found.cache.readResources(rec));
       }
       case 'clone':
-        return cloneResources(this.engine, cache, name, pkg, task);
+        return cloneResources(this.engine, cache, name, pkg, task, requester);
       case 'upgrade':
         return upgradeResources(this.engine, cache, name, pkg, task);
       default:
@@ -360,6 +364,7 @@ export class RevisionOperations {
       const resources = input.spec?.resources ?? {};
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
+      checkPackageSize(`the resources of package revision "${name}"`, resources, this.engine.security.maxPackageBytes);
       await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
       return buildResources(cache.revision(name) ?? cur, resources);
     });
