@@ -1,5 +1,5 @@
 import { authorizeOrThrow, type Authorizer } from './authorizer.ts';
-import type { RequestAttributes } from './attributes.ts';
+import { requestAttributes } from './attributes.ts';
 import type { UserInfo } from './user.ts';
 
 /**
@@ -13,28 +13,11 @@ export interface Requester {
   authorizer?: Authorizer;
 }
 
-/** The attributes of `GET /api/v1/namespaces/<ns>/secrets/<name>`. */
-export function secretGetAttributes(namespace: string, name: string): RequestAttributes {
-  return {
-    isResourceRequest: true,
-    path: `/api/v1/namespaces/${namespace}/secrets/${name}`,
-    verb: 'get',
-    apiPrefix: 'api',
-    apiGroup: '',
-    apiVersion: 'v1',
-    namespace,
-    resource: 'secrets',
-    subresource: '',
-    name,
-    parts: ['secrets', name],
-  };
-}
-
 /**
  * A 403 naming the Secret unless the requester may `get` it: a request that makes the server use a
  * Secret's credentials needs the right to read them (otherwise it could send them anywhere).
  */
 export async function requireSecretAccess(requester: Requester, namespace: string, name: string): Promise<void> {
   if (!requester.authorizer) return;
-  await authorizeOrThrow(requester.authorizer, requester.user, secretGetAttributes(namespace, name));
+  await authorizeOrThrow(requester.authorizer, requester.user, requestAttributes('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`));
 }
