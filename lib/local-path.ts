@@ -86,7 +86,7 @@ export async function checkLocalRepository(url: string, policy: LocalPathPolicy)
   if (path === undefined) return undefined;
   const refused = new LocalPathError(
     policy.roots === undefined
-      ? `"${url}" is not an allowed local repository path: the server's data directory cannot be used`
+      ? `"${url}" is not an allowed local repository path: it is inside the server's data directory, or cannot be resolved`
       : policy.roots.length === 0
         ? `"${url}" is not an allowed local repository path: local repositories are disabled (no --local-repo-root)`
         : `"${url}" is not an allowed local repository path: it must be under a --local-repo-root`,
