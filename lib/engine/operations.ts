@@ -364,7 +364,7 @@ export class RevisionOperations {
       const resources = input.spec?.resources ?? {};
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
-      checkPackageSize(`the resources of package revision "${name}"`, resources, this.engine.security.maxPackageBytes);
+      checkPackageSize(`package revision "${name}"`, resources, this.engine.security.maxPackageBytes);
       await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
       return buildResources(cache.revision(name) ?? cur, resources);
     });
