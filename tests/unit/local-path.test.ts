@@ -81,6 +81,13 @@ describe('local repository paths', () => {
       await refusal(url, rooted);
   });
 
+  it('refuses the data directory even under a root that contains it', async () => {
+    const wide = localPathPolicy('dev', [top], data);
+    expect(await checkLocalRepository(join(root, 'blueprints.git'), wide)).toBe(join(root, 'blueprints.git'));
+    await refusal(mirror, wide);
+    await refusal(`/proc/self/root${mirror}`, localPathPolicy('cluster', ['/'], data));
+  });
+
   it('compares case as the filesystem does: another spelling of a root is another directory', async () => {
     const upper = join(dirname(root), basename(root).toUpperCase(), 'blueprints.git');
     await refusal(upper, localPathPolicy('dev', [root], data));
