@@ -128,7 +128,7 @@ async function sweep(root: string): Promise<void> {
 
 /**
  * The client with every response body counted: past `limit` bytes the read fails at once (the
- * connection is dropped by the caller's abort), so a huge pack is never held whole in memory.
+ * connection goes when the remote is closed), so a huge pack is never held whole in memory.
  */
 function capped(client: HttpClient, limit: number, seen: { bytes: number; over: boolean }): HttpClient {
   return {
