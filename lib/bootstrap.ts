@@ -15,6 +15,8 @@ import { SyncRunner, type SyncRunnerOptions } from './sync/runner.ts';
 import { SyncScheduler } from './sync/scheduler.ts';
 import { openPorchRepository } from './git/porch-repository.ts';
 import { defaultSecurityPolicy, type SecurityPolicy } from './security-policy.ts';
+import { DraftRenderer } from './engine/render-step.ts';
+import { createRuntimes, type RuntimeFlags } from './render/index.ts';
 
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
@@ -42,6 +44,8 @@ export interface DevContextOptions {
   storeOnly?: boolean;
   /** Local repository roots, credential and size limits; dev mode's defaults when absent. */
   security?: Partial<SecurityPolicy>;
+  /** Where functions of Kptfile pipelines run besides the built-in ones (`--function-config`, `--function-runner`). */
+  functions?: RuntimeFlags;
 }
 
 /**
@@ -52,6 +56,7 @@ async function contextAround(store: Store, opts: Omit<DevContextOptions, 'durabl
   const security = { ...defaultSecurityPolicy(opts.dataDir), ...opts.security };
   const engine = new Engine({ store, log: opts.log, openGit: openPorchRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs, security });
   const { intervalMs, clock, ...bounds } = opts.sync ?? {};
+  const functions = createRuntimes(opts.functions ?? {});
   const ctx: AppContext = {
     store,
     log: opts.log,
@@ -59,10 +64,12 @@ async function contextAround(store: Store, opts: Omit<DevContextOptions, 'durabl
     security,
     shutdown: new ShutdownSignal(),
     engine,
-    ops: new RevisionOperations(engine),
+    ops: new RevisionOperations(engine, new DraftRenderer({ runtimes: functions.runtimes })),
     sync: new SyncRunner(engine, bounds),
   };
   ctx.shutdown.onShutdown(() => ctx.sync.stop());
+  // Renders still running when the stop is asked for finish against the function runner first.
+  ctx.shutdown.onShutdown(() => void ctx.shutdown.drained(30_000).then(() => functions.close()));
   // A stand-in kube-apiserver opens and syncs nothing: the repositories are the cluster-mode server's.
   if (opts.storeOnly) return ctx;
   await engine.start();
