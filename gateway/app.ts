@@ -117,6 +117,7 @@ export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<Handle
     try {
       const user = await opts.authenticate(c.req.raw, incomingOf(c.env));
       c.set('user', user);
+      c.set('authorizer', authorizer);
       c.req.raw = stripped(c.req.raw, strip);
       await authorizeOrThrow(authorizer, user, attributesOf(c.req.raw));
     } catch (err) {

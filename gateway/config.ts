@@ -32,6 +32,12 @@ export interface Config {
   repositorySyncTimeoutMs: number;
   staleDraftAgeMs: number;
   maxBodyBytes: number;
+  /** Directories local repositories (paths, file:// URLs) may be under; empty = the mode's default. */
+  localRepoRoots: string[];
+  /** Send git credentials over plain http to hosts other than loopback. */
+  allowInsecureGitCredentials: boolean;
+  /** Largest package (sum of its files) and largest upstream fetch, in bytes. */
+  maxPackageBytes: number;
   /** `--function-config`: images the operator maps to executables for Kptfile pipelines. */
   functionConfig?: string;
   /** `--function-runner`: HOST:PORT of Porch's function runner (gRPC). */
@@ -44,7 +50,7 @@ export class UsageError extends Error {}
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 // parseArgs booleans take no value in Node 20: `--tls=false` becomes `--no-tls`.
-const NEGATABLE = /^--(allow-anonymous|delegated-auth|tls)=(.*)$/;
+const NEGATABLE = /^--(allow-anonymous|delegated-auth|tls|allow-insecure-git-credentials)=(.*)$/;
 
 function normalizeBooleans(argv: readonly string[]): string[] {
   return argv.map((a) => {
@@ -70,6 +76,7 @@ function readFlags(argv: readonly string[]) {
         'requestheader-allowed-names': { type: 'string' },
         'allow-anonymous': { type: 'boolean' },
         'no-allow-anonymous': { type: 'boolean' },
+        'no-allow-insecure-git-credentials': { type: 'boolean' },
         port: { type: 'string' },
         host: { type: 'string' },
         'data-dir': { type: 'string' },
@@ -79,6 +86,9 @@ function readFlags(argv: readonly string[]) {
         'sync-timeout': { type: 'string' },
         'stale-draft-age': { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        'local-repo-root': { type: 'string', multiple: true },
+        'allow-insecure-git-credentials': { type: 'boolean' },
+        'max-package-bytes': { type: 'string' },
         mode: { type: 'string' },
         'cluster-kubeconfig': { type: 'string' },
         'delegated-auth': { type: 'boolean' },
@@ -157,6 +167,13 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const maxBodyBytes = Number(flags['max-body-bytes'] ?? env.PORCH_MAX_BODY_BYTES ?? 8 * 1024 * 1024);
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024)
     throw new UsageError(`invalid --max-body-bytes ${String(flags['max-body-bytes'] ?? env.PORCH_MAX_BODY_BYTES)} (a byte count of at least 1024)`);
+  const maxPackageBytes = Number(flags['max-package-bytes'] ?? env.PORCH_MAX_PACKAGE_BYTES ?? 64 * 1024 * 1024);
+  if (!Number.isSafeInteger(maxPackageBytes) || maxPackageBytes < 1024)
+    throw new UsageError(`invalid --max-package-bytes ${String(flags['max-package-bytes'] ?? env.PORCH_MAX_PACKAGE_BYTES)} (a byte count of at least 1024)`);
+  const localRepoRoots = (flags['local-repo-root'] ?? (env.PORCH_LOCAL_REPO_ROOTS ?? '').split(':'))
+    .filter((r) => r !== '')
+    .map((r) => resolve(cwd, r));
+  const allowInsecureGitCredentials = flags['no-allow-insecure-git-credentials'] ? false : flags['allow-insecure-git-credentials'] ?? envBool(env.PORCH_ALLOW_INSECURE_GIT_CREDENTIALS) ?? false;
   const port = Number(flags.port ?? env.PORCH_PORT ?? 7007);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${String(flags.port ?? env.PORCH_PORT)}`);
 
@@ -188,6 +205,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     repositorySyncTimeoutMs,
     staleDraftAgeMs,
     maxBodyBytes,
+    localRepoRoots,
+    allowInsecureGitCredentials,
+    maxPackageBytes,
     functionConfig,
     functionRunner: functionRunner || undefined,
   };

@@ -6,6 +6,7 @@ import { createClusterContext, createDevContext } from '../lib/bootstrap.ts';
 import { errMessage } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { mkdirPrivate } from '../lib/store/atomic-file.ts';
+import { localPathPolicy } from '../lib/local-path.ts';
 import { buildGateway } from './app.ts';
 import { buildAuth, buildDelegatedAuth } from './auth.ts';
 import { parseConfig, UsageError, type Config } from './config.ts';
@@ -23,7 +24,14 @@ async function main(config: Config, log: Logger): Promise<void> {
   // Loaded only in cluster mode: @kubernetes/client-node costs dev mode ~100 MiB of memory for nothing.
   const { KubeClient } = mode === 'cluster' ? await import('../lib/store/kube-client.ts') : { KubeClient: undefined };
   const client = KubeClient ? (config.clusterKubeconfig ? KubeClient.fromKubeconfigFile(config.clusterKubeconfig) : KubeClient.inCluster()) : undefined;
-  const common = { dataDir, log, config: { maxBodyBytes: config.maxBodyBytes }, sync: { repositorySyncTimeoutMs: config.repositorySyncTimeoutMs, staleDraftAgeMs: config.staleDraftAgeMs, intervalMs: config.syncIntervalMs }, functions: { functionConfig: config.functionConfig, functionRunner: config.functionRunner } };
+  const common = {
+    dataDir,
+    log,
+    config: { maxBodyBytes: config.maxBodyBytes },
+    sync: { repositorySyncTimeoutMs: config.repositorySyncTimeoutMs, staleDraftAgeMs: config.staleDraftAgeMs, intervalMs: config.syncIntervalMs },
+    functions: { functionConfig: config.functionConfig, functionRunner: config.functionRunner },
+    security: { localPaths: localPathPolicy(mode, config.localRepoRoots, dataDir), allowInsecureGitCredentials: config.allowInsecureGitCredentials, maxPackageBytes: config.maxPackageBytes },
+  };
   const ctx = client ? await createClusterContext({ ...common, client }) : await createDevContext({ ...common, storeOnly });
   // With delegated authentication kube-apiserver vouches for every caller: there is no admin token.
   const token = delegatedAuth ? undefined : await adminToken(dataDir);

@@ -21,7 +21,7 @@ export default function createPackageRevision(ctx: AppContext) {
       const body = await readObjectBody(c, ctx.config.maxBodyBytes);
       const input = decodePackageRevision(body, namespace, undefined, c.req.query('fieldValidation'));
       await requireNamespace(ctx.store, PACKAGEREVISIONS, namespace);
-      const pr = await ctx.ops.create(namespace, input, userOf(c), { dryRun });
+      const pr = await ctx.ops.create(namespace, input, userOf(c), { dryRun, authorizer: c.get('authorizer') });
       return objectResponse(c, PACKAGEREVISIONS, pr, 201);
     }),
   );

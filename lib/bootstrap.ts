@@ -14,6 +14,7 @@ import type { Clock } from './sync/clock.ts';
 import { SyncRunner, type SyncRunnerOptions } from './sync/runner.ts';
 import { SyncScheduler } from './sync/scheduler.ts';
 import { openPorchRepository } from './git/porch-repository.ts';
+import { defaultSecurityPolicy, type SecurityPolicy } from './security-policy.ts';
 import { DraftRenderer } from './engine/render-step.ts';
 import { createRuntimes, type RuntimeFlags } from './render/index.ts';
 
@@ -41,6 +42,8 @@ export interface DevContextOptions {
    * server then stands in for kube-apiserver (CRDs, Secrets, Namespaces) in front of a cluster-mode server.
    */
   storeOnly?: boolean;
+  /** Local repository roots, credential and size limits; dev mode's defaults when absent. */
+  security?: Partial<SecurityPolicy>;
   /** Where functions of Kptfile pipelines run besides the built-in ones (`--function-config`, `--function-runner`). */
   functions?: RuntimeFlags;
 }
@@ -50,13 +53,15 @@ export interface DevContextOptions {
  * by the scheduler through the sync-repositories handler; both stop when the shutdown signal fires.
  */
 async function contextAround(store: Store, opts: Omit<DevContextOptions, 'durable'>): Promise<AppContext> {
-  const engine = new Engine({ store, log: opts.log, openGit: openPorchRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs });
+  const security = { ...defaultSecurityPolicy(opts.dataDir), ...opts.security };
+  const engine = new Engine({ store, log: opts.log, openGit: openPorchRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs, security });
   const { intervalMs, clock, ...bounds } = opts.sync ?? {};
   const functions = createRuntimes(opts.functions ?? {});
   const ctx: AppContext = {
     store,
     log: opts.log,
     config: { ...DEFAULT_CONFIG, ...opts.config },
+    security,
     shutdown: new ShutdownSignal(),
     engine,
     ops: new RevisionOperations(engine, new DraftRenderer({ runtimes: functions.runtimes })),

@@ -5,6 +5,7 @@ import type { Engine } from './engine/engine.ts';
 import type { RevisionOperations } from './engine/operations.ts';
 import type { SyncRunner } from './sync/runner.ts';
 import type { SyncScheduler } from './sync/scheduler.ts';
+import type { SecurityPolicy } from './security-policy.ts';
 
 export interface ServerConfig {
   /** Largest request body accepted, in bytes. */
@@ -19,6 +20,8 @@ export interface AppContext {
   store: Store;
   log: Logger;
   config: ServerConfig;
+  /** Local paths, credentials and sizes tenants are held to (admission reads it; the engine has the same). */
+  security: SecurityPolicy;
   shutdown: ShutdownSignal;
   engine: Engine;
   ops: RevisionOperations;

@@ -4,7 +4,7 @@ import type { AppContext } from '../../lib/context.ts';
 import { createObject } from '../../lib/store/verbs.ts';
 import { readObjectBody } from '../http/body.ts';
 import { endpoint } from '../http/endpoint.ts';
-import type { HandlerEnv } from '../http/env.ts';
+import { requesterOf, type HandlerEnv } from '../http/env.ts';
 import { collectionPath } from '../http/paths.ts';
 import { isDryRun } from '../http/query.ts';
 import { objectResponse } from '../http/respond.ts';
@@ -21,7 +21,7 @@ export function createStoreObject(res: ResourceDescriptor) {
         const fieldValidation = parseFieldValidation(c.req.query('fieldValidation'));
         const warnings: string[] = [];
         const body = await readObjectBody(c, ctx.config.maxBodyBytes);
-        const obj = await createObject(ctx.store, res, c.req.param('namespace'), body, { dryRun, fieldValidation, warnings });
+        const obj = await createObject(ctx.store, res, c.req.param('namespace'), body, { dryRun, fieldValidation, warnings, admission: { requester: requesterOf(c), security: ctx.security } });
         const resp = objectResponse(c, res, obj, 201);
         appendWarnings(resp.headers, warnings);
         return resp;

@@ -5,7 +5,7 @@ import { appendWarnings, parseFieldValidation } from '../../lib/api/strict-field
 import type { AppContext } from '../../lib/context.ts';
 import type { WriteOptions } from '../../lib/store/verbs.ts';
 import { endpoint } from '../http/endpoint.ts';
-import type { HandlerContext, HandlerEnv } from '../http/env.ts';
+import { requesterOf, type HandlerContext, type HandlerEnv } from '../http/env.ts';
 import { itemPath } from '../http/paths.ts';
 import { isDryRun } from '../http/query.ts';
 import { objectResponse } from '../http/respond.ts';
@@ -22,7 +22,8 @@ export function storeObjectWrite(res: ResourceDescriptor, method: 'put' | 'patch
     const handler = (subresource?: 'status') =>
       endpoint(ctx.log, async (c) => {
         const warnings: string[] = [];
-        const opts = { dryRun: isDryRun(c), subresource, fieldValidation: parseFieldValidation(c.req.query('fieldValidation')), warnings };
+        const admission = { requester: requesterOf(c), security: ctx.security };
+        const opts = { dryRun: isDryRun(c), subresource, fieldValidation: parseFieldValidation(c.req.query('fieldValidation')), warnings, admission };
         const obj = await write(ctx, c, c.req.param('namespace'), c.req.param('name') ?? '', opts);
         const resp = objectResponse(c, res, obj);
         appendWarnings(resp.headers, warnings);

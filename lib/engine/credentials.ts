@@ -12,12 +12,33 @@ function decode(data: Record<string, string> | undefined, key: string): string |
 
 export class CredentialError extends Error {}
 
+function loopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Why credentials must not go to `url`: plain http to a host other than loopback exposes them to
+ * anyone on the path, so it takes --allow-insecure-git-credentials. Bearer tokens are held to the
+ * same rule as basic credentials: they are as reusable.
+ */
+export function insecureCredentialProblem(url: string, allowInsecure: boolean): string | undefined {
+  if (allowInsecure || !/^http:/i.test(url)) return undefined;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  if (loopback(host)) return undefined;
+  return `credentials are not sent over plain http to "${host}": use https, or start the server with --allow-insecure-git-credentials`;
+}
+
 /**
  * Git credentials of a Repository: the Secret named in spec.git.secretRef, read from the Repository's
  * own namespace only (a tenant can never point at another tenant's Secret). Basic auth
  * (username/password) or a bearer token, as Porch reads them.
  */
-export async function resolveGitAuth(store: Store, repo: Repository): Promise<{ auth?: GitAuth; caBundle?: string }> {
+export async function resolveGitAuth(store: Store, repo: Repository, opts: { allowInsecure?: boolean } = {}): Promise<{ auth?: GitAuth; caBundle?: string }> {
   const ns = repo.metadata.namespace ?? 'default';
   const out: { auth?: GitAuth; caBundle?: string } = {};
   const ca = await store.get(SECRETS, ns, `${ns}-ca-bundle`);
@@ -25,6 +46,8 @@ export async function resolveGitAuth(store: Store, repo: Repository): Promise<{ 
   if (caText) out.caBundle = caText;
   const ref = repo.spec.git?.secretRef?.name;
   if (!ref) return out;
+  const insecure = insecureCredentialProblem(repo.spec.git?.repo ?? '', opts.allowInsecure === true);
+  if (insecure) throw new CredentialError(`secret "${ref}": ${insecure}`);
   const secret = await store.get(SECRETS, ns, ref);
   if (!secret) throw new CredentialError(`secret "${ref}" referenced by the repository was not found in namespace "${ns}"`);
   const data = secret.data as Record<string, string> | undefined;

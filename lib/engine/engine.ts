@@ -14,6 +14,7 @@ import { KeyedMutex } from '../util.ts';
 import { WatchHub } from '../watch/hub.ts';
 import type { Unsubscribe } from '../watch/types.ts';
 import { resolveGitAuth } from './credentials.ts';
+import { checkLocalRepository } from '../local-path.ts';
 import { buildPackage, buildPackageRevision } from './objects.ts';
 import { RvClock } from './rv-clock.ts';
 import { forEachBounded, withTimeout } from '../sync/limits.ts';
@@ -21,6 +22,7 @@ import { forEachBounded, withTimeout } from '../sync/limits.ts';
 export const REPOSITORIES = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 export const PACKAGEREVS = findResource('config.porch.kpt.dev', 'v1alpha1', 'packagerevs')!;
 import { PR_GR } from './gr.ts';
+import { defaultSecurityPolicy, type SecurityPolicy } from '../security-policy.ts';
 
 export interface EngineDeps {
   store: Store;
@@ -33,6 +35,8 @@ export interface EngineDeps {
   startupConcurrency?: number;
   /** Loading one repository's local state at start-up taking longer is given up: its first sync fills it (default 2 min). */
   localLoadTimeoutMs?: number;
+  /** Local paths, credentials and sizes (dev-mode defaults when absent). */
+  security?: SecurityPolicy;
 }
 
 const DEFAULT_LOCAL_LOAD_TIMEOUT_MS = 120_000;
@@ -74,6 +78,10 @@ export class Engine {
   /** Settles (rejects) at stop(): loading local state is abandoned instead of holding up shutdown. */
   private readonly stopping: Promise<never>;
   private abandon: (err: Error) => void = () => undefined;
+
+  get security(): SecurityPolicy {
+    return this.deps.security ?? defaultSecurityPolicy(this.deps.dataDir);
+  }
 
   constructor(readonly deps: EngineDeps) {
     this.revisionHub.resetFloor(this.rv.current());
@@ -229,9 +237,12 @@ export class Engine {
     const git = repo.spec.git;
     let cache: RepositoryCache;
     try {
-      const creds = await resolveGitAuth(this.store, repo);
+      // Admission checks these for the dev store; a Repository written straight to kube-apiserver (cluster mode) is held to them here.
+      const local = await checkLocalRepository(git.repo, this.security.localPaths);
+      const creds = await resolveGitAuth(this.store, repo, { allowInsecure: this.security.allowInsecureGitCredentials });
       const opened = this.deps.openGit({
-        url: git.repo,
+        // The checked real path: a symlink swapped afterwards cannot redirect it.
+        url: local ?? git.repo,
         branch: git.branch || 'main',
         directory: git.directory ?? '',
         createBranch: git.createBranch === true,

@@ -4,6 +4,8 @@ import { packagePathProblems } from '../api/safe-path.ts';
 import type { RepositoryCache } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import type { UserInfo } from '../auth/user.ts';
+import type { Authorizer } from '../auth/authorizer.ts';
+import type { Requester } from '../auth/requester.ts';
 import { errors, StatusError, type GroupResource, type StatusCause, errMessage } from '../errors.ts';
 import { NO_ORIGINS, type PackageContents } from '../git/file-origin.ts';
 import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAuthor } from '../git/types.ts';
@@ -16,6 +18,7 @@ import { nameCauses, packageRevisionName } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
+import { checkPackageSize } from '../package-size.ts';
 import { DraftRenderer, PUSH_ON_RENDER_FAILURE, type RenderedContents, type RenderStatus } from './render-step.ts';
 import { RenderStatusMemory } from './render-status.ts';
 
@@ -62,6 +65,8 @@ interface Preconditions {
 /** A dry run is checked and computed as the write would be, answered, and nothing is written. */
 export interface WriteOptions {
   dryRun?: boolean;
+  /** The authorizer that admitted the request: asked whether the requester may read a Secret the write would use. */
+  authorizer?: Authorizer;
 }
 
 /**
@@ -205,8 +210,9 @@ export class RevisionOperations {
       // As in withRevision: a dry run writes into a copy of the view, planned and never made.
       const cache = opts.dryRun ? repository.planned() : repository;
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
-      const contents = await this.taskResources(cache, name, pkg, task);
+      const contents = await this.taskResources(cache, name, pkg, task, { user, authorizer: opts.authorizer });
       const { files: resources, renderStatus } = await this.renderer.render('PackageRevision', name, contents.files, pushOnRenderFailure(input.metadata));
+      checkPackageSize(`package revision "${name}"`, resources, this.engine.security.maxPackageBytes);
       await cache.createDraft({ packagePath: pkg, workspace: ws, resources, origins: contents.origins, task, author: author(cache, user) }).catch((err: unknown) => {
         // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
         if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
@@ -229,7 +235,7 @@ export class RevisionOperations {
     });
   }
 
-  private async taskResources(cache: RepositoryCache, name: string, pkg: string, task: Task): Promise<PackageContents> {
+  private async taskResources(cache: RepositoryCache, name: string, pkg: string, task: Task, requester: Requester): Promise<PackageContents> {
     switch (task.type) {
       case 'init':
         return { files: initPackage(pkg.split('/').pop() ?? pkg, task.init ?? {}), origins: NO_ORIGINS };
@@ -248,7 +254,7 @@ export class RevisionOperations {
         return git(name, () => found.cache.readContents(rec));
       }
       case 'clone':
-        return cloneResources(this.engine, cache, name, pkg, task);
+        return cloneResources(this.engine, cache, name, pkg, task, requester);
       case 'upgrade':
         return upgradeResources(this.engine, cache, name, pkg, task);
       default:
@@ -421,6 +427,7 @@ export class RevisionOperations {
       const resources = input.spec?.resources ?? {};
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
+      checkPackageSize(`package revision "${name}"`, resources, this.engine.security.maxPackageBytes);
       const rendered = await this.renderer.render('PackageRevisionResources', name, resources, pushOnRenderFailure(cur.metadata));
       await git(name, () => cache.updateContents(rec, rendered.files, RENDER, author(cache, user)));
       this.rememberRender(cache, name, rendered.renderStatus);

@@ -8,6 +8,8 @@ import { Remote } from './remote.ts';
 import type { PackageContents } from './file-origin.ts';
 import { TreeIO } from './tree.ts';
 import type { GitAuth } from './types.ts';
+import type { HttpClient } from 'isomorphic-git';
+import { packageBytes } from '../package-size.ts';
 import { trimSlashes } from '../util.ts';
 
 // A package read from any git repository by URL, ref and directory: the upstream of a clone from
@@ -25,6 +27,8 @@ export interface UpstreamSource {
   auth?: GitAuth;
   caBundle?: string;
   timeoutMs?: number;
+  /** Most bytes a fetch may receive and the package may hold; larger is an UpstreamTooLargeError. */
+  maxBytes?: number;
 }
 
 /** The upstream has no such repository, ref or directory: the request names something that is not there. */
@@ -35,6 +39,17 @@ export class UpstreamNotFoundError extends Error {
     readonly part: 'repo' | 'ref' | 'directory',
   ) {
     super(message);
+  }
+}
+
+/** The upstream is bigger than the server accepts; the fetch was abandoned once it passed the limit. */
+export class UpstreamTooLargeError extends Error {
+  constructor(
+    readonly limit: number,
+    /** What had been received (fetch) or read (package) when it was given up. */
+    readonly bytesRead: number,
+  ) {
+    super(`the upstream package is larger than the limit of ${limit} bytes (--max-package-bytes)`);
   }
 }
 
@@ -90,6 +105,10 @@ async function readPackage(gitdir: string, oid: string, source: UpstreamSource, 
     const tree = dir ? await io.subtree(root, dir) : root;
     if (!tree) throw new UpstreamNotFoundError(`${what} has no directory "${dir}"`, 'directory');
     const { files, origins } = await io.readContents(tree);
+    if (source.maxBytes !== undefined) {
+      const size = packageBytes(files);
+      if (size > source.maxBytes) throw new UpstreamTooLargeError(source.maxBytes, size);
+    }
     if (files.Kptfile === undefined) throw new UpstreamNotFoundError(`${what}: directory "${dir || '/'}" holds no Kptfile, so it is not a kpt package`, 'directory');
     return { files, origins, commit, ref };
   } finally {
@@ -107,6 +126,31 @@ async function sweep(root: string): Promise<void> {
   }
 }
 
+/**
+ * The client with every response body counted: past `limit` bytes the read fails at once (the
+ * connection goes when the remote is closed), so a huge pack is never held whole in memory.
+ */
+function capped(client: HttpClient, limit: number, seen: { bytes: number; over: boolean }): HttpClient {
+  return {
+    async request(req) {
+      const res = await client.request(req);
+      const body = res.body;
+      if (!body) return res;
+      async function* counted(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of body as AsyncIterable<Uint8Array>) {
+          seen.bytes += chunk.byteLength;
+          if (seen.bytes > limit) {
+            seen.over = true;
+            throw new UpstreamTooLargeError(limit, seen.bytes);
+          }
+          yield chunk;
+        }
+      }
+      return { ...res, body: counted() };
+    },
+  };
+}
+
 type RefsResult = { refs: { ref: string; oid: string }[] } | { missing: true };
 
 /** Read the package at `source`; `scratchRoot` is where a remote repository is fetched to, briefly. */
@@ -120,9 +164,11 @@ export async function readUpstreamPackage(source: UpstreamSource, scratchRoot: s
   }
 
   const remote = new Remote({ url: source.url, auth: source.auth, caBundle: source.caBundle, timeoutMs: source.timeoutMs });
+  const seen = { bytes: 0, over: false };
+  const limit = source.maxBytes ?? Number.POSITIVE_INFINITY;
   try {
     const listed = await remote.call('list refs of', (o): Promise<RefsResult> =>
-      git.listServerRefs({ http: o.http, url: o.url, headers: o.headers, onAuth: o.onAuth, protocolVersion: 1, peelTags: true }).then(
+      git.listServerRefs({ http: capped(o.http, limit, seen), url: o.url, headers: o.headers, onAuth: o.onAuth, protocolVersion: 1, peelTags: true }).then(
         (refs) => ({ refs }),
         // A server that answers 404 is up: the URL names no repository, which is the request's fault.
         (err: { code?: string; data?: { statusCode?: number } }) => (err?.code === 'HttpError' && err.data?.statusCode === 404 ? { missing: true as const } : Promise.reject(err)),
@@ -149,7 +195,7 @@ export async function readUpstreamPackage(source: UpstreamSource, scratchRoot: s
       await git.setConfig({ fs: gitFs, gitdir, path: 'remote.origin.fetch', value: '+refs/*:refs/upstream/*' });
       const remoteRef = found?.ref ?? source.ref;
       const result = await remote.call('fetch from', (o) =>
-        git.fetch({ fs: gitFs, gitdir, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, ref: remoteRef, remoteRef, singleBranch: true, tags: false, depth: 1, cache: {} }),
+        git.fetch({ fs: gitFs, gitdir, url: o.url, http: capped(o.http, limit, seen), headers: o.headers, onAuth: o.onAuth, ref: remoteRef, remoteRef, singleBranch: true, tags: false, depth: 1, cache: {} }),
       );
       const oid = result.fetchHead ?? found?.oid;
       if (!oid) throw new UpstreamNotFoundError(`${source.url} did not send "${source.ref}"`, 'ref');
@@ -157,7 +203,12 @@ export async function readUpstreamPackage(source: UpstreamSource, scratchRoot: s
     } finally {
       await rm(gitdir, { recursive: true, force: true }).catch(() => undefined);
     }
+  } catch (err) {
+    // The remote layer reports any failed read as the server being unavailable; this one is the size.
+    if (seen.over) throw new UpstreamTooLargeError(limit, seen.bytes);
+    throw err;
   } finally {
     remote.close();
   }
 }
+

@@ -5,6 +5,7 @@ import { NAMESPACES, RESOURCES, type ResourceDescriptor } from '../api/resources
 import { checkKindAndVersion, nameCauses, validateObject } from '../api/validate.ts';
 import { errors, StatusError } from '../errors.ts';
 import { strategyFor } from '../strategy/index.ts';
+import type { Admission } from '../strategy/types.ts';
 import { checkUnknownFields, type FieldValidation } from '../api/strict-fields.ts';
 import type { Store } from './types.ts';
 
@@ -18,6 +19,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Collects `unknown field` warnings (fieldValidation=Warn) for the response. */
   warnings?: string[];
+  /** The requester and limits for admission checks beyond the object (absent for the server's own writes). */
+  admission?: Admission;
 }
 
 function gr(res: ResourceDescriptor) {
@@ -58,6 +61,7 @@ export async function createObject(store: Store, res: ResourceDescriptor, namesp
   const causes = strategy.validate?.(obj) ?? [];
   if (causes.length) throw errors.invalid(res.kind, res.group, obj.metadata.name ?? '', causes);
   await requireNamespace(store, res, namespace);
+  if (opts.admission) await strategy.admit?.(obj, undefined, opts.admission);
   return store.create(res, obj, { dryRun: opts.dryRun });
 }
 
@@ -85,6 +89,7 @@ export async function updateObject(
     strategy.prepareForUpdate?.(obj, old);
     const causes = [...(strategy.validate?.(obj) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
     if (causes.length) throw errors.invalid(res.kind, res.group, name, causes);
+    if (opts.admission) await strategy.admit?.(obj, old, opts.admission);
   }
   return store.update(res, obj, { subresource: opts.subresource, dryRun: opts.dryRun });
 }

@@ -4,6 +4,10 @@ import type { StatusCause } from '../errors.ts';
 import { jsonEqual } from '../util.ts';
 import { syncSpecProblems } from '../sync/schedule.ts';
 import type { Strategy } from './types.ts';
+import { checkLocalRepository, LocalPathError } from '../local-path.ts';
+import { requireSecretAccess } from '../auth/requester.ts';
+import { insecureCredentialProblem } from '../engine/credentials.ts';
+import { errors } from '../errors.ts';
 
 function spec(obj: KubeObject): RepositorySpec {
   return (obj.spec ?? {}) as RepositorySpec;
@@ -56,6 +60,29 @@ export const repositoryStrategy: Strategy = {
       causes.push({ field: 'spec.git.branch', message: `Invalid value: "${s.git.branch}": not a valid branch name` });
     causes.push(...syncSpecProblems(s.sync));
     return causes;
+  },
+  // Checked when set or changed, so an unrelated update (a sync schedule) needs no new rights.
+  async admit(obj, old, { requester, security }) {
+    const s = spec(obj);
+    const before = old ? spec(old) : undefined;
+    const name = obj.metadata.name ?? '';
+    const repo = s.git?.repo;
+    const forbidden = (field: string, message: string) =>
+      errors.invalid('Repository', 'config.porch.kpt.dev', name, [{ reason: 'FieldValueForbidden', field, message: `Forbidden: ${message}` }]);
+    if (repo && repo !== before?.git?.repo) {
+      try {
+        await checkLocalRepository(repo, security.localPaths);
+      } catch (err) {
+        if (err instanceof LocalPathError) throw forbidden('spec.git.repo', err.message);
+        throw err;
+      }
+    }
+    const secret = s.git?.secretRef?.name;
+    if (secret && (secret !== before?.git?.secretRef?.name || repo !== before?.git?.repo)) {
+      const insecure = insecureCredentialProblem(repo ?? '', security.allowInsecureGitCredentials);
+      if (insecure) throw forbidden('spec.git.secretRef.name', `secret "${secret}": ${insecure}`);
+      await requireSecretAccess(requester, obj.metadata.namespace ?? 'default', secret);
+    }
   },
   validateUpdate(obj, old) {
     const causes: StatusCause[] = [];

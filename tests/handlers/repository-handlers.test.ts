@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
@@ -23,7 +24,8 @@ const repo = (name: string, extra: Record<string, unknown> = {}) => ({
 describe('Repository handlers, each invoked alone', () => {
   let ctx: AppContext;
   let cleanup: () => Promise<void>;
-  beforeEach(async () => ({ ctx, cleanup } = await testContext()));
+  let dataDir: string;
+  beforeEach(async () => ({ ctx, cleanup, dataDir } = await testContext()));
   afterEach(async () => cleanup());
 
   it('create → 201 with defaults; get; list as JSON and as Table', async () => {
@@ -115,5 +117,18 @@ describe('Repository handlers, each invoked alone', () => {
     const s = await res.json();
     expect(s.data).toEqual({ username: 'dQ==', password: 'cA==' });
     expect(s.stringData).toBeUndefined();
+  });
+
+  it('refuses a local path into the data directory (422 on spec.git.repo); one written to the store behind admission is not opened either', async () => {
+    for (const path of [join(dataDir, 'git'), `/proc/self/root${dataDir}/store`, `file:///proc/self/root${dataDir}/`]) {
+      const res = await createStoreObject(REPOS)(ctx).request(jsonRequest('POST', BASE, { ...repo('stolen'), spec: { type: 'git', git: { repo: path } } }));
+      expect(res.status, path).toBe(422);
+      const body = await res.json();
+      expect(body.details.causes).toEqual([{ reason: 'FieldValueForbidden', field: 'spec.git.repo', message: expect.stringMatching(/^Forbidden: .* is not an allowed local repository path/) }]);
+    }
+    // What kube-apiserver would store in cluster mode, where this server's admission does not run.
+    await ctx.store.create(REPOS, { ...repo('behind'), metadata: { name: 'behind', namespace: 'default' }, spec: { type: 'git', git: { repo: `/proc/self/root${dataDir}/git`, branch: 'main' } } });
+    const found = await ctx.engine.cacheFor('default', 'behind');
+    expect(found && 'error' in found ? found.error : found).toMatch(/is not an allowed local repository path/);
   });
 });

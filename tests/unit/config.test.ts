@@ -56,6 +56,15 @@ describe('parseConfig', () => {
     expect(() => parse(['--mode', 'cluster'])).toThrow(/delegated authentication needs --tls/);
   });
 
+  it('reads the security limits: local repository roots, insecure credentials, package size', () => {
+    expect(parse([])).toMatchObject({ localRepoRoots: [], allowInsecureGitCredentials: false, maxPackageBytes: 64 * 1024 * 1024 });
+    const c = parse(['--local-repo-root', 'repos', '--local-repo-root', '/srv/git/', '--allow-insecure-git-credentials', '--max-package-bytes', '2048']);
+    expect(c).toMatchObject({ localRepoRoots: ['/srv/porch/repos', '/srv/git'], allowInsecureGitCredentials: true, maxPackageBytes: 2048 });
+    const env = { PORCH_LOCAL_REPO_ROOTS: '/a::/b', PORCH_ALLOW_INSECURE_GIT_CREDENTIALS: 'true', PORCH_MAX_PACKAGE_BYTES: '4096' };
+    expect(parse([], env)).toMatchObject({ localRepoRoots: ['/a', '/b'], allowInsecureGitCredentials: true, maxPackageBytes: 4096 });
+    expect(parse(['--local-repo-root', '/c', '--allow-insecure-git-credentials=false'], env)).toMatchObject({ localRepoRoots: ['/c'], allowInsecureGitCredentials: false });
+  });
+
   it('takes the function runtimes from --function-config and --function-runner or PORCH_FUNCTION_*', () => {
     expect(parse([])).toMatchObject({ functionConfig: undefined, functionRunner: undefined });
     expect(parse(['--function-config', 'fns.yaml', '--function-runner', 'function-runner.porch-system.svc:9445'])).toMatchObject({
@@ -68,6 +77,7 @@ describe('parseConfig', () => {
   });
 
   it.each([
+    [['--max-package-bytes', '100'], /invalid --max-package-bytes 100/],
     [['--mode', 'edge'], /invalid --mode edge/],
     [['--function-runner', 'runner'], /invalid --function-runner runner/],
     [['--function-runner', 'runner:0'], /invalid --function-runner runner:0/],

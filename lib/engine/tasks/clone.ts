@@ -3,6 +3,7 @@ import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors } from '../../errors.ts';
 import type { PackageContents } from '../../git/file-origin.ts';
 import type { Engine } from '../engine.ts';
+import type { Requester } from '../../auth/requester.ts';
 import { PR_GR } from '../gr.ts';
 import { withUpstream } from './kptfile-upstream.ts';
 import { ensureMergeKeys } from './merge-key.ts';
@@ -16,13 +17,13 @@ import { gitUpstream, revisionUpstream, type Upstream } from './upstream.ts';
 
 const FIELD = 'spec.tasks[0].clone.upstreamRef';
 
-export async function cloneResources(engine: Engine, target: RepositoryCache, name: string, packagePath: string, task: Task): Promise<PackageContents> {
+export async function cloneResources(engine: Engine, target: RepositoryCache, name: string, packagePath: string, task: Task, requester: Requester): Promise<PackageContents> {
   // A package is cloned once; later revisions are edits or upgrades of it (Porch's rule).
   if ([...target.records()].some((r) => r.packagePath === packagePath))
     throw errors.alreadyExists(PR_GR, name, `clone cannot create a new revision for package "${packagePath}" that already exists in repository "${target.name}"; make subsequent revisions with edit (copy) or upgrade`);
   const ref = task.clone?.upstreamRef;
   let up: Upstream;
-  if (ref?.git) up = await gitUpstream(engine, target.namespace, name, ref.git);
+  if (ref?.git) up = await gitUpstream(engine, target.namespace, name, ref.git, requester);
   else if (ref?.oci || ref?.type === 'oci')
     throw errors.invalid('PackageRevision', 'porch.kpt.dev', name, [{ field: `${FIELD}.oci`, message: 'Unsupported value: OCI upstreams are not supported; use a PackageRevision or a git upstream' }]);
   else up = await revisionUpstream(engine, target.namespace, name, ref?.upstreamRef?.name, `${FIELD}.upstreamRef.name`);

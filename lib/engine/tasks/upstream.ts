@@ -1,16 +1,18 @@
-import { join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Task } from '../../api/porch.ts';
 import type { Repository } from '../../api/repository.ts';
 import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors, StatusError, type StatusCause } from '../../errors.ts';
 import type { PackageContents } from '../../git/file-origin.ts';
 import { GitUnavailableError } from '../../git/types.ts';
-import { readUpstreamPackage, UpstreamNotFoundError } from '../../git/upstream.ts';
+import { readUpstreamPackage, UpstreamNotFoundError, UpstreamTooLargeError } from '../../git/upstream.ts';
+import { packageTooLarge } from '../../package-size.ts';
 import { CredentialError, resolveGitAuth } from '../credentials.ts';
 import type { Engine } from '../engine.ts';
 import type { GitLock } from './kptfile-upstream.ts';
 import { trimSlashes } from '../../util.ts';
+import { checkLocalRepository, LocalPathError } from '../../local-path.ts';
+import { requireSecretAccess, type Requester } from '../../auth/requester.ts';
 
 // Where a clone or an upgrade takes its content from: a published PackageRevision of any registered
 // repository in the namespace, or a package in a plain git repository.
@@ -65,32 +67,41 @@ function checkGitPackage(name: string, field: string, git: GitPackage): void {
     throw invalid(name, `${field}.directory`, `Invalid value: "${git.directory}": must be a path inside the repository, without "." or ".." segments`);
 }
 
-/** A package in a plain git repository, fetched with a Secret of the request's namespace if one is named. */
-export async function gitUpstream(engine: Engine, namespace: string, name: string, git: GitPackage): Promise<Upstream> {
+/**
+ * A package in a plain git repository, fetched with a Secret of the request's namespace if one is
+ * named, which the requester must be allowed to read: otherwise naming it would hand its
+ * credentials to any URL they like.
+ */
+export async function gitUpstream(engine: Engine, namespace: string, name: string, git: GitPackage, requester: Requester): Promise<Upstream> {
   const field = 'spec.tasks[0].clone.upstreamRef.git';
   checkGitPackage(name, field, git);
-  // The server's own data (every tenant's mirrors and objects) is never an upstream.
-  const local = git.repo.startsWith('file://') ? fileURLToPath(git.repo) : git.repo.startsWith('/') ? git.repo : undefined;
-  const data = resolve(engine.deps.dataDir);
-  if (local !== undefined && (resolve(local) === data || resolve(local).startsWith(data + sep)))
-    throw invalid(name, `${field}.repo`, `Forbidden: "${git.repo}" is inside the server's data directory`, 'FieldValueForbidden');
+  let local: string | undefined;
+  try {
+    local = await checkLocalRepository(git.repo, engine.security.localPaths);
+  } catch (err) {
+    if (err instanceof LocalPathError) throw invalid(name, `${field}.repo`, `Forbidden: ${err.message}`, 'FieldValueForbidden');
+    throw err;
+  }
   const secretField = `${field}.secretRef.name`;
+  if (git.secretRef?.name) await requireSecretAccess(requester, namespace, git.secretRef.name);
   let creds: Awaited<ReturnType<typeof resolveGitAuth>>;
   try {
     // The Secret is read like a Repository's: from the namespace of the request only.
     const pseudo = { apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: 'upstream', namespace }, spec: { git: { repo: git.repo, secretRef: git.secretRef } } } as Repository;
-    creds = await resolveGitAuth(engine.store, pseudo);
+    creds = await resolveGitAuth(engine.store, pseudo, { allowInsecure: engine.security.allowInsecureGitCredentials });
   } catch (err) {
     if (err instanceof CredentialError) throw invalid(name, secretField, `Invalid value: ${err.message}`);
     throw err;
   }
   try {
     const pkg = await readUpstreamPackage(
-      { url: git.repo, ref: git.ref, directory: git.directory, auth: creds.auth, caBundle: creds.caBundle, timeoutMs: engine.deps.gitTimeoutMs },
+      // A local repository is read at the real path just checked, so a symlink swapped since cannot redirect it.
+      { url: local ?? git.repo, ref: git.ref, directory: git.directory, auth: creds.auth, caBundle: creds.caBundle, timeoutMs: engine.deps.gitTimeoutMs, maxBytes: engine.security.maxPackageBytes },
       join(engine.deps.dataDir, 'upstreams'),
     );
     return { files: pkg.files, origins: pkg.origins, lock: { repo: git.repo, directory: trimSlashes(git.directory), ref: pkg.ref, commit: pkg.commit } };
   } catch (err) {
+    if (err instanceof UpstreamTooLargeError) throw packageTooLarge(`the upstream package ${git.repo}`, err.limit);
     if (err instanceof UpstreamNotFoundError) throw invalid(name, `${field}.${err.part}`, `Not found: ${err.message}`, 'FieldValueNotFound');
     if (err instanceof GitUnavailableError && err.authFailed) {
       if (!git.secretRef?.name) throw invalid(name, secretField, `Required value: the upstream refused access without credentials (${err.message})`, 'FieldValueRequired');
