@@ -583,6 +583,10 @@ describe('Dockerfile', () => {
       const resources = await kubectl(['api-resources', '--tls-server-name', SERVICE_DNS, '--cache-dir', join(dir, 'kcache')], { kubeconfig: join(dataDir, 'kubeconfig') });
       expect(resources.code, resources.stderr).toBe(0);
       expect(resources.stdout).toMatch(/^packagerevisions\s/m);
+      // kubectl sends a Namespace as protobuf, decoded with the message descriptor the build emits into dist/.
+      const created = await kubectl(['create', 'namespace', 'from-image', '--tls-server-name', SERVICE_DNS, '--cache-dir', join(dir, 'kcache')], { kubeconfig: join(dataDir, 'kubeconfig') });
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toMatch(/^namespace\/from-image created$/m);
 
       const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
       server.kill('SIGTERM');
