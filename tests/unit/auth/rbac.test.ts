@@ -254,6 +254,23 @@ items:
     expect(() => parseRbacYaml('apiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\n')).toThrow(/must be apiVersion rbac.authorization.k8s.io\/v1/);
     expect(() => parseRbacYaml('a: [')).toThrow();
   });
+
+  it('names the list, or the element of it, that is malformed', () => {
+    const doc = (kind: string, body: string) => `apiVersion: rbac.authorization.k8s.io/v1\nkind: ${kind}\nmetadata: {name: r, namespace: a}\n${body}`;
+    const err = (text: string) => () => parseRbacYaml(text, 'f.yaml');
+    expect(err(doc('Role', 'rules: 3\n'))).toThrow(/^f\.yaml: document 1 Role r: rules must be a list$/);
+    expect(err(doc('Role', 'rules: [{verbs: [get]}, 5]\n'))).toThrow(/^f\.yaml: document 1 Role r rules\[1\]: must be an object$/);
+    expect(err(doc('RoleBinding', 'subjects: x\nroleRef: {kind: Role, name: r}\n'))).toThrow(/^f\.yaml: document 1 RoleBinding r: subjects must be a list$/);
+    expect(err(doc('RoleBinding', 'subjects: [{kind: User, name: a}, {kind: X, name: b}]\nroleRef: {kind: Role, name: r}\n'))).toThrow(
+      /^f\.yaml: document 1 RoleBinding r subjects\[1\]: kind must be User, Group or ServiceAccount, not "X"$/,
+    );
+    expect(err(doc('ClusterRole', 'aggregationRule: {clusterRoleSelectors: [{matchExpressions: 4}]}\n'))).toThrow(
+      /^f\.yaml: document 1 ClusterRole r clusterRoleSelectors\[0\]: matchExpressions must be a list$/,
+    );
+    expect(err(doc('ClusterRole', 'aggregationRule: {clusterRoleSelectors: [{matchExpressions: [{key: a, operator: Exists}, {key: b, operator: Foo}]}]}\n'))).toThrow(
+      /^f\.yaml: document 1 ClusterRole r clusterRoleSelectors\[0\] matchExpressions\[1\]: operator must be In, NotIn, Exists or DoesNotExist, not "Foo"$/,
+    );
+  });
 });
 
 describe('bootstrap policy', () => {
