@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { get as httpsGet } from 'node:https';
@@ -14,11 +14,11 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { ClusterRole, ClusterRoleBinding, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { crdResources } from '../../lib/api/crd.ts';
 import { RESOURCES } from '../../lib/api/resources.ts';
 import { createBareRepo } from '../support/git-fixtures.ts';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { filesUnder, obj, yamlObjects, type Obj } from '../support/yaml-objects.ts';
 
 // The deployment manifests in infra/ and the container build, checked with the real tools where they
 // can run here: kubectl parses and maps every manifest, kustomize renders the kustomization, the
@@ -30,35 +30,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const INFRA = join(ROOT, 'infra');
 const CONFIG = 'config.porch.kpt.dev';
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function obj(v: unknown): Obj {
-  if (!isObj(v)) throw new Error(`expected an object, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return yamlFiles(path);
-      return /\.ya?ml$/.test(name) ? [path] : [];
-    });
-}
-
-function docs(text: string, where: string): Obj[] {
-  return parseAllDocuments(text)
-    .filter((d) => d.contents !== null)
-    .map((d) => {
-      if (d.errors.length) throw new Error(`${where}: ${d.errors[0].message}`);
-      return obj(d.toJSON());
-    });
-}
+const yamlFiles = (dir: string) => filesUnder(dir, (name) => /\.ya?ml$/.test(name));
 
 const groupOf = (o: Obj) => (String(o.apiVersion).includes('/') ? String(o.apiVersion).split('/')[0] : '');
 const nameOf = (o: Obj) => String(obj(o.metadata).name);
@@ -69,7 +41,7 @@ const KUSTOMIZATION = join(INFRA, 'kustomization.yaml');
 /** Every manifest in infra/, the examples included; kustomization.yaml is kustomize's, not an object. */
 const MANIFEST_FILES = yamlFiles(INFRA).filter((f) => f !== KUSTOMIZATION);
 const DEPLOY_FILES = MANIFEST_FILES.filter((f) => !f.startsWith(join(INFRA, 'examples')));
-const objectsIn = (files: string[]) => files.flatMap((f) => docs(readFileSync(f, 'utf8'), relative(ROOT, f)));
+const objectsIn = (files: string[]) => files.flatMap((f) => yamlObjects(readFileSync(f, 'utf8'), relative(ROOT, f)));
 
 // ---- a stand-in for kube-apiserver's discovery ----
 
@@ -212,7 +184,7 @@ describe('infra/ manifests', () => {
     expect(r.stdout.trim().split('\n').sort()).toEqual(deploy.map((o) => `${kubectlRef(o)} created (dry run)`).sort());
     const rendered = await kubectl(['kustomize', INFRA], { kubeconfig });
     expect(rendered.code, rendered.stderr).toBe(0);
-    const objects = docs(rendered.stdout, 'kubectl kustomize');
+    const objects = yamlObjects(rendered.stdout, 'kubectl kustomize');
     expect(objects.map(kubectlRef).sort()).toEqual(deploy.map(kubectlRef).sort());
     // The image is set in one place, the kustomization.
     const deployment = objects.find((o) => o.kind === 'Deployment')!;
@@ -446,15 +418,7 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Pro
   });
 }
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return sourceFiles(path);
-      return name.endsWith('.ts') ? [path] : [];
-    });
-}
+const sourceFiles = (dir: string) => filesUnder(dir, (name) => name.endsWith('.ts'));
 
 /** Packages a source file loads at run time (type-only imports are erased by the compiler). */
 function runtimePackages(source: string): string[] {
