@@ -128,16 +128,8 @@ spec:
   });
 
   it('lets the author create and propose but not approve; the approver approves; publishedBy is the approver', async () => {
-    await ok('author', ['create', '-f', '-'], `
-apiVersion: porch.kpt.dev/v1alpha1
-kind: PackageRevision
-metadata:
-  namespace: default
-spec:
-  packageName: app
-  workspaceName: first
-  repository: blueprints
-`);
+    const draft = { apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { packageName: 'app', workspaceName: 'first', repository: 'blueprints' } };
+    await ok('author', ['create', '-f', '-'], JSON.stringify(draft));
     const name = 'blueprints.app.first';
     // The draft commit's author is the authenticated user.
     expect(git(bare, ['log', '-1', '--format=%an', 'refs/heads/drafts/app/first'])).toBe('author');
