@@ -15,6 +15,8 @@ import { nameCauses, packageRevisionName } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
+import { DraftRenderer, PUSH_ON_RENDER_FAILURE, type RenderedContents, type RenderStatus } from './render-step.ts';
+import { RenderStatusMemory } from './render-status.ts';
 
 /** Porch records content changes to a draft (resources, Kptfile from the spec) as a render task. */
 const RENDER = { type: 'render' };
@@ -81,7 +83,13 @@ interface Current {
  * and package path); a stale resourceVersion is a 409 and a fresh one waits its turn.
  */
 export class RevisionOperations {
-  constructor(private readonly engine: Engine) {}
+  private readonly renderStatuses = new RenderStatusMemory();
+
+  constructor(
+    private readonly engine: Engine,
+    /** Every change of a draft's contents goes through it between "contents changed" and "write". */
+    private readonly renderer = new DraftRenderer(),
+  ) {}
 
   private lockKey(cache: RepositoryCache, pkg: string): string {
     return `${cache.namespace}/${cache.name}/${pkg}`;
@@ -169,7 +177,7 @@ export class RevisionOperations {
 
     return this.engine.packageLocks.run(this.lockKey(cache, pkg), async () => {
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
-      const resources = await this.taskResources(cache, name, pkg, task);
+      const { files: resources, renderStatus } = await this.renderer.render('PackageRevision', name, await this.taskResources(cache, name, pkg, task), pushOnRenderFailure(input.metadata));
       await cache.createDraft({ packagePath: pkg, workspace: ws, resources, task, author: author(cache, user) }).catch((err: unknown) => {
         // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
         if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
@@ -179,6 +187,7 @@ export class RevisionOperations {
       const rec = cache.record(name);
       const pr = cache.revision(name);
       if (!rec || !pr) throw errors.internal(`package revision ${name} was written but could not be read back`);
+      this.renderStatuses.remember(namespace, name, rec.git.commit, renderStatus);
       try {
         await this.saveMeta(cache, name, userMetadata(input.metadata));
       } catch (err) {
@@ -247,19 +256,12 @@ export class RevisionOperations {
       }
 
       const wasDeleting = Boolean(cur.metadata.deletionTimestamp);
+      // Rendered before anything is saved: a render that fails leaves the revision as it was.
+      const contents = rec.lifecycle === 'Draft' ? await this.specContents(cache, rec, cur, input) : undefined;
       await this.saveMeta(cache, name, userMetadata(input.metadata));
-
-      if (rec.lifecycle === 'Draft' && (spec.readinessGates !== undefined || input.status?.conditions !== undefined)) {
-        const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
-        const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
-        if (gatesChanged || condsChanged) {
-          const files = await git(name, () => cache.readResources(rec));
-          files.Kptfile = updateKptfile(files.Kptfile ?? '', {
-            readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
-            conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
-          });
-          await git(name, () => cache.updateContents(rec, files, RENDER, author(cache, user)));
-        }
+      if (contents) {
+        await git(name, () => cache.updateContents(rec, contents.files, RENDER, author(cache, user)));
+        this.rememberRender(cache, name, contents.renderStatus);
       }
 
       await this.moveLifecycle(cache, name, target, user);
@@ -269,6 +271,20 @@ export class RevisionOperations {
       }
       return cache.revision(name) ?? cur;
     });
+  }
+
+  /** A Draft's package with the readiness gates and conditions of an update in its Kptfile, rendered; undefined when they did not change. */
+  private async specContents(cache: RepositoryCache, rec: RevisionRecord, cur: PackageRevision, input: PackageRevision): Promise<RenderedContents | undefined> {
+    const spec = input.spec ?? {};
+    const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
+    const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
+    if (!gatesChanged && !condsChanged) return undefined;
+    const files = await git(rec.name, () => cache.readResources(rec));
+    files.Kptfile = updateKptfile(files.Kptfile ?? '', {
+      readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
+      conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
+    });
+    return this.renderer.render('PackageRevision', rec.name, files, pushOnRenderFailure(input.metadata));
   }
 
   /** Take a revision to a new lifecycle (the git side of every transition). */
@@ -350,7 +366,12 @@ export class RevisionOperations {
     const { cache, pr } = this.engine.getRevision(namespace, name);
     const rec = cache.record(name)!;
     const files = await git(name, () => cache.readResources(rec));
-    return buildResources(pr, files);
+    return withRenderStatus(buildResources(pr, files), this.renderStatuses.recall(namespace, name, rec.git.commit));
+  }
+
+  private rememberRender(cache: RepositoryCache, name: string, status: RenderStatus): void {
+    const rec = cache.record(name);
+    if (rec) this.renderStatuses.remember(cache.namespace, name, rec.git.commit, status);
   }
 
   async updateResources(namespace: string, name: string, input: PackageRevisionResources, user: UserInfo): Promise<PackageRevisionResources> {
@@ -360,10 +381,20 @@ export class RevisionOperations {
       const resources = input.spec?.resources ?? {};
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
-      await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
-      return buildResources(cache.revision(name) ?? cur, resources);
+      const rendered = await this.renderer.render('PackageRevisionResources', name, resources, pushOnRenderFailure(cur.metadata));
+      await git(name, () => cache.updateContents(rec, rendered.files, RENDER, author(cache, user)));
+      this.rememberRender(cache, name, rendered.renderStatus);
+      return withRenderStatus(buildResources(cache.revision(name) ?? cur, rendered.files), rendered.renderStatus);
     });
   }
+}
+
+function pushOnRenderFailure(meta: { annotations?: Record<string, string> | null }): boolean {
+  return meta.annotations?.[PUSH_ON_RENDER_FAILURE] === 'true';
+}
+
+function withRenderStatus(prr: PackageRevisionResources, status: RenderStatus | undefined): PackageRevisionResources {
+  return status ? { ...prr, status: { ...prr.status, renderStatus: { result: { ...status.result }, error: status.error } } } : prr;
 }
 
 /** A package's files: relative paths inside the package, and a valid Kptfile at its root. */
