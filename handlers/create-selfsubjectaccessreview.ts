@@ -1,15 +1,9 @@
-import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { RequestAttributes } from '../lib/auth/attributes.ts';
 import type { Authorizer } from '../lib/auth/authorizer.ts';
 import { AUTHORIZATION_GROUP, SELF_SUBJECT_ACCESS_REVIEWS, SelfSubjectAccessReviewSpecSchema, type SelfSubjectAccessReviewSpec } from '../lib/api/reviews.ts';
-import type { AppContext } from '../lib/context.ts';
 import { errors } from '../lib/errors.ts';
-import { readObjectBody } from './http/body.ts';
-import { endpoint } from './http/endpoint.ts';
-import { userOf, type HandlerEnv } from './http/env.ts';
-import { collectionPath } from './http/paths.ts';
-import { jsonResponse } from './http/respond.ts';
+import { reviewEndpoint } from './http/review-endpoint.ts';
 
 function invalid(field: string, message: string) {
   return errors.invalid('SelfSubjectAccessReview', AUTHORIZATION_GROUP, '', [{ field, message }]);
@@ -44,26 +38,15 @@ function attributesOf(spec: SelfSubjectAccessReviewSpec): RequestAttributes {
  * authorizer that decides the caller's real requests.
  */
 export function createSelfSubjectAccessReview(authorizer: Authorizer) {
-  return (ctx: AppContext) => {
-    const app = new Hono<HandlerEnv>();
-    app.post(
-      collectionPath(SELF_SUBJECT_ACCESS_REVIEWS),
-      endpoint(ctx.log, async (c) => {
-        const body = await readObjectBody(c, ctx.config.maxBodyBytes);
-        const parsed = v.safeParse(SelfSubjectAccessReviewSpecSchema, body.spec ?? {});
-        if (!parsed.success) throw invalid(`spec${parsed.issues[0].path?.map((p) => `.${String(p.key)}`).join('') ?? ''}`, parsed.issues[0].message);
-        const decision = await authorizer.authorize(userOf(c), attributesOf(parsed.output));
-        const status = {
-          allowed: decision.allowed,
-          ...(decision.denied ? { denied: true } : {}),
-          ...(decision.reason ? { reason: decision.reason } : {}),
-        };
-        return jsonResponse(
-          { apiVersion: `${AUTHORIZATION_GROUP}/v1`, kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, spec: body.spec, status },
-          201,
-        );
-      }),
-    );
-    return app;
-  };
+  return reviewEndpoint(SELF_SUBJECT_ACCESS_REVIEWS, async (body, user) => {
+    const parsed = v.safeParse(SelfSubjectAccessReviewSpecSchema, body.spec ?? {});
+    if (!parsed.success) throw invalid(`spec${parsed.issues[0].path?.map((p) => `.${String(p.key)}`).join('') ?? ''}`, parsed.issues[0].message);
+    const decision = await authorizer.authorize(user, attributesOf(parsed.output));
+    const status = {
+      allowed: decision.allowed,
+      ...(decision.denied ? { denied: true } : {}),
+      ...(decision.reason ? { reason: decision.reason } : {}),
+    };
+    return { spec: body.spec, status };
+  });
 }

@@ -1,33 +1,21 @@
 import * as v from 'valibot';
-import { ObjectMetaSchema } from './meta.ts';
+import { objectSchema } from './meta.ts';
 
-export const NamespaceSchema = v.pipe(
-  v.object({
-    apiVersion: v.optional(v.string()),
-    kind: v.optional(v.string()),
-    metadata: ObjectMetaSchema,
-    spec: v.optional(v.object({ finalizers: v.optional(v.nullable(v.array(v.string()))) })),
-    status: v.optional(v.object({ phase: v.optional(v.string()) })),
-  }),
-  v.description('Namespace provides a scope for names.'),
-);
+export const NamespaceSchema = objectSchema('Namespace provides a scope for names.', {
+  spec: v.optional(v.object({ finalizers: v.optional(v.nullable(v.array(v.string()))) })),
+  status: v.optional(v.object({ phase: v.optional(v.string()) })),
+});
 
-export const SecretSchema = v.pipe(
-  v.object({
-    apiVersion: v.optional(v.string()),
-    kind: v.optional(v.string()),
-    metadata: ObjectMetaSchema,
-    type: v.optional(v.pipe(v.string(), v.description('Used to facilitate programmatic handling of secret data.'))),
-    immutable: v.optional(v.boolean()),
-    data: v.optional(
-      v.nullable(
-        v.pipe(
-          v.record(v.string(), v.pipe(v.string(), v.base64('must be base64 encoded'))),
-          v.description('Secret data, base64 encoded.'),
-        ),
+export const SecretSchema = objectSchema('Secret holds secret data of a certain type.', {
+  type: v.optional(v.pipe(v.string(), v.description('Used to facilitate programmatic handling of secret data.'))),
+  immutable: v.optional(v.boolean()),
+  data: v.optional(
+    v.nullable(
+      v.pipe(
+        v.record(v.string(), v.pipe(v.string(), v.base64('must be base64 encoded'))),
+        v.description('Secret data, base64 encoded.'),
       ),
     ),
-    stringData: v.optional(v.nullable(v.pipe(v.record(v.string(), v.string()), v.description('Write-only convenience field: merged into data on write.')))),
-  }),
-  v.description('Secret holds secret data of a certain type.'),
-);
+  ),
+  stringData: v.optional(v.nullable(v.pipe(v.record(v.string(), v.string()), v.description('Write-only convenience field: merged into data on write.')))),
+});

@@ -74,3 +74,11 @@ export function dnsSubdomainProblem(value: string): string | undefined {
     return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
   return undefined;
 }
+
+/**
+ * The schema of a top-level object of `description`: apiVersion, kind and ObjectMeta first, as every kind
+ * carries them, then the kind's own fields.
+ */
+export function objectSchema<const E extends v.ObjectEntries>(description: string, entries: E) {
+  return v.pipe(v.object({ apiVersion: v.optional(v.string()), kind: v.optional(v.string()), metadata: ObjectMetaSchema, ...entries }), v.description(description));
+}

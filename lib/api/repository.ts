@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ObjectMetaSchema, type ObjectMeta } from './meta.ts';
+import { objectSchema, type ObjectMeta } from './meta.ts';
 
 export const CONFIG_GROUP = 'config.porch.kpt.dev';
 export const CONFIG_VERSION = 'v1alpha1';
@@ -79,16 +79,10 @@ export const RepositoryStatusSchema = v.pipe(
   v.description('RepositoryStatus defines the observed state of Repository.'),
 );
 
-export const RepositorySchema = v.pipe(
-  v.object({
-    apiVersion: v.optional(v.string()),
-    kind: v.optional(v.string()),
-    metadata: ObjectMetaSchema,
-    spec: v.optional(RepositorySpecSchema),
-    status: v.optional(RepositoryStatusSchema),
-  }),
-  v.description('Repository registers a git repository (or OCI registry) holding kpt packages.'),
-);
+export const RepositorySchema = objectSchema('Repository registers a git repository (or OCI registry) holding kpt packages.', {
+  spec: v.optional(RepositorySpecSchema),
+  status: v.optional(RepositoryStatusSchema),
+});
 
 export type Condition = v.InferOutput<typeof ConditionSchema>;
 export type RepositorySpec = v.InferOutput<typeof RepositorySpecSchema>;

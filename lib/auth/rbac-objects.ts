@@ -117,11 +117,15 @@ function parseMetadata(v: unknown, where: string, namespaced: boolean): RbacMeta
   return meta;
 }
 
-function parseRules(v: unknown, where: string): PolicyRule[] {
+/** An optional list field (absent or null is empty), each element parsed with its place for error messages. */
+function parseList<T>(v: unknown, where: string, field: string, item: (element: unknown, at: string) => T): T[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) fail(where, 'rules must be a list');
-  return v.map((r, i) => {
-    const at = `${where} rules[${i}]`;
+  if (!Array.isArray(v)) fail(where, `${field} must be a list`);
+  return v.map((element, i) => item(element, `${where} ${field}[${i}]`));
+}
+
+function parseRules(v: unknown, where: string): PolicyRule[] {
+  return parseList(v, where, 'rules', (r, at) => {
     if (!isObject(r)) fail(at, 'must be an object');
     const verbs = stringList(r.verbs, at, 'verbs');
     if (!verbs || verbs.length === 0) fail(at, 'verbs must not be empty');
@@ -140,9 +144,7 @@ function parseSelector(v: unknown, where: string): LabelSelector {
   const matchLabels = stringMap(v.matchLabels, where, 'matchLabels');
   if (matchLabels) sel.matchLabels = matchLabels;
   if (v.matchExpressions !== undefined && v.matchExpressions !== null) {
-    if (!Array.isArray(v.matchExpressions)) fail(where, 'matchExpressions must be a list');
-    sel.matchExpressions = v.matchExpressions.map((e, i) => {
-      const at = `${where} matchExpressions[${i}]`;
+    sel.matchExpressions = parseList(v.matchExpressions, where, 'matchExpressions', (e, at) => {
       if (!isObject(e) || typeof e.key !== 'string') fail(at, 'key is required');
       if (e.operator !== 'In' && e.operator !== 'NotIn' && e.operator !== 'Exists' && e.operator !== 'DoesNotExist')
         fail(at, `operator must be In, NotIn, Exists or DoesNotExist, not ${JSON.stringify(e.operator)}`);
@@ -156,10 +158,7 @@ function parseSelector(v: unknown, where: string): LabelSelector {
 }
 
 function parseSubjects(v: unknown, where: string): Subject[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) fail(where, 'subjects must be a list');
-  return v.map((s, i) => {
-    const at = `${where} subjects[${i}]`;
+  return parseList(v, where, 'subjects', (s, at) => {
     if (!isObject(s) || typeof s.name !== 'string' || s.name === '') fail(at, 'name is required');
     if (s.kind !== 'User' && s.kind !== 'Group' && s.kind !== 'ServiceAccount')
       fail(at, `kind must be User, Group or ServiceAccount, not ${JSON.stringify(s.kind)}`);

@@ -1,9 +1,9 @@
 import type { UserInfo } from './user.ts';
-import { errors, errMessage } from '../errors.ts';
+import { errors } from '../errors.ts';
 import type { RequestAttributes } from './attributes.ts';
 import type { Authorizer, Decision } from './authorizer.ts';
-import type { ApiPoster } from './token-review.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { postReview, reviewCache, type ApiPoster } from './review-post.ts';
+import type { TtlCache } from './ttl-cache.ts';
 
 export const SUBJECT_ACCESS_REVIEW_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 
@@ -17,10 +17,6 @@ export interface SubjectAccessReviewOptions {
 }
 
 type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The SubjectAccessReview spec kube-apiserver's webhook authorizer would send for this request. */
 export function subjectAccessReviewSpec(user: UserInfo, attrs: RequestAttributes): Json {
@@ -58,9 +54,7 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
   private readonly cache: TtlCache<Decision>;
 
   constructor(private readonly opts: SubjectAccessReviewOptions) {
-    const allowTtlMs = opts.allowTtlMs ?? 10_000;
-    const denyTtlMs = opts.denyTtlMs ?? 2_000;
-    this.cache = new TtlCache(opts.maxEntries ?? 4096, (d) => (d.allowed ? allowTtlMs : denyTtlMs), opts.now);
+    this.cache = reviewCache((d: Decision) => d.allowed, { positiveTtlMs: opts.allowTtlMs, negativeTtlMs: opts.denyTtlMs, maxEntries: opts.maxEntries ?? 4096, now: opts.now });
   }
 
   async authorize(user: UserInfo, attrs: RequestAttributes): Promise<Decision> {
@@ -70,14 +64,10 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
   }
 
   private async review(spec: Json): Promise<Decision> {
-    let res: unknown;
-    try {
-      res = await this.opts.post(SUBJECT_ACCESS_REVIEW_PATH, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
-    } catch (err) {
-      // Not cached, and a 500 rather than a 403: the request was not judged, so it must not look refused.
-      throw errors.internal(`subject access review failed: ${errMessage(err)}`);
-    }
-    const status = isObject(res) && isObject(res.status) ? res.status : {};
+    // Unanswered, a 500 rather than a 403: the request was not judged, so it must not look refused.
+    const status = await postReview(this.opts.post, SUBJECT_ACCESS_REVIEW_PATH, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec }, (m) =>
+      errors.internal(`subject access review failed: ${m}`),
+    );
     const reason = typeof status.reason === 'string' ? status.reason : '';
     if (status.allowed === true && status.denied === true)
       throw errors.internal('subject access review returned both allow and deny');

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { UserInfo } from './user.ts';
-import { errors, errMessage } from '../errors.ts';
+import { errors } from '../errors.ts';
+import { isRecord } from '../util.ts';
 import type { TokenAuthenticator } from './bearer-token.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { postReview, reviewCache, type ApiPoster } from './review-post.ts';
+import type { TtlCache } from './ttl-cache.ts';
 
-/** Sends a JSON body to a kube-apiserver path and resolves to the decoded response. */
-export type ApiPoster = (path: string, body: unknown) => Promise<unknown>;
+// gateway/auth.ts takes the poster's type from here.
+export type { ApiPoster };
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
 
@@ -21,22 +23,16 @@ export interface TokenReviewOptions {
   now?: () => number;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 type Outcome = { user: UserInfo } | { user?: undefined; error: string };
 
 function readUser(v: unknown): UserInfo | undefined {
-  if (!isObject(v) || typeof v.username !== 'string' || v.username === '') return undefined;
+  if (!isRecord(v) || typeof v.username !== 'string' || v.username === '') return undefined;
   const user: UserInfo = {
     username: v.username,
     groups: Array.isArray(v.groups) ? v.groups.filter((g): g is string => typeof g === 'string') : [],
   };
   if (typeof v.uid === 'string' && v.uid !== '') user.uid = v.uid;
-  if (isObject(v.extra)) {
+  if (isRecord(v.extra)) {
     const extra: Record<string, string[]> = {};
     for (const [k, vals] of Object.entries(v.extra))
       if (Array.isArray(vals)) extra[k] = vals.filter((x): x is string => typeof x === 'string');
@@ -54,9 +50,7 @@ export class TokenReviewAuthenticator implements TokenAuthenticator {
   private readonly cache: TtlCache<Outcome>;
 
   constructor(private readonly opts: TokenReviewOptions) {
-    const successTtlMs = opts.successTtlMs ?? 10_000;
-    const failureTtlMs = opts.failureTtlMs ?? 2_000;
-    this.cache = new TtlCache(opts.maxEntries ?? 1024, (o) => (o.user ? successTtlMs : failureTtlMs), opts.now);
+    this.cache = reviewCache((o: Outcome) => o.user !== undefined, { positiveTtlMs: opts.successTtlMs, negativeTtlMs: opts.failureTtlMs, maxEntries: opts.maxEntries ?? 1024, now: opts.now });
   }
 
   async authenticateToken(token: string): Promise<UserInfo | undefined> {
@@ -68,16 +62,11 @@ export class TokenReviewAuthenticator implements TokenAuthenticator {
   }
 
   private async review(token: string, audiences: string[]): Promise<Outcome> {
-    const spec: Json = { token };
-    if (audiences.length > 0) spec.audiences = audiences;
-    let res: unknown;
-    try {
-      res = await this.opts.post(TOKEN_REVIEW_PATH, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec });
-    } catch (err) {
-      // Not cached: kube-apiserver being briefly unreachable must not lock a valid token out.
-      throw errors.unauthorized(`token review failed: ${errMessage(err)}`);
-    }
-    const status = isObject(res) && isObject(res.status) ? res.status : {};
+    const spec = audiences.length > 0 ? { token, audiences } : { token };
+    // Unanswered, a 401 that is not cached: kube-apiserver being briefly unreachable must not lock a valid token out.
+    const status = await postReview(this.opts.post, TOKEN_REVIEW_PATH, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec }, (m) =>
+      errors.unauthorized(`token review failed: ${m}`),
+    );
     if (status.authenticated !== true) {
       const why = typeof status.error === 'string' && status.error ? status.error : 'invalid bearer token';
       return { error: why };

@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -9,79 +8,12 @@ import { kubeconfigDocument } from '../../gateway/kubeconfig.ts';
 import { createCertificateAuthority, type PemPair } from '../../lib/auth/tls.ts';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
+import { httpsText } from '../support/https-text.ts';
+import { rbacFixture } from '../support/rbac-fixtures.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 // Authentication (token file, client certificates, front-proxy request headers, anonymous), RBAC
 // authorization and namespace isolation, through the real kubectl over https.
-
-const TOKENS = `# token,user,uid,"groups"
-admin-token,admin,1,"system:masters"
-author-token,author,2,"porch-users"
-approver-token,approver,3,"porch-users"
-tenant-token,tenant-a,4,"tenants"
-`;
-
-const RBAC = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: porch-author }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions]
-  verbs: [get, list, watch, create, update, patch, delete]
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisionresources]
-  verbs: [get, list, update, patch]
-- apiGroups: [config.porch.kpt.dev]
-  resources: [repositories]
-  verbs: [get, list]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: porch-approver }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions/approval]
-  verbs: [update, patch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: authors }
-subjects:
-- { kind: User, name: author, apiGroup: rbac.authorization.k8s.io }
-- { kind: User, name: approver, apiGroup: rbac.authorization.k8s.io }
-- { kind: Group, name: cert-authors, apiGroup: rbac.authorization.k8s.io }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: porch-author }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: approvers }
-subjects:
-- { kind: User, name: approver, apiGroup: rbac.authorization.k8s.io }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: porch-approver }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: tenant, namespace: team-a }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions, packagerevisionresources]
-  verbs: [get, list, watch]
-- apiGroups: [""]
-  resources: [secrets]
-  verbs: [get, list]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: tenant-a, namespace: team-a }
-subjects:
-- { kind: User, name: tenant-a, apiGroup: rbac.authorization.k8s.io }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: tenant }
-`;
-
-interface RawResponse {
-  status: number;
-  body: string;
-}
 
 describe('authentication, RBAC and namespace isolation', () => {
   let dir: string;
@@ -120,32 +52,8 @@ describe('authentication, RBAC and namespace isolation', () => {
   }
 
   /** A request with node https, optionally presenting a client certificate. */
-  function raw(path: string, headers: Record<string, string>, cert?: PemPair): Promise<RawResponse> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        `${server.url}${path}`,
-        { method: 'GET', headers, ca: caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const raw = (path: string, headers: Record<string, string>, cert?: PemPair) =>
+    httpsText(`${server.url}${path}`, { method: 'GET', headers, ca: caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-auth-'));
@@ -154,8 +62,6 @@ describe('authentication, RBAC and namespace isolation', () => {
     const proxyCA = await createCertificateAuthority({ commonName: 'porch-front-proxy-ca' });
     await writeFile(join(dir, 'client-ca.pem'), clientCA.certPem);
     await writeFile(join(dir, 'proxy-ca.pem'), proxyCA.certPem);
-    await writeFile(join(dir, 'tokens.csv'), TOKENS);
-    await writeFile(join(dir, 'rbac.yaml'), RBAC);
     const certUser = await clientCA.issue({ commonName: 'cert-author', organizations: ['cert-authors'] });
     proxyCert = await proxyCA.issue({ commonName: 'front-proxy' });
     rogueCert = await clientCA.issue({ commonName: 'rogue', organizations: [] });
@@ -163,8 +69,8 @@ describe('authentication, RBAC and namespace isolation', () => {
     server = await startDevServer({
       args: [
         '--sync-interval', '0', '--tls',
-        '--token-file', join(dir, 'tokens.csv'),
-        '--rbac-file', join(dir, 'rbac.yaml'),
+        '--token-file', rbacFixture('auth-tokens.csv'),
+        '--rbac-file', rbacFixture('auth.yaml'),
         '--client-ca', join(dir, 'client-ca.pem'),
         '--requestheader-client-ca', join(dir, 'proxy-ca.pem'),
         '--requestheader-allowed-names', 'front-proxy',
@@ -222,16 +128,8 @@ spec:
   });
 
   it('lets the author create and propose but not approve; the approver approves; publishedBy is the approver', async () => {
-    await ok('author', ['create', '-f', '-'], `
-apiVersion: porch.kpt.dev/v1alpha1
-kind: PackageRevision
-metadata:
-  namespace: default
-spec:
-  packageName: app
-  workspaceName: first
-  repository: blueprints
-`);
+    const draft = { apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { packageName: 'app', workspaceName: 'first', repository: 'blueprints' } };
+    await ok('author', ['create', '-f', '-'], JSON.stringify(draft));
     const name = 'blueprints.app.first';
     // The draft commit's author is the authenticated user.
     expect(git(bare, ['log', '-1', '--format=%an', 'refs/heads/drafts/app/first'])).toBe('author');

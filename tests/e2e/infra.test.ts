@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { get as httpsGet } from 'node:https';
@@ -15,11 +15,11 @@ import { ClusterRole, ClusterRoleBinding, RoleBinding } from 'kubernetes-models/
 import { loadFunctionConfig } from '../../lib/render/function-config.ts';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { crdResources } from '../../lib/api/crd.ts';
 import { RESOURCES } from '../../lib/api/resources.ts';
 import { createBareRepo } from '../support/git-fixtures.ts';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { filesUnder, obj, yamlObjects, type Obj } from '../support/yaml-objects.ts';
 
 // The deployment manifests in infra/ and the container build, checked with the real tools where they
 // can run here: kubectl parses and maps every manifest, kustomize renders the kustomization, the
@@ -31,35 +31,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const INFRA = join(ROOT, 'infra');
 const CONFIG = 'config.porch.kpt.dev';
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function obj(v: unknown): Obj {
-  if (!isObj(v)) throw new Error(`expected an object, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return yamlFiles(path);
-      return /\.ya?ml$/.test(name) ? [path] : [];
-    });
-}
-
-function docs(text: string, where: string): Obj[] {
-  return parseAllDocuments(text)
-    .filter((d) => d.contents !== null)
-    .map((d) => {
-      if (d.errors.length) throw new Error(`${where}: ${d.errors[0].message}`);
-      return obj(d.toJSON());
-    });
-}
+const yamlFiles = (dir: string) => filesUnder(dir, (name) => /\.ya?ml$/.test(name));
 
 const groupOf = (o: Obj) => (String(o.apiVersion).includes('/') ? String(o.apiVersion).split('/')[0] : '');
 const nameOf = (o: Obj) => String(obj(o.metadata).name);
@@ -70,7 +42,7 @@ const KUSTOMIZATION = join(INFRA, 'kustomization.yaml');
 /** Every manifest in infra/, the examples included; kustomization.yaml is kustomize's, not an object. */
 const MANIFEST_FILES = yamlFiles(INFRA).filter((f) => f !== KUSTOMIZATION);
 const DEPLOY_FILES = MANIFEST_FILES.filter((f) => !f.startsWith(join(INFRA, 'examples')));
-const objectsIn = (files: string[]) => files.flatMap((f) => docs(readFileSync(f, 'utf8'), relative(ROOT, f)));
+const objectsIn = (files: string[]) => files.flatMap((f) => yamlObjects(readFileSync(f, 'utf8'), relative(ROOT, f)));
 
 // ---- a stand-in for kube-apiserver's discovery ----
 
@@ -213,7 +185,7 @@ describe('infra/ manifests', () => {
     expect(r.stdout.trim().split('\n').sort()).toEqual(deploy.map((o) => `${kubectlRef(o)} created (dry run)`).sort());
     const rendered = await kubectl(['kustomize', INFRA], { kubeconfig });
     expect(rendered.code, rendered.stderr).toBe(0);
-    const objects = docs(rendered.stdout, 'kubectl kustomize');
+    const objects = yamlObjects(rendered.stdout, 'kubectl kustomize');
     expect(objects.map(kubectlRef).sort()).toEqual(deploy.map(kubectlRef).sort());
     // The image is set in one place, the kustomization.
     const deployment = objects.find((o) => o.kind === 'Deployment')!;
@@ -462,15 +434,7 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Pro
   });
 }
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return sourceFiles(path);
-      return name.endsWith('.ts') ? [path] : [];
-    });
-}
+const sourceFiles = (dir: string) => filesUnder(dir, (name) => name.endsWith('.ts'));
 
 /** Packages a source file loads at run time (type-only imports are erased by the compiler). */
 function runtimePackages(source: string): string[] {
@@ -599,6 +563,10 @@ describe('Dockerfile', () => {
       const resources = await kubectl(['api-resources', '--tls-server-name', SERVICE_DNS, '--cache-dir', join(dir, 'kcache')], { kubeconfig: join(dataDir, 'kubeconfig') });
       expect(resources.code, resources.stderr).toBe(0);
       expect(resources.stdout).toMatch(/^packagerevisions\s/m);
+      // kubectl sends a Namespace as protobuf, decoded with the message descriptor the build emits into dist/.
+      const created = await kubectl(['create', 'namespace', 'from-image', '--tls-server-name', SERVICE_DNS, '--cache-dir', join(dir, 'kcache')], { kubeconfig: join(dataDir, 'kubeconfig') });
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toMatch(/^namespace\/from-image created$/m);
 
       const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
       server.kill('SIGTERM');

@@ -6,44 +6,9 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigDocument } from '../../gateway/kubeconfig.ts';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { rbacFixture } from '../support/rbac-fixtures.ts';
 
 // What a kubectl user meets first in dev mode: core kinds sent as protobuf, `kubectl auth`, list order.
-
-const TOKENS = `author-token,author,2,"porch-users"
-tenant-token,tenant-a,4,"tenants"
-`;
-
-const RBAC = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: porch-author }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions]
-  verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: authors }
-subjects:
-- { kind: User, name: author, apiGroup: rbac.authorization.k8s.io }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: porch-author }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: tenant, namespace: team-a }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions]
-  verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: tenant-a, namespace: team-a }
-subjects:
-- { kind: User, name: tenant-a, apiGroup: rbac.authorization.k8s.io }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: tenant }
-`;
 
 describe('kubectl as a new user drives the dev server', () => {
   let dir: string;
@@ -59,9 +24,7 @@ describe('kubectl as a new user drives the dev server', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-kubectl-'));
-    await writeFile(join(dir, 'tokens.csv'), TOKENS);
-    await writeFile(join(dir, 'rbac.yaml'), RBAC);
-    server = await startDevServer({ args: ['--sync-interval', '0', '--tls', '--token-file', join(dir, 'tokens.csv'), '--rbac-file', join(dir, 'rbac.yaml')] });
+    server = await startDevServer({ args: ['--sync-interval', '0', '--tls', '--token-file', rbacFixture('kubectl-compat-tokens.csv'), '--rbac-file', rbacFixture('kubectl-compat.yaml')] });
     kc.admin = server.kubeconfig;
     const written = YAML.parse(await readFile(server.kubeconfig, 'utf8'));
     const caPem = Buffer.from(written.clusters[0].cluster['certificate-authority-data'], 'base64').toString('utf8');

@@ -75,6 +75,15 @@ describe('cluster-store informer', () => {
   afterEach(async () => {
     await Promise.all(informers.splice(0).map((i) => i.stop()));
   });
+  /** An informer over a new FAKE source listing `items` at `resourceVersion`, once it has listed and opened its watch. */
+  const watching = async (items: KubeObject[], resourceVersion: string) => {
+    const { state, source } = fakeSource();
+    state.listResult = { items, resourceVersion };
+    const inf = make(source);
+    await inf.ready(1_000);
+    await until('watch', () => state.watches.length === 1);
+    return { state, inf };
+  };
 
   it('lists, serves reads from the cache, then watches from the list resourceVersion', async () => {
     const { state, source } = fakeSource();
@@ -92,11 +101,7 @@ describe('cluster-store informer', () => {
   });
 
   it('applies watch events in order, skips repeats, and moves on with bookmarks', async () => {
-    const { state, source } = fakeSource();
-    state.listResult = { items: [obj('a', 5)], resourceVersion: '9' };
-    const inf = make(source);
-    await inf.ready(1_000);
-    await until('watch', () => state.watches.length === 1);
+    const { state, inf } = await watching([obj('a', 5)], '9');
     const seen: WatchEvent[] = [];
     inf.hub.subscribe({ filter: () => true, send: (e) => seen.push(e) });
     const w = state.watches[0];
@@ -118,11 +123,7 @@ describe('cluster-store informer', () => {
   });
 
   it('resumes a watch that ended from the last resourceVersion seen, without listing again', async () => {
-    const { state, source } = fakeSource();
-    state.listResult = { items: [], resourceVersion: '3' };
-    const inf = make(source);
-    await inf.ready(1_000);
-    await until('watch', () => state.watches.length === 1);
+    const { state, inf } = await watching([], '3');
     state.watches[0].emit('ADDED', obj('a', 4));
     state.watches[0].end();
     await until('second watch', () => state.watches.length === 2);
@@ -135,11 +136,7 @@ describe('cluster-store informer', () => {
   });
 
   it('lists again after 410 Gone (ERROR event or HTTP 410) and tells watchers what changed meanwhile', async () => {
-    const { state, source } = fakeSource();
-    state.listResult = { items: [obj('keep', 2), obj('change', 3), obj('gone', 4), obj('recreated', 5)], resourceVersion: '6' };
-    const inf = make(source);
-    await inf.ready(1_000);
-    await until('watch', () => state.watches.length === 1);
+    const { state, inf } = await watching([obj('keep', 2), obj('change', 3), obj('gone', 4), obj('recreated', 5)], '6');
     const seen: WatchEvent[] = [];
     inf.hub.subscribe({ filter: () => true, send: (e) => seen.push(e) });
 
@@ -167,11 +164,7 @@ describe('cluster-store informer', () => {
   });
 
   it('lets our own watchers resume from a resourceVersion it still holds, and 410 before its first list', async () => {
-    const { state, source } = fakeSource();
-    state.listResult = { items: [obj('a', 5)], resourceVersion: '10' };
-    const inf = make(source);
-    await inf.ready(1_000);
-    await until('watch', () => state.watches.length === 1);
+    const { state, inf } = await watching([obj('a', 5)], '10');
     state.watches[0].emit('ADDED', obj('b', 11));
     state.watches[0].emit('ADDED', obj('c', 12));
     const resumed: WatchEvent[] = [];

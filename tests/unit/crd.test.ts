@@ -5,7 +5,6 @@ import { isCelError, parse as parseCel, run as runCel, type CelInput } from '@bu
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { crdFiles, crdResources, crdSchema, customResourceDefinition, printerColumns } from '../../lib/api/crd.ts';
 import { immutableRule, REPOSITORY_OVERLAY } from '../../lib/api/crd-rules.ts';
 import { structuralProblems } from '../../lib/api/crd-structural.ts';
@@ -14,27 +13,16 @@ import type { Json, JsonObject } from '../../lib/api/openapi.ts';
 import { REPOSITORY_IMMUTABLE_FIELDS } from '../../lib/api/repository.ts';
 import { findResource } from '../../lib/api/resources.ts';
 import { repositoryStrategy } from '../../lib/strategy/repository.ts';
+import { isObj, obj as asObj, yamlObjects } from '../support/yaml-objects.ts';
 
 const INFRA = fileURLToPath(new URL('../../infra/', import.meta.url));
 const EXAMPLES = join(INFRA, 'examples');
 const CONFIG = 'config.porch.kpt.dev';
 const REPOSITORIES = findResource(CONFIG, 'v1alpha1', 'repositories')!;
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function obj(v: unknown): JsonObject {
-  if (!isObject(v)) throw new Error(`expected an object, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function yamlDocs(path: string): JsonObject[] {
-  return parseAllDocuments(readFileSync(path, 'utf8')).map((d) => {
-    if (d.errors.length) throw new Error(`${path}: ${d.errors[0].message}`);
-    return obj(d.toJSON());
-  });
-}
+const isObject = (v: unknown): v is JsonObject => isObj(v);
+const obj = (v: unknown) => asObj(v) as JsonObject;
+const yamlDocs = (path: string) => yamlObjects(readFileSync(path, 'utf8'), path) as JsonObject[];
 
 function exampleObjects(): { file: string; object: JsonObject }[] {
   return readdirSync(EXAMPLES)

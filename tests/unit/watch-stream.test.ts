@@ -62,14 +62,14 @@ function repo(name: string, rv: number, padding = 0): KubeObject {
   };
 }
 
+/** The options of a plain watch of Repositories (no table, bookmarks or initial-events-end), as the handlers pass them. */
+const PLAIN = { res: REPOS, table: false, bookmarks: false, initialEventsEnd: false };
+
 /** A watch of a hub with every option defaulted the way the handlers pass them. */
 function hubWatch(hub: WatchHub, overrides: Partial<WatchStreamOptions> = {}, initial: KubeObject[] = []): Response {
   let rv = 100;
   return watchResponse({
-    res: REPOS,
-    table: false,
-    bookmarks: false,
-    initialEventsEnd: false,
+    ...PLAIN,
     currentResourceVersion: () => String(rv),
     subscribe: (send) => {
       for (const o of initial) send({ type: 'ADDED', object: o });
@@ -164,8 +164,7 @@ describe('watchResponse (chunked NDJSON watch)', () => {
     let push!: (ev: WatchEvent) => void;
     const lines = new Lines(
       watchResponse({
-        res: REPOS,
-        table: false,
+        ...PLAIN,
         bookmarks: true,
         initialEventsEnd: true,
         bookmarkIntervalSeconds: 3600,
@@ -192,10 +191,7 @@ describe('watchResponse (chunked NDJSON watch)', () => {
     let err: unknown;
     try {
       watchResponse({
-        res: REPOS,
-        table: false,
-        bookmarks: false,
-        initialEventsEnd: false,
+        ...PLAIN,
         currentResourceVersion: () => '52',
         subscribe: (send) => hub.subscribe({ fromRV: 50, filter: () => true, send }),
       });
@@ -212,10 +208,7 @@ describe('watchResponse (chunked NDJSON watch)', () => {
     let fail!: (err: unknown) => void;
     const lines = new Lines(
       watchResponse({
-        res: REPOS,
-        table: false,
-        bookmarks: false,
-        initialEventsEnd: false,
+        ...PLAIN,
         currentResourceVersion: () => '1',
         subscribe: (send, f) => {
           fail = f;

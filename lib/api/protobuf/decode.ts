@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { errors } from '../../errors.ts';
-import { K8S_PROTO_FILES } from './k8s-proto.ts';
+import { K8S_MESSAGES } from './k8s-messages.ts';
 
 // kubectl sends built-in kinds as protobuf (`application/vnd.kubernetes.protobuf`): the magic `k8s\0`,
 // then a runtime.Unknown whose typeMeta names the kind and whose raw holds the object's message. The
@@ -21,18 +21,6 @@ const MESSAGES: Record<string, string> = {
   'authorization.k8s.io/v1/SelfSubjectRulesReview': 'k8s.io.api.authorization.v1.SelfSubjectRulesReview',
   'authentication.k8s.io/v1/SelfSubjectReview': 'k8s.io.api.authentication.v1.SelfSubjectReview',
 };
-
-let root: protobuf.Root | undefined;
-
-function schema(): protobuf.Root {
-  if (!root) {
-    const r = new protobuf.Root();
-    for (const src of K8S_PROTO_FILES) protobuf.parse(src, r, { keepCase: true });
-    r.resolveAll();
-    root = r;
-  }
-  return root;
-}
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -98,10 +86,9 @@ function isEnvelope(body: Uint8Array): boolean {
 /** The object a Kubernetes protobuf request body carries, as JSON; 400 if malformed, 415 for a kind not accepted so. */
 export function decodeKubernetesProtobuf(body: Uint8Array): Record<string, unknown> {
   if (!isEnvelope(body)) throw errors.badRequest(`the request body is not a Kubernetes protobuf object (it must start with "k8s\\x00")`);
-  const root = schema();
   let unknown: Record<string, unknown>;
   try {
-    unknown = root.lookupType('k8s.io.apimachinery.pkg.runtime.Unknown').decode(body.subarray(MAGIC.length)) as unknown as Record<string, unknown>;
+    unknown = K8S_MESSAGES.lookupType('k8s.io.apimachinery.pkg.runtime.Unknown').decode(body.subarray(MAGIC.length)) as unknown as Record<string, unknown>;
   } catch (err) {
     throw errors.badRequest(`the request body could not be decoded as protobuf: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -115,7 +102,7 @@ export function decodeKubernetesProtobuf(body: Uint8Array): Record<string, unkno
       `${PROTOBUF_MEDIA_TYPE} for ${kind || 'an object without kind'} (${apiVersion || 'no apiVersion'}): protobuf is accepted for ${Object.keys(MESSAGES).join(', ')}; send other kinds as application/json`,
     );
   const raw = unknown.raw instanceof Uint8Array ? unknown.raw : new Uint8Array();
-  const type = root.lookupType(message);
+  const type = K8S_MESSAGES.lookupType(message);
   let obj: Json | undefined;
   try {
     obj = messageJson(type, type.decode(raw) as unknown as Record<string, unknown>);

@@ -8,126 +8,7 @@ import { RbacAuthorizer } from '../../../lib/auth/rbac.ts';
 import { bootstrapPolicy } from '../../../lib/auth/default-policy.ts';
 import { parseRbacYaml } from '../../../lib/auth/rbac-objects.ts';
 import type { UserInfo } from '../../../lib/auth/user.ts';
-
-const POLICY = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: porch-author
-  labels: { rbac.porch.kpt.dev/aggregate-to-approver: "true" }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions, packagerevisionresources, packages]
-  verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: porch-approve-only
-  labels: { rbac.porch.kpt.dev/aggregate-to-approver: "true" }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions/approval]
-  verbs: [update, patch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: porch-approver
-aggregationRule:
-  clusterRoleSelectors:
-  - matchLabels: { rbac.porch.kpt.dev/aggregate-to-approver: "true" }
-rules: []   # filled in by aggregation
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: any-approval }
-rules:
-- apiGroups: ["*"]
-  resources: ["*/approval"]
-  verbs: [update]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: everything }
-rules:
-- apiGroups: ["*"]
-  resources: ["*"]
-  verbs: ["*"]
-- nonResourceURLs: ["*"]
-  verbs: ["*"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: public-info }
-rules:
-- nonResourceURLs: [/healthz, /version, /openapi/*]
-  verbs: [get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: r1-reader, namespace: team-a }
-rules:
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions]
-  resourceNames: [r1]
-  verbs: [get, watch, list]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: authors, namespace: team-a }
-subjects:
-- { kind: User, name: alice }
-- { kind: ServiceAccount, name: ci }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: porch-author }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: approvers, namespace: team-a }
-subjects:
-- { kind: Group, name: team-a-leads }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: porch-approver }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: r1-readers, namespace: team-a }
-subjects:
-- { kind: User, name: bob }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: r1-reader }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: dangling, namespace: team-b }
-subjects:
-- { kind: User, name: carol }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: does-not-exist }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: admins }
-subjects:
-- { kind: Group, name: porch-admins }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: everything }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: approval-bots }
-subjects:
-- { kind: ServiceAccount, name: approver-bot, namespace: porch-system }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: any-approval }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: public-info }
-subjects:
-- { kind: Group, name: system:unauthenticated }
-- { kind: Group, name: system:authenticated }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: public-info }
----
-apiVersion: v1
-kind: Namespace
-metadata: { name: team-a }
-`;
+import { rbacFixture } from '../../support/rbac-fixtures.ts';
 
 const P = '/apis/porch.kpt.dev/v1alpha1';
 const user = (username: string, ...groups: string[]): UserInfo => ({ username, groups: [...groups, 'system:authenticated'] });
@@ -138,8 +19,7 @@ let rbac: RbacAuthorizer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rbac-test-'));
-  await writeFile(join(dir, 'rbac.yaml'), POLICY);
-  rbac = await RbacAuthorizer.fromFile(join(dir, 'rbac.yaml'));
+  rbac = await RbacAuthorizer.fromFile(rbacFixture('authorizer.yaml'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -373,6 +253,23 @@ items:
     expect(() => parseRbacYaml('apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: x}\nrules: [{resources: [pods]}]\n')).toThrow(/verbs must not be empty/);
     expect(() => parseRbacYaml('apiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\n')).toThrow(/must be apiVersion rbac.authorization.k8s.io\/v1/);
     expect(() => parseRbacYaml('a: [')).toThrow();
+  });
+
+  it('names the list, or the element of it, that is malformed', () => {
+    const doc = (kind: string, body: string) => `apiVersion: rbac.authorization.k8s.io/v1\nkind: ${kind}\nmetadata: {name: r, namespace: a}\n${body}`;
+    const err = (text: string) => () => parseRbacYaml(text, 'f.yaml');
+    expect(err(doc('Role', 'rules: 3\n'))).toThrow(/^f\.yaml: document 1 Role r: rules must be a list$/);
+    expect(err(doc('Role', 'rules: [{verbs: [get]}, 5]\n'))).toThrow(/^f\.yaml: document 1 Role r rules\[1\]: must be an object$/);
+    expect(err(doc('RoleBinding', 'subjects: x\nroleRef: {kind: Role, name: r}\n'))).toThrow(/^f\.yaml: document 1 RoleBinding r: subjects must be a list$/);
+    expect(err(doc('RoleBinding', 'subjects: [{kind: User, name: a}, {kind: X, name: b}]\nroleRef: {kind: Role, name: r}\n'))).toThrow(
+      /^f\.yaml: document 1 RoleBinding r subjects\[1\]: kind must be User, Group or ServiceAccount, not "X"$/,
+    );
+    expect(err(doc('ClusterRole', 'aggregationRule: {clusterRoleSelectors: [{matchExpressions: 4}]}\n'))).toThrow(
+      /^f\.yaml: document 1 ClusterRole r clusterRoleSelectors\[0\]: matchExpressions must be a list$/,
+    );
+    expect(err(doc('ClusterRole', 'aggregationRule: {clusterRoleSelectors: [{matchExpressions: [{key: a, operator: Exists}, {key: b, operator: Foo}]}]}\n'))).toThrow(
+      /^f\.yaml: document 1 ClusterRole r clusterRoleSelectors\[0\] matchExpressions\[1\]: operator must be In, NotIn, Exists or DoesNotExist, not "Foo"$/,
+    );
   });
 });
 

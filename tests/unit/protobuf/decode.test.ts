@@ -1,15 +1,12 @@
-import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { decodeKubernetesProtobuf } from '../../../lib/api/protobuf/decode.ts';
-import { K8S_PROTO_FILES } from '../../../lib/api/protobuf/k8s-proto.ts';
+import { K8S_MESSAGES } from '../../../lib/api/protobuf/k8s-messages.ts';
 import { StatusError } from '../../../lib/errors.ts';
 
 // Bodies built as Go's client encodes them: `k8s\0` + runtime.Unknown{typeMeta, raw}, with every
 // non-pointer field written even when empty (so zero values must not come out as set).
 
-const root = new protobuf.Root();
-for (const src of K8S_PROTO_FILES) protobuf.parse(src, root, { keepCase: true });
-root.resolveAll();
+const root = K8S_MESSAGES;
 
 function envelope(apiVersion: string, kind: string, message: string, value: Record<string, unknown>, extra: Record<string, unknown> = {}): Uint8Array {
   const raw = root.lookupType(message).encode(value).finish();
