@@ -204,7 +204,7 @@ export class RevisionOperations {
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a revision of the same package in the same repository` }]);
         if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a published revision (it is ${rec.lifecycle})` }]);
-        if (rec.revision < 0)
+        if (rec.git.kind === 'placeholder')
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the placeholder revision of the registered branch cannot be a source; name a published revision` }]);
         return git(name, () => found.cache.readResources(rec));
       }
@@ -294,7 +294,6 @@ export class RevisionOperations {
     return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', async ({ cache, cur, rec }) => {
       const target = input.spec?.lifecycle;
       if (!target) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.lifecycle', message: 'Required value' }]);
-      if (rec.revision === -1) throw errors.conflict(PR_GR, name, 'the placeholder revision of the registered branch cannot change lifecycle');
       checkApprovalTransition(name, rec.lifecycle, target);
       await this.moveLifecycle(cache, name, target, user);
       // After publishing, the draft's name belongs to the tag's revision.
@@ -306,7 +305,8 @@ export class RevisionOperations {
 
   async delete(namespace: string, name: string, preconditions: Preconditions): Promise<PackageRevision> {
     return this.withRevision(namespace, name, PR_GR, preconditions, 'delete', async ({ cache, cur, rec }) => {
-      if (rec.lifecycle === 'Published' && rec.revision > 0)
+      // The registered branch's placeholder too: deleting it removes the package from the branch (Porch).
+      if (rec.lifecycle === 'Published')
         throw errors.forbidden(PR_GR, name, 'a Published package revision must be proposed for deletion (DeletionProposed) before it can be deleted');
       const dependant = this.dependantOf(namespace, name);
       if (dependant) throw errors.forbidden(PR_GR, name, `package revision "${dependant}" uses it as its upstream`);

@@ -19,6 +19,14 @@ import type {
 // step writes, and the commit messages and trailers it records. Each step reports what it changed
 // in the listing, read from what it wrote.
 
+/**
+ * The commit a revision's deletionProposed branch must be at. The registered branch moves under its
+ * placeholder (other packages are published), so that mark is taken at whatever commit it holds.
+ */
+function markedAt(g: GitPackageRevision): string | undefined {
+  return g.kind === 'placeholder' ? undefined : g.commit;
+}
+
 export class PorchGitRepository implements GitRepository {
   constructor(private readonly refs: IsoGitRepository) {}
 
@@ -72,12 +80,12 @@ export class PorchGitRepository implements GitRepository {
     if (g.kind === 'proposed' && to === 'Draft') return this.move(g, draftRef(dir, g.packagePath, g.workspace));
     const published = g.kind === 'published' || g.kind === 'placeholder';
     if (published && rev.deletionRef === undefined && to === 'DeletionProposed') {
-      const ref = deletionProposedRef(dir, g.packagePath, g.revision);
+      const ref = g.deletionMark ?? deletionProposedRef(dir, g.packagePath, g.revision > 0 ? g.revision : g.workspace);
       await this.refs.updateRef(ref, g.commit, null);
       return this.changed([{ ref, commit: g.commit }]);
     }
     if (published && rev.deletionRef !== undefined && to === 'Published') {
-      await this.refs.deleteRef(rev.deletionRef, g.commit);
+      await this.refs.deleteRef(rev.deletionRef, markedAt(g));
       return this.changed([], [rev.deletionRef]);
     }
     return this.changed([]);
@@ -97,14 +105,14 @@ export class PorchGitRepository implements GitRepository {
 
   async deleteRevision(rev: RevisionRefs): Promise<ListingChange> {
     const g = rev.git;
-    if (g.kind === 'placeholder') {
-      const head = await this.refs.deletePackageFromBranch(g.packagePath, deleteCommitMessage(this.fullPath(g.packagePath)), PORCH_IDENTITY);
-      return { put: [], removed: [], branch: head ? await this.branchAt(head) : { commit: '', placeholders: [] } };
-    }
     const removed: string[] = [];
     if (rev.deletionRef) {
-      await this.refs.deleteRef(rev.deletionRef, g.commit);
+      await this.refs.deleteRef(rev.deletionRef, markedAt(g));
       removed.push(rev.deletionRef);
+    }
+    if (g.kind === 'placeholder') {
+      const head = await this.refs.deletePackageFromBranch(g.packagePath, deleteCommitMessage(this.fullPath(g.packagePath)), PORCH_IDENTITY);
+      return { put: [], removed, branch: head ? await this.branchAt(head) : { commit: '', placeholders: [] } };
     }
     await this.refs.deleteRef(g.ref, g.commit);
     removed.push(g.ref);

@@ -8,7 +8,7 @@ import { unsafePathProblem } from '../api/safe-path.ts';
 import { KeyedMutex, trimSlashes } from '../util.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
-import { compareRefNames, parseRef, type ParsedRef } from './refs.ts';
+import { compareRefNames, deletionProposedRef, parseRef, type ParsedRef } from './refs.ts';
 export { revisionKey } from './listing.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
@@ -479,12 +479,17 @@ export class IsoGitRepository {
     if ('workspace' in parsed) {
       workspace = parsed.workspace;
       revision = 0;
-    } else {
+    } else if (parsed.revision > 0) {
       // Published revisions name their workspace in the approval commit's annotation; hand-made tags
       // have none, and Porch then calls the workspace after the revision.
       workspace = annotatedWorkspace(c.annotations, full) ?? `v${parsed.revision}`;
       revision = parsed.revision;
+    } else {
+      // A tag not named vN (a catalog's release tag, `pkg/v2.0.0`): its name is the workspace.
+      workspace = parsed.name;
+      revision = -1;
     }
+    const deletionMark = 'name' in parsed ? deletionProposedRef(this.dir, parsed.packagePath, parsed.revision > 0 ? parsed.revision : parsed.name) : undefined;
     return {
       kind: parsed.kind,
       packagePath: parsed.packagePath,
@@ -496,6 +501,7 @@ export class IsoGitRepository {
       kptfile: pkg.kptfile,
       tasks: await this.tasksFor(commit, full, workspace),
       author: c.author,
+      ...(deletionMark ? { deletionMark } : {}),
     };
   }
 
@@ -522,6 +528,7 @@ export class IsoGitRepository {
         kptfile: await this.blobText(kptfile),
         tasks: [],
         author: latest.get(this.fullPath(pkg))?.author ?? c.author,
+        deletionMark: deletionProposedRef(this.dir, pkg, this.opts.branch),
       });
     return out;
   }
@@ -723,13 +730,14 @@ export class IsoGitRepository {
     await this.lock.run(WRITE, () => this.setRef(ref, commit, expectedOld ?? undefined));
   }
 
-  /** Delete `ref`, which must point at `expected`. */
-  async deleteRef(ref: string, expected: string): Promise<void> {
+  /** Delete `ref`, which must point at `expected` (undefined: at any commit, but it must exist). */
+  async deleteRef(ref: string, expected: string | undefined): Promise<void> {
     await this.lock.run(WRITE, async () => {
       const cur = await this.resolve(ref);
       // A tag may be annotated: compare the commit it names.
       const curCommit = cur ? await this.peel(cur) : undefined;
-      if (curCommit !== expected) throw new GitConflictError(`${ref} is at ${curCommit ?? 'nothing'}, expected ${expected}`);
+      if (curCommit === undefined || (expected !== undefined && curCommit !== expected))
+        throw new GitConflictError(`${ref} is at ${curCommit ?? 'nothing'}, expected ${expected ?? 'a commit'}`);
       await this.setRef(ref, undefined, cur);
     });
   }

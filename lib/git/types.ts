@@ -42,7 +42,7 @@ export interface GitPackageRevision {
   /** Package path relative to the repository directory, e.g. "net/basens". */
   packagePath: string;
   workspace: string;
-  /** 0 for draft/proposed, N for published/deletionProposed, -1 for the branch placeholder. */
+  /** 0 for draft/proposed, N for published/deletionProposed, -1 for the branch placeholder and tags not named vN. */
   revision: number;
   /** Full ref name, e.g. refs/heads/drafts/net/basens/ws1 or refs/tags/net/basens/v1. */
   ref: string;
@@ -56,6 +56,8 @@ export interface GitPackageRevision {
   tasks: TrailerTask[];
   /** Author of `commit` (for a tag: publishedBy / publishTimestamp). */
   author: GitSignature;
+  /** For a published revision or a placeholder: the deletionProposed branch that marks it DeletionProposed. */
+  deletionMark?: string;
 }
 
 export interface RevisionListing {
