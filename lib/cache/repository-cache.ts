@@ -19,6 +19,14 @@ export interface CacheHooks {
   /** The PackageRevision a record shows as. */
   buildRevision(record: RevisionRecord, context: RevisionContext): PackageRevision;
   buildPackage(namespace: string, repository: string, packagePath: string, latestRevision: number, rv: number, created: string): PorchPackage;
+  /** A write changed the number of packages or moved the registered branch (a sync's own findings are not reported here). */
+  gitStateChanged?(state: GitState): void;
+}
+
+/** What Repository status says of git: packages (paths with any revision) and the registered branch head. */
+export interface GitState {
+  packageCount: number;
+  gitCommitHash: string;
 }
 
 /** What a PackageRevision is built from besides its record. */
@@ -150,10 +158,17 @@ export class RepositoryCache {
 
   private take(change: ListingChange): void {
     if (this.closed) return;
+    const before = this.gitState;
     this.writtenDuringRefresh?.push(change);
     this.listing = applyListingChange(this.listing, change);
     if (change.branch) this.branchCommit = change.branch.commit;
     this.apply([...this.listing.values()]);
+    const after = this.gitState;
+    if (after.packageCount !== before.packageCount || after.gitCommitHash !== before.gitCommitHash) this.hooks.gitStateChanged?.(after);
+  }
+
+  get gitState(): GitState {
+    return { packageCount: this.packages.size, gitCommitHash: this.branchCommit };
   }
 
   async createDraft(draft: NewDraft): Promise<void> {

@@ -62,6 +62,11 @@ export class SyncRunner {
     private readonly opts: SyncRunnerOptions = {},
   ) {
     this.status = new RepositoryStatusWriter(engine.store, engine.log);
+    // A write through the API shows in status at once, not at the next sync; through the same writer,
+    // so it queues behind (never under) a sync's own status write.
+    engine.onGitStateChanged((cache, state) => {
+      if (!this.stopped) void this.status.gitState(cache.repo, state);
+    });
     this.stopping = new Promise<never>((_, reject) => (this.abandon = reject));
     this.stopping.catch(() => undefined);
   }
@@ -128,8 +133,7 @@ export class SyncRunner {
       outcome = {
         reason: parsed && !parsed.ok ? 'Error' : 'Ready',
         message: parsed && !parsed.ok ? `invalid spec.sync.schedule "${schedule}": ${parsed.error}` : 'Repository Ready',
-        packageCount: new Set([...cache.records()].map((r) => r.packagePath)).size,
-        gitCommitHash: cache.branchCommit,
+        ...cache.gitState,
         lastFullSyncTime: cache.lastSyncTime,
         staleDrafts: this.staleDrafts(cache),
         staleDraftAgeText: formatDuration(this.opts.staleDraftAgeMs ?? DEFAULT_STALE_DRAFT_AGE_MS),

@@ -55,6 +55,11 @@ export class RepositoryStatusWriter {
     }), stillRunning);
   }
 
+  /** What a write through the API changed (packageCount, gitCommitHash), without a sync. */
+  async gitState(repo: Repository, state: { packageCount: number; gitCommitHash: string }): Promise<void> {
+    await this.apply(repo, (cur) => ({ ...cur, ...state }));
+  }
+
   async write(repo: Repository, outcome: SyncOutcome): Promise<void> {
     await this.apply(repo, (cur) => {
       const ready = outcome.reason === 'Ready';

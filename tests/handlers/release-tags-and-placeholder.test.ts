@@ -123,13 +123,20 @@ describe('release tags and the branch placeholder', () => {
     expect((await get('catalog.other.v1')).status).toBe(200);
   });
 
-  it('re-creates a package after its placeholder and revisions are deleted', async () => {
+  const repoStatus = async () => ((await ctx.store.get(REPOS, 'default', 'catalog'))?.status ?? {}) as { packageCount?: number; gitCommitHash?: string };
+  const budget = { timeout: 20_000, interval: 50 };
+
+  it('re-creates a package after its placeholder and revisions are deleted; packageCount follows every write', async () => {
+    expect((await repoStatus()).packageCount).toBe(2);
     for (const name of ['catalog.other.v1', 'catalog.other.main']) {
       const cur = (await get(name)).body;
       expect((await approval(cur, 'DeletionProposed')).status).toBe(200);
       expect((await del(name)).status).toBe(200);
     }
     expect((await get('catalog.other.main')).status).toBe(404);
+    // No sync ran since: the writes themselves brought status up to date.
+    await expect.poll(async () => (await repoStatus()).packageCount, budget).toBe(1);
+    await expect.poll(async () => (await repoStatus()).gitCommitHash, budget).toBe(git(catalog, ['rev-parse', 'main']));
     const created = await createPackageRevision(ctx).request(
       jsonRequest('POST', `${NS}/packagerevisions`, {
         apiVersion: 'porch.kpt.dev/v1alpha1',
@@ -144,5 +151,6 @@ describe('release tags and the branch placeholder', () => {
     expect(pr.spec.lifecycle).toBe('Draft');
     expect((pr.spec.tasks ?? []).filter((t) => t.type === 'init')).toHaveLength(1);
     expect(refs()).toContain('refs/heads/drafts/other/v1');
+    await expect.poll(async () => (await repoStatus()).packageCount, budget).toBe(2);
   });
 });
