@@ -361,6 +361,10 @@ export class RevisionOperations {
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
       await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
+      // Labels and annotations are the revision's own, as on the PackageRevision (kubectl apply keeps
+      // its last-applied-configuration there); finalizers and owners are managed through the PackageRevision only.
+      const given = userMetadata(input.metadata);
+      await this.saveMeta(cache, name, { ...userMetadata(cur.metadata), labels: given.labels, annotations: given.annotations });
       return buildResources(cache.revision(name) ?? cur, resources);
     });
   }
