@@ -3,7 +3,7 @@ import type { PackageRevision, PorchPackage } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
 import type { Lifecycle } from '../api/porch.ts';
 import { applyListingChange, listingMap } from '../git/listing.ts';
-import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, TrailerTask } from '../git/types.ts';
+import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, SkippedRef, TrailerTask } from '../git/types.ts';
 import { packageName } from '../api/names.ts';
 import { latestRevisions, recordsFromListing } from './records.ts';
 import type { RevisionRecord } from './types.ts';
@@ -69,6 +69,8 @@ export class RepositoryCache {
   branchCommit = '';
   lastError: string | undefined;
   lastSyncTime: Date | undefined;
+  /** Refs the last listing left out (trees git would refuse to check out). */
+  skippedRefs: SkippedRef[] = [];
   loaded = false;
   /** Set by close(): a refresh still running then changes nothing and announces nothing. */
   private closed = false;
@@ -147,6 +149,7 @@ export class RepositoryCache {
       }
       this.listing = listing;
       this.branchCommit = branchCommit;
+      this.skippedRefs = result.skipped ?? [];
       this.apply([...listing.values()]);
       this.loaded = true;
     } finally {

@@ -6,13 +6,14 @@ import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
 import { unsafePathProblem } from '../api/safe-path.ts';
 import { KeyedMutex, trimSlashes } from '../util.ts';
+import { errMessage } from '../errors.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
 import { compareRefNames, deletionProposedRef, parseRef, type ParsedRef } from './refs.ts';
 export { revisionKey } from './listing.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
-import { TreeIO } from './tree.ts';
+import { TreeIO, UnsafeTreeError } from './tree.ts';
 import {
   GitConflictError,
   GitUnavailableError,
@@ -21,6 +22,7 @@ import {
   type GitRepositoryOptions,
   type GitSignature,
   type RevisionListing,
+  type SkippedRef,
   type TrailerTask,
 } from './types.ts';
 
@@ -57,6 +59,11 @@ function bounded<K, V>(map: Map<K, V>, key: K, value: V): V {
   if (map.size >= CACHE_LIMIT) map.clear();
   map.set(key, value);
   return value;
+}
+
+/** isomorphic-git refuses to read a tree holding a name such as `.GIT` or `..`. */
+function unsafeTree(err: unknown): boolean {
+  return err instanceof UnsafeTreeError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'UnsafeFilepathError');
 }
 
 function checkPath(what: string, path: string): void {
@@ -474,6 +481,8 @@ export class IsoGitRepository {
     const full = this.fullPath(parsed.packagePath);
     const pkg = await this.packageAt(c.tree, full);
     if (!pkg) return undefined;
+    // Reading the package later (resources, clone, edit) must not fail on what someone pushed.
+    await this.io.checkSafe(pkg.tree);
     let workspace: string;
     let revision: number;
     if ('workspace' in parsed) {
@@ -563,7 +572,12 @@ export class IsoGitRepository {
       const parsed = parseRef(this.dir, ref);
       if (!parsed) continue;
       const tag = parsed.kind === 'published' || parsed.kind === 'deletionProposed';
-      const entry = tag ? await this.describe(parsed, ref, commit).catch(() => undefined) : await this.describe(parsed, ref, commit);
+      const entry = tag
+        ? await this.describe(parsed, ref, commit).catch((err: unknown) => {
+            if (unsafeTree(err)) throw err;
+            return undefined;
+          })
+        : await this.describe(parsed, ref, commit);
       if (entry) out.push(entry);
     }
     return out;
@@ -590,6 +604,7 @@ export class IsoGitRepository {
     else await this.ensureMirror();
     const refs = await this.allRefs();
     const out: GitPackageRevision[] = [];
+    const skipped: SkippedRef[] = [];
     const branchCommit = refs.get(this.branchRef()) ?? '';
 
     for (const [ref, oid] of refs) {
@@ -603,8 +618,14 @@ export class IsoGitRepository {
         continue;
       }
       // Like Porch, a tag that does not name a package (missing Kptfile, unreadable) is skipped; a
-      // branch of ours that cannot be read is an error.
-      out.push(...(await this.describeRefs([{ ref, commit }])));
+      // branch of ours that cannot be read is an error. A ref whose tree git itself would refuse to
+      // check out was pushed behind our back: it is left out and reported, never fails the listing.
+      try {
+        out.push(...(await this.describeRefs([{ ref, commit }])));
+      } catch (err) {
+        if (!unsafeTree(err)) throw err;
+        skipped.push({ ref, reason: errMessage(err) });
+      }
     }
 
     if (branchCommit) {
@@ -619,7 +640,7 @@ export class IsoGitRepository {
       await this.lock.run(WRITE, () => packRefs(this.gitdir, (oid) => this.io.peel(oid))).catch(() => undefined);
       this.looseRefs = 0;
     }
-    return { revisions: out, branchCommit };
+    return { revisions: out, branchCommit, skipped };
   }
 
   async readResources(commit: string, packagePath: string): Promise<Record<string, string>> {

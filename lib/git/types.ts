@@ -64,6 +64,13 @@ export interface RevisionListing {
   revisions: GitPackageRevision[];
   /** Head of the registered branch after the fetch ("" when the branch does not exist). */
   branchCommit: string;
+  /** Branches and tags left out because their tree holds a path git refuses to check out (`.GIT/config`…). */
+  skipped?: SkippedRef[];
+}
+
+export interface SkippedRef {
+  ref: string;
+  reason: string;
 }
 
 export interface CommitAuthor {
