@@ -6,7 +6,7 @@ import getPackageRevision from '../../handlers/get-packagerevision.ts';
 import getPackageRevisionResources from '../../handlers/get-packagerevisionresources.ts';
 import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
-import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
 import { porchRepo, tempDir, git } from '../support/git-fixtures.ts';
 
 // Two things Porch lists that are not numbered revisions: a release tag `<package path>/<name>` (a
@@ -35,15 +35,8 @@ describe('release tags and the branch placeholder', () => {
     // The Nephio catalog's way of releasing: a tag named for the release, not vN.
     git(catalog, ['tag', 'workloads/oai/du/v2.0.0', 'workloads/oai/du/v1']);
     const deploy = porchRepo(tmp.path, 'deploy', []);
-    for (const [name, url] of [['catalog', catalog], ['deploy', deploy]]) {
-      const repo = await ctx.store.create(REPOS, {
-        apiVersion: 'config.porch.kpt.dev/v1alpha1',
-        kind: 'Repository',
-        metadata: { name, namespace: 'default' },
-        spec: { type: 'git', git: { repo: url, branch: 'main', directory: '/' } },
-      });
-      await syncRepository(ctx, repo);
-    }
+    await registerRepository(ctx, 'catalog', catalog);
+    await registerRepository(ctx, 'deploy', deploy);
   });
   afterEach(async () => {
     await cleanup();

@@ -3,7 +3,7 @@ import getPackageRevision from '../../handlers/get-packagerevision.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
-import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { jsonRequest, registerRepository, syncRepository, testContext } from '../support/context.ts';
 import { git, porchRepo, tempDir } from '../support/git-fixtures.ts';
 
 // A branch or tag pushed behind the server's back whose tree holds a path git refuses to check out
@@ -43,13 +43,7 @@ describe('refs whose trees git refuses to check out', () => {
     const bare = porchRepo(tmp.path, 'hostile', [{ path: 'app', revisions: 1 }]);
     git(bare, ['update-ref', 'refs/heads/drafts/app/evil', hostileCommit(bare, 'app', '', '.GIT')]);
     git(bare, ['tag', 'app/v7', hostileCommit(bare, 'app', 'x', '.Git')]);
-    const repo = await ctx.store.create(REPOS, {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'hostile', namespace: 'default' },
-      spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
-    });
-    await syncRepository(ctx, repo);
+    const repo = await registerRepository(ctx, 'hostile', bare);
 
     const status = (await ctx.store.get(REPOS, 'default', 'hostile'))?.status as { conditions: { type: string; status: string; message: string }[] };
     expect(status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
