@@ -98,6 +98,8 @@ export class IsoGitRepository {
   private looseRefs = 0;
   /** The placeholder walk's answer for the branch head it started from. */
   private placeholderState: { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }> } | undefined;
+  /** Packages of the registered branch left out at `head` (their trees hold names git refuses). */
+  private branchSkipped: { head: string; refs: SkippedRef[] } | undefined;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
   private packed: { key: string; refs: Map<string, string> } | undefined;
 
@@ -525,7 +527,19 @@ export class IsoGitRepository {
     const latest = (await this.stepPlaceholders(head, c, paths)) ?? (await latestPackageCommits(this.readSummary, head, paths, PLACEHOLDER_WALK_LIMIT));
     this.placeholderState = { head, paths, latest };
     const out: GitPackageRevision[] = [];
-    for (const [pkg, { tree, kptfile }] of found)
+    const skipped: SkippedRef[] = [];
+    for (const [pkg, { tree, kptfile }] of found) {
+      const problem = await this.io.checkSafe(tree).then(
+        () => undefined,
+        (err: unknown) => {
+          if (!unsafeTree(err)) throw err;
+          return errMessage(err);
+        },
+      );
+      if (problem) {
+        skipped.push({ ref: `${this.branchRef()}:${this.fullPath(pkg)}`, reason: problem });
+        continue;
+      }
       out.push({
         kind: 'placeholder',
         packagePath: pkg,
@@ -539,6 +553,8 @@ export class IsoGitRepository {
         author: latest.get(this.fullPath(pkg))?.author ?? c.author,
         deletionMark: deletionProposedRef(this.dir, pkg, this.opts.branch),
       });
+    }
+    this.branchSkipped = { head, refs: skipped };
     return out;
   }
 
@@ -632,6 +648,7 @@ export class IsoGitRepository {
       const prevPlaceholders = previous ? [...previous.values()].filter((p) => p.kind === 'placeholder') : [];
       if (prevPlaceholders.length && prevPlaceholders.every((p) => p.commit === branchCommit)) out.push(...prevPlaceholders);
       else out.push(...(await this.placeholders(branchCommit)));
+      if (this.branchSkipped?.head === branchCommit) skipped.push(...this.branchSkipped.refs);
     }
     this.trimCaches();
     if (this.looseRefs > LOOSE_REFS_LIMIT) {

@@ -65,4 +65,17 @@ describe('refs whose trees git refuses to check out', () => {
     const after = (await ctx.store.get(REPOS, 'default', 'hostile'))?.status as { conditions: { type: string }[] };
     expect(after.conditions.map((c) => c.type)).not.toContain('SkippedRefs');
   });
+
+  it('leaves out a package of the registered branch whose tree is unsafe, and serves the others', async () => {
+    const bare = porchRepo(tmp.path, 'hostile', [{ path: 'app', revisions: 1 }, { path: 'other', revisions: 1 }]);
+    git(bare, ['update-ref', 'refs/heads/main', hostileCommit(bare, 'other', 'x', '.git')]);
+    await registerRepository(ctx, 'hostile', bare);
+
+    const status = (await ctx.store.get(REPOS, 'default', 'hostile'))?.status as { conditions: { type: string; status: string; message: string }[] };
+    expect(status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    expect(status.conditions.find((c) => c.type === 'SkippedRefs')?.message).toContain('refs/heads/main:other');
+    const list = await listPackageRevisions(ctx).request(jsonRequest('GET', `${NS}/packagerevisions`));
+    const names = ((await list.json()) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+    expect(names).toEqual(['hostile.app.main', 'hostile.app.v1', 'hostile.other.v1']);
+  });
 });
