@@ -13,21 +13,22 @@ const RANK: Record<GitPackageRevision['kind'], number> = { placeholder: 0, draft
 const built = new WeakMap<GitPackageRevision, RevisionRecord>();
 
 /**
- * Turn a git listing into package revisions: a deletionProposed branch marks its tag's revision, and
+ * Turn a git listing into package revisions: a deletionProposed branch marks its tag's revision (or
+ * the registered branch's placeholder), and
  * when a crash left two refs for one name (a draft next to the tag it was published as), the later
  * lifecycle wins.
  */
 export function recordsFromListing(repository: string, listing: readonly GitPackageRevision[]): Map<string, RevisionRecord> {
-  const deletionProposed = new Map<string, GitPackageRevision>();
-  for (const g of listing) if (g.kind === 'deletionProposed') deletionProposed.set(`${g.packagePath}\0${g.revision}`, g);
+  const deletionProposed = new Set<string>();
+  for (const g of listing) if (g.kind === 'deletionProposed') deletionProposed.add(g.ref);
 
   const out = new Map<string, RevisionRecord>();
   for (const g of listing) {
     if (g.kind === 'deletionProposed') continue;
-    const dp = g.kind === 'published' ? deletionProposed.get(`${g.packagePath}\0${g.revision}`) : undefined;
+    const dp = g.deletionMark !== undefined && (g.kind === 'published' || g.kind === 'placeholder') && deletionProposed.has(g.deletionMark) ? g.deletionMark : undefined;
     let rec = built.get(g);
     // Repository names are DNS labels, so the prefix tells which repository a record was built for.
-    if (!rec || !rec.name.startsWith(`${repository}.`) || rec.deletionRef !== dp?.ref) {
+    if (!rec || !rec.name.startsWith(`${repository}.`) || rec.deletionRef !== dp) {
       rec = {
         name: rec?.name.startsWith(`${repository}.`) ? rec.name : flatString(packageRevisionName(repository, g.packagePath, g.workspace)),
         packagePath: g.packagePath,
@@ -35,7 +36,7 @@ export function recordsFromListing(repository: string, listing: readonly GitPack
         revision: g.kind === 'placeholder' ? -1 : g.revision,
         lifecycle: g.kind === 'draft' ? 'Draft' : g.kind === 'proposed' ? 'Proposed' : dp ? 'DeletionProposed' : 'Published',
         git: g,
-        deletionRef: dp?.ref,
+        deletionRef: dp,
       };
       built.set(g, rec);
     }

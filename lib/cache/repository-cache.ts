@@ -4,7 +4,7 @@ import type { Repository } from '../api/repository.ts';
 import type { Lifecycle } from '../api/porch.ts';
 import type { PackageContents } from '../git/file-origin.ts';
 import { applyListingChange, listingMap } from '../git/listing.ts';
-import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, TrailerTask } from '../git/types.ts';
+import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, SkippedRef, TrailerTask } from '../git/types.ts';
 import { packageName } from '../api/names.ts';
 import { latestRevisions, recordsFromListing } from './records.ts';
 import type { RevisionRecord } from './types.ts';
@@ -20,6 +20,14 @@ export interface CacheHooks {
   /** The PackageRevision a record shows as. */
   buildRevision(record: RevisionRecord, context: RevisionContext): PackageRevision;
   buildPackage(namespace: string, repository: string, packagePath: string, latestRevision: number, rv: number, created: string): PorchPackage;
+  /** A write changed the number of packages or moved the registered branch (a sync's own findings are not reported here). */
+  gitStateChanged?(state: GitState): void;
+}
+
+/** What Repository status says of git: packages (paths with any revision) and the registered branch head. */
+export interface GitState {
+  packageCount: number;
+  gitCommitHash: string;
 }
 
 /** What a PackageRevision is built from besides its record. */
@@ -62,6 +70,8 @@ export class RepositoryCache {
   branchCommit = '';
   lastError: string | undefined;
   lastSyncTime: Date | undefined;
+  /** Refs the last listing left out (trees git would refuse to check out). */
+  skippedRefs: SkippedRef[] = [];
   loaded = false;
   /** Set by close(): a refresh still running then changes nothing and announces nothing. */
   private closed = false;
@@ -190,6 +200,7 @@ export class RepositoryCache {
       }
       this.listing = listing;
       this.branchCommit = branchCommit;
+      this.skippedRefs = result.skipped ?? [];
       this.apply([...listing.values()]);
       this.loaded = true;
     } finally {
@@ -201,10 +212,17 @@ export class RepositoryCache {
 
   private take(change: ListingChange): void {
     if (this.closed) return;
+    const before = this.gitState;
     this.writtenDuringRefresh?.push(change);
     this.listing = applyListingChange(this.listing, change);
     if (change.branch) this.branchCommit = change.branch.commit;
     this.apply([...this.listing.values()]);
+    const after = this.gitState;
+    if (after.packageCount !== before.packageCount || after.gitCommitHash !== before.gitCommitHash) this.hooks.gitStateChanged?.(after);
+  }
+
+  get gitState(): GitState {
+    return { packageCount: this.packages.size, gitCommitHash: this.branchCommit };
   }
 
   async createDraft(draft: NewDraft): Promise<void> {

@@ -5,7 +5,7 @@ import { PORCH_GROUP, REPOSITORY_LABEL } from '../api/porch.ts';
 import type { Repository } from '../api/repository.ts';
 import { KeyOrderedView } from '../api/order.ts';
 import { findResource } from '../api/resources.ts';
-import { RepositoryCache, type ChangeType } from '../cache/repository-cache.ts';
+import { RepositoryCache, type ChangeType, type GitState } from '../cache/repository-cache.ts';
 import type { GitRepository, GitRepositoryOptions } from '../git/types.ts';
 import { errors, errMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -82,12 +82,18 @@ export class Engine {
   get security(): SecurityPolicy {
     return this.deps.security ?? defaultSecurityPolicy(this.deps.dataDir);
   }
+  private gitStateListener: ((cache: RepositoryCache, state: GitState) => void) | undefined;
 
   constructor(readonly deps: EngineDeps) {
     this.revisionHub.resetFloor(this.rv.current());
     this.packageHub.resetFloor(this.rv.current());
     this.stopping = new Promise<never>((_, reject) => (this.abandon = reject));
     this.stopping.catch(() => undefined);
+  }
+
+  /** Told when a write changes what a repository's status reports of git (the sync runner keeps status). */
+  onGitStateChanged(listener: (cache: RepositoryCache, state: GitState) => void): void {
+    this.gitStateListener = listener;
   }
 
   get store(): Store {
@@ -258,6 +264,7 @@ export class Engine {
         packageChanged: (t, o, p) => this.emitPackage(t, o, p),
         buildRevision: buildPackageRevision,
         buildPackage,
+        gitStateChanged: (state) => this.gitStateListener?.(cache, state),
       });
     } catch (err) {
       return fail(errMessage(err));

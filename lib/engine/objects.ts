@@ -114,7 +114,8 @@ export function buildPackageRevision(r: RevisionRecord, b: RevisionContext): Pac
   const status: PackageRevision['status'] = {};
   if (kpt.upstreamLock) status.upstreamLock = kpt.upstreamLock as PackageRevision['status']['upstreamLock'];
   const published = r.lifecycle === 'Published' || r.lifecycle === 'DeletionProposed';
-  if (published && r.revision > 0) {
+  // A tag not named vN (revision -1) is a release too; the registered branch's placeholder is not.
+  if (published && r.git.kind !== 'placeholder') {
     const dir = repoDirectory(b.repo);
     status.selfLock = {
       type: 'git',

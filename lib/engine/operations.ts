@@ -249,7 +249,7 @@ export class RevisionOperations {
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a revision of the same package in the same repository` }]);
         if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the source must be a published revision (it is ${rec.lifecycle})` }]);
-        if (rec.revision < 0)
+        if (rec.git.kind === 'placeholder')
           throw INVALID(name, [{ field: 'spec.tasks[0].edit.sourceRef.name', message: `Invalid value: "${src}": the placeholder revision of the registered branch cannot be a source; name a published revision` }]);
         return git(name, () => found.cache.readContents(rec));
       }
@@ -349,7 +349,6 @@ export class RevisionOperations {
     return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', opts, async ({ cache, cur, rec }) => {
       const target = input.spec?.lifecycle;
       if (!target) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.lifecycle', message: 'Required value' }]);
-      if (rec.revision === -1) throw errors.conflict(PR_GR, name, 'the placeholder revision of the registered branch cannot change lifecycle');
       checkApprovalTransition(name, rec.lifecycle, target);
       await this.moveLifecycle(cache, name, target, user);
       const done = cache.revision(name);
@@ -364,7 +363,8 @@ export class RevisionOperations {
 
   async delete(namespace: string, name: string, preconditions: Preconditions, opts: WriteOptions = {}, user?: UserInfo): Promise<PackageRevision> {
     return this.withRevision(namespace, name, PR_GR, preconditions, 'delete', opts, async ({ cache, cur, rec }) => {
-      if (rec.lifecycle === 'Published' && rec.revision > 0)
+      // The registered branch's placeholder too: deleting it removes the package from the branch (Porch).
+      if (rec.lifecycle === 'Published')
         throw errors.forbidden(PR_GR, name, 'a Published package revision must be proposed for deletion (DeletionProposed) before it can be deleted');
       const dependant = this.dependantOf(namespace, name);
       if (dependant) throw errors.forbidden(PR_GR, name, `package revision "${dependant}" uses it as its upstream`);
@@ -431,6 +431,10 @@ export class RevisionOperations {
       const rendered = await this.renderer.render('PackageRevisionResources', name, resources, pushOnRenderFailure(cur.metadata));
       await git(name, () => cache.updateContents(rec, rendered.files, RENDER, author(cache, user)));
       this.rememberRender(cache, name, rendered.renderStatus);
+      // Labels and annotations are the revision's own, as on the PackageRevision (kubectl apply keeps
+      // its last-applied-configuration there); finalizers and owners are managed through the PackageRevision only.
+      const given = userMetadata(input.metadata);
+      await this.saveMeta(cache, name, { ...userMetadata(cur.metadata), labels: given.labels, annotations: given.annotations });
       this.logged(cache, 'package revision resources updated', name, user, { files: Object.keys(rendered.files).length });
       return withRenderStatus(buildResources(cache.revision(name) ?? cur, rendered.files), rendered.renderStatus);
     });

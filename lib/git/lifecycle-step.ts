@@ -14,7 +14,7 @@ export function lifecycleStep(dir: string, rev: RevisionRefs, to: Lifecycle): Li
   if (g.kind === 'draft' && to === 'Proposed') return { kind: 'move', to: proposedRef(dir, g.packagePath, g.workspace) };
   if (g.kind === 'proposed' && to === 'Draft') return { kind: 'move', to: draftRef(dir, g.packagePath, g.workspace) };
   const published = g.kind === 'published' || g.kind === 'placeholder';
-  if (published && rev.deletionRef === undefined && to === 'DeletionProposed') return { kind: 'mark', ref: deletionProposedRef(dir, g.packagePath, g.revision) };
+  if (published && rev.deletionRef === undefined && to === 'DeletionProposed') return { kind: 'mark', ref: g.deletionMark ?? deletionProposedRef(dir, g.packagePath, g.revision > 0 ? g.revision : g.workspace) };
   if (published && rev.deletionRef !== undefined && to === 'Published') return { kind: 'unmark', ref: rev.deletionRef };
   return undefined;
 }

@@ -22,6 +22,14 @@ import type {
 // step writes, and the commit messages and trailers it records. Each step reports what it changed
 // in the listing, read from what it wrote.
 
+/**
+ * The commit a revision's deletionProposed branch must be at. The registered branch moves under its
+ * placeholder (other packages are published), so that mark is taken at whatever commit it holds.
+ */
+function markedAt(g: GitPackageRevision): string | undefined {
+  return g.kind === 'placeholder' ? undefined : g.commit;
+}
+
 export class PorchGitRepository implements GitRepository {
   constructor(private readonly refs: IsoGitRepository) {}
 
@@ -82,7 +90,7 @@ export class PorchGitRepository implements GitRepository {
         await this.refs.updateRef(step.ref, g.commit, null);
         return this.changed([{ ref: step.ref, commit: g.commit }]);
       case 'unmark':
-        await this.refs.deleteRef(step.ref, g.commit);
+        await this.refs.deleteRef(step.ref, markedAt(g));
         return this.changed([], [step.ref]);
       default:
         return this.changed([]);
@@ -103,14 +111,14 @@ export class PorchGitRepository implements GitRepository {
 
   async deleteRevision(rev: RevisionRefs): Promise<ListingChange> {
     const g = rev.git;
-    if (g.kind === 'placeholder') {
-      const head = await this.refs.deletePackageFromBranch(g.packagePath, deleteCommitMessage(this.fullPath(g.packagePath)), PORCH_IDENTITY);
-      return { put: [], removed: [], branch: head ? await this.branchAt(head) : { commit: '', placeholders: [] } };
-    }
     const removed: string[] = [];
     if (rev.deletionRef) {
-      await this.refs.deleteRef(rev.deletionRef, g.commit);
+      await this.refs.deleteRef(rev.deletionRef, markedAt(g));
       removed.push(rev.deletionRef);
+    }
+    if (g.kind === 'placeholder') {
+      const head = await this.refs.deletePackageFromBranch(g.packagePath, deleteCommitMessage(this.fullPath(g.packagePath)), PORCH_IDENTITY);
+      return { put: [], removed, branch: head ? await this.branchAt(head) : { commit: '', placeholders: [] } };
     }
     await this.refs.deleteRef(g.ref, g.commit);
     removed.push(g.ref);

@@ -16,17 +16,34 @@ export function publishedTag(dir: string, pkg: string, revision: number): string
   return `refs/tags/${join(dir, pkg, `v${revision}`)}`;
 }
 
-export function deletionProposedRef(dir: string, pkg: string, revision: number): string {
-  return `refs/heads/${join('deletionProposed', dir, pkg, `v${revision}`)}`;
+/**
+ * The branch marking a published revision DeletionProposed. Porch names it after `vN` for a numbered
+ * revision, otherwise after the workspace: the registered branch's name for its placeholder, the tag's
+ * own name for a tag that is not `vN`.
+ */
+export function deletionProposedRef(dir: string, pkg: string, revision: number | string): string {
+  return `refs/heads/${join('deletionProposed', dir, pkg, typeof revision === 'number' ? `v${revision}` : revision)}`;
 }
 
+/**
+ * `revision` is -1 for a tag (or a deletionProposed branch) not named `vN`: Porch lists such a tag as a
+ * published revision whose workspace is the tag's last segment (`name`).
+ */
 export type ParsedRef =
   | { kind: 'draft' | 'proposed'; packagePath: string; workspace: string }
-  | { kind: 'published' | 'deletionProposed'; packagePath: string; revision: number };
+  | { kind: 'published' | 'deletionProposed'; packagePath: string; revision: number; name: string };
 
 function underDir(dir: string, rest: string): string | undefined {
   if (!dir) return rest;
   return rest.startsWith(`${dir}/`) ? rest.slice(dir.length + 1) : undefined;
+}
+
+/**
+ * A tag's last segment becomes the last part of a PackageRevision name, so only names that fit one
+ * are listed (`v2.0.0`, `main`, `release-1`); `v0`, `V1` or `Release_1` name no revision.
+ */
+function workspaceLike(s: string): boolean {
+  return s !== 'v0' && /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(s);
 }
 
 /** What a ref means in Porch's layout; undefined for refs that are not package revisions. */
@@ -36,11 +53,10 @@ export function parseRef(dir: string, ref: string): ParsedRef | undefined {
     const i = s.lastIndexOf('/');
     return i <= 0 ? undefined : { pkg: s.slice(0, i), last: s.slice(i + 1) };
   };
-  const version = (v: string) => (/^v[1-9]\d*$/.test(v) ? Number(v.slice(1)) : undefined);
+  const version = (v: string) => (/^v[1-9]\d*$/.test(v) ? Number(v.slice(1)) : -1);
   if (ref.startsWith('refs/tags/')) {
     const p = split(underDir(dir, ref.slice('refs/tags/'.length)));
-    const n = p && version(p.last);
-    return p && n ? { kind: 'published', packagePath: p.pkg, revision: n } : undefined;
+    return p && workspaceLike(p.last) ? { kind: 'published', packagePath: p.pkg, revision: version(p.last), name: p.last } : undefined;
   }
   if (!ref.startsWith('refs/heads/')) return undefined;
   const name = ref.slice('refs/heads/'.length);
@@ -48,10 +64,7 @@ export function parseRef(dir: string, ref: string): ParsedRef | undefined {
     if (!name.startsWith(`${kind}/`)) continue;
     const p = split(underDir(dir, name.slice(kind.length + 1)));
     if (!p) return undefined;
-    if (kind === 'deletionProposed') {
-      const n = version(p.last);
-      return n ? { kind, packagePath: p.pkg, revision: n } : undefined;
-    }
+    if (kind === 'deletionProposed') return workspaceLike(p.last) ? { kind, packagePath: p.pkg, revision: version(p.last), name: p.last } : undefined;
     return { kind: kind === 'drafts' ? 'draft' : 'proposed', packagePath: p.pkg, workspace: p.last };
   }
   return undefined;

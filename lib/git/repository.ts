@@ -6,14 +6,15 @@ import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
 import { unsafePathProblem } from '../api/safe-path.ts';
 import { KeyedMutex, trimSlashes } from '../util.ts';
+import { errMessage } from '../errors.ts';
 import { PORCH_IDENTITY, writeCommit } from './commit.ts';
 import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, type CommitSummary } from './history.ts';
-import { compareRefNames, parseRef, type ParsedRef } from './refs.ts';
+import { compareRefNames, deletionProposedRef, parseRef, type ParsedRef } from './refs.ts';
 export { revisionKey } from './listing.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { Remote, RemoteMovedError, ZERO } from './remote.ts';
 import { combineOrigins, NO_ORIGINS, type FileOrigins, type PackageContents } from './file-origin.ts';
-import { TreeIO } from './tree.ts';
+import { TreeIO, UnsafeTreeError } from './tree.ts';
 import {
   GitConflictError,
   GitUnavailableError,
@@ -22,6 +23,7 @@ import {
   type GitRepositoryOptions,
   type GitSignature,
   type RevisionListing,
+  type SkippedRef,
   type TrailerTask,
 } from './types.ts';
 
@@ -60,6 +62,11 @@ function bounded<K, V>(map: Map<K, V>, key: K, value: V): V {
   return value;
 }
 
+/** isomorphic-git refuses to read a tree holding a name such as `.GIT` or `..`. */
+function unsafeTree(err: unknown): boolean {
+  return err instanceof UnsafeTreeError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'UnsafeFilepathError');
+}
+
 function checkPath(what: string, path: string): void {
   const problem = unsafePathProblem(path);
   if (problem) throw new Error(`invalid ${what} ${JSON.stringify(path)}: ${problem}`);
@@ -92,6 +99,8 @@ export class IsoGitRepository {
   private looseRefs = 0;
   /** The placeholder walk's answer for the branch head it started from. */
   private placeholderState: { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }> } | undefined;
+  /** Packages of the registered branch left out at `head` (their trees hold names git refuses). */
+  private branchSkipped: { head: string; refs: SkippedRef[] } | undefined;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
   private packed: { key: string; refs: Map<string, string> } | undefined;
 
@@ -475,17 +484,24 @@ export class IsoGitRepository {
     const full = this.fullPath(parsed.packagePath);
     const pkg = await this.packageAt(c.tree, full);
     if (!pkg) return undefined;
+    // Reading the package later (resources, clone, edit) must not fail on what someone pushed.
+    await this.io.checkSafe(pkg.tree);
     let workspace: string;
     let revision: number;
     if ('workspace' in parsed) {
       workspace = parsed.workspace;
       revision = 0;
-    } else {
+    } else if (parsed.revision > 0) {
       // Published revisions name their workspace in the approval commit's annotation; hand-made tags
       // have none, and Porch then calls the workspace after the revision.
       workspace = annotatedWorkspace(c.annotations, full) ?? `v${parsed.revision}`;
       revision = parsed.revision;
+    } else {
+      // A tag not named vN (a catalog's release tag, `pkg/v2.0.0`): its name is the workspace.
+      workspace = parsed.name;
+      revision = -1;
     }
+    const deletionMark = 'name' in parsed ? deletionProposedRef(this.dir, parsed.packagePath, parsed.revision > 0 ? parsed.revision : parsed.name) : undefined;
     return {
       kind: parsed.kind,
       packagePath: parsed.packagePath,
@@ -497,6 +513,7 @@ export class IsoGitRepository {
       kptfile: pkg.kptfile,
       tasks: await this.tasksFor(commit, full, workspace),
       author: c.author,
+      ...(deletionMark ? { deletionMark } : {}),
     };
   }
 
@@ -511,7 +528,19 @@ export class IsoGitRepository {
     const latest = (await this.stepPlaceholders(head, c, paths)) ?? (await latestPackageCommits(this.readSummary, head, paths, PLACEHOLDER_WALK_LIMIT));
     this.placeholderState = { head, paths, latest };
     const out: GitPackageRevision[] = [];
-    for (const [pkg, { tree, kptfile }] of found)
+    const skipped: SkippedRef[] = [];
+    for (const [pkg, { tree, kptfile }] of found) {
+      const problem = await this.io.checkSafe(tree).then(
+        () => undefined,
+        (err: unknown) => {
+          if (!unsafeTree(err)) throw err;
+          return errMessage(err);
+        },
+      );
+      if (problem) {
+        skipped.push({ ref: `${this.branchRef()}:${this.fullPath(pkg)}`, reason: problem });
+        continue;
+      }
       out.push({
         kind: 'placeholder',
         packagePath: pkg,
@@ -523,7 +552,10 @@ export class IsoGitRepository {
         kptfile: await this.blobText(kptfile),
         tasks: [],
         author: latest.get(this.fullPath(pkg))?.author ?? c.author,
+        deletionMark: deletionProposedRef(this.dir, pkg, this.opts.branch),
       });
+    }
+    this.branchSkipped = { head, refs: skipped };
     return out;
   }
 
@@ -557,7 +589,12 @@ export class IsoGitRepository {
       const parsed = parseRef(this.dir, ref);
       if (!parsed) continue;
       const tag = parsed.kind === 'published' || parsed.kind === 'deletionProposed';
-      const entry = tag ? await this.describe(parsed, ref, commit).catch(() => undefined) : await this.describe(parsed, ref, commit);
+      const entry = tag
+        ? await this.describe(parsed, ref, commit).catch((err: unknown) => {
+            if (unsafeTree(err)) throw err;
+            return undefined;
+          })
+        : await this.describe(parsed, ref, commit);
       if (entry) out.push(entry);
     }
     return out;
@@ -584,6 +621,7 @@ export class IsoGitRepository {
     else await this.ensureMirror();
     const refs = await this.allRefs();
     const out: GitPackageRevision[] = [];
+    const skipped: SkippedRef[] = [];
     const branchCommit = refs.get(this.branchRef()) ?? '';
 
     for (const [ref, oid] of refs) {
@@ -597,14 +635,21 @@ export class IsoGitRepository {
         continue;
       }
       // Like Porch, a tag that does not name a package (missing Kptfile, unreadable) is skipped; a
-      // branch of ours that cannot be read is an error.
-      out.push(...(await this.describeRefs([{ ref, commit }])));
+      // branch of ours that cannot be read is an error. A ref whose tree git itself would refuse to
+      // check out was pushed behind our back: it is left out and reported, never fails the listing.
+      try {
+        out.push(...(await this.describeRefs([{ ref, commit }])));
+      } catch (err) {
+        if (!unsafeTree(err)) throw err;
+        skipped.push({ ref, reason: errMessage(err) });
+      }
     }
 
     if (branchCommit) {
       const prevPlaceholders = previous ? [...previous.values()].filter((p) => p.kind === 'placeholder') : [];
       if (prevPlaceholders.length && prevPlaceholders.every((p) => p.commit === branchCommit)) out.push(...prevPlaceholders);
       else out.push(...(await this.placeholders(branchCommit)));
+      if (this.branchSkipped?.head === branchCommit) skipped.push(...this.branchSkipped.refs);
     }
     this.trimCaches();
     if (this.looseRefs > LOOSE_REFS_LIMIT) {
@@ -613,7 +658,7 @@ export class IsoGitRepository {
       await this.lock.run(WRITE, () => packRefs(this.gitdir, (oid) => this.io.peel(oid))).catch(() => undefined);
       this.looseRefs = 0;
     }
-    return { revisions: out, branchCommit };
+    return { revisions: out, branchCommit, skipped };
   }
 
   async readResources(commit: string, packagePath: string): Promise<Record<string, string>> {
@@ -736,13 +781,14 @@ export class IsoGitRepository {
     await this.lock.run(WRITE, () => this.setRef(ref, commit, expectedOld ?? undefined));
   }
 
-  /** Delete `ref`, which must point at `expected`. */
-  async deleteRef(ref: string, expected: string): Promise<void> {
+  /** Delete `ref`, which must point at `expected` (undefined: at any commit, but it must exist). */
+  async deleteRef(ref: string, expected: string | undefined): Promise<void> {
     await this.lock.run(WRITE, async () => {
       const cur = await this.resolve(ref);
       // A tag may be annotated: compare the commit it names.
       const curCommit = cur ? await this.peel(cur) : undefined;
-      if (curCommit !== expected) throw new GitConflictError(`${ref} is at ${curCommit ?? 'nothing'}, expected ${expected}`);
+      if (curCommit === undefined || (expected !== undefined && curCommit !== expected))
+        throw new GitConflictError(`${ref} is at ${curCommit ?? 'nothing'}, expected ${expected ?? 'a commit'}`);
       await this.setRef(ref, undefined, cur);
     });
   }

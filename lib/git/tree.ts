@@ -1,6 +1,7 @@
 import { gitFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
 import { chooseBlob, NO_ORIGINS, presentText, writesBackAsIs, type FileOrigin, type FileOrigins, type PackageContents } from './file-origin.ts';
+import { isGitDirName } from '../api/safe-path.ts';
 import { ObjectReader, type RawObject } from './object-reader.ts';
 
 // Tree reading and writing. Writes go through isomorphic-git: paths are replaced by rebuilding only the
@@ -178,8 +179,20 @@ function parseCommit(body: Buffer): CommitObject | undefined {
   return { tree, parent, author, committer, message };
 }
 
+/** Trees known to hold only names git checks out; dropped wholesale beyond this. */
+const SAFE_TREES_KEPT = 50_000;
+
+/** A tree holding a name git refuses to check out. */
+export class UnsafeTreeError extends Error {
+  constructor(readonly entry: string) {
+    super(`the tree holds the name ${JSON.stringify(entry)}, which git refuses to check out`);
+    this.name = 'UnsafeTreeError';
+  }
+}
+
 export class TreeIO {
   private readonly treeCache = new Map<string, TreeEntry[]>();
+  private readonly safeTrees = new Set<string>();
   private treeCacheEntries = 0;
   private readonly commitCache = new Map<string, CommitObject>();
   private readonly objects: ObjectReader;
@@ -194,6 +207,22 @@ export class TreeIO {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Throws UnsafeTreeError when a name anywhere beneath `tree` is one git refuses to check out (`.git`
+   * in any spelling, `.`, `..`, a slash, the same name twice). Trees never change, so each is checked once.
+   */
+  async checkSafe(tree: string): Promise<void> {
+    if (this.safeTrees.has(tree)) return;
+    const seen = new Set<string>();
+    for (const e of await this.readTree(tree)) {
+      if (!e.path || e.path === '.' || e.path === '..' || e.path.includes('/') || isGitDirName(e.path) || seen.has(e.path)) throw new UnsafeTreeError(e.path);
+      seen.add(e.path);
+      if (e.type === 'tree') await this.checkSafe(e.oid);
+    }
+    if (this.safeTrees.size >= SAFE_TREES_KEPT) this.safeTrees.clear();
+    this.safeTrees.add(tree);
   }
 
   async readTree(oid: string): Promise<TreeEntry[]> {

@@ -43,7 +43,7 @@ export interface GitPackageRevision {
   /** Package path relative to the repository directory, e.g. "net/basens". */
   packagePath: string;
   workspace: string;
-  /** 0 for draft/proposed, N for published/deletionProposed, -1 for the branch placeholder. */
+  /** 0 for draft/proposed, N for published/deletionProposed, -1 for the branch placeholder and tags not named vN. */
   revision: number;
   /** Full ref name, e.g. refs/heads/drafts/net/basens/ws1 or refs/tags/net/basens/v1. */
   ref: string;
@@ -57,12 +57,21 @@ export interface GitPackageRevision {
   tasks: TrailerTask[];
   /** Author of `commit` (for a tag: publishedBy / publishTimestamp). */
   author: GitSignature;
+  /** For a published revision or a placeholder: the deletionProposed branch that marks it DeletionProposed. */
+  deletionMark?: string;
 }
 
 export interface RevisionListing {
   revisions: GitPackageRevision[];
   /** Head of the registered branch after the fetch ("" when the branch does not exist). */
   branchCommit: string;
+  /** Branches and tags left out because their tree holds a path git refuses to check out (`.GIT/config`…). */
+  skipped?: SkippedRef[];
+}
+
+export interface SkippedRef {
+  ref: string;
+  reason: string;
 }
 
 export interface CommitAuthor {

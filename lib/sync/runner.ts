@@ -51,6 +51,7 @@ export class SyncRunner {
   private readonly opened = new WeakSet<RepositoryCache>();
   /** Stale drafts last logged per repository, so each change is logged once rather than every sync. */
   private readonly staleLogged = new Map<string, string>();
+  private readonly skippedLogged = new Map<string, string>();
   private plan: SyncPlanView | undefined;
   private stopped = false;
   /** Settles (rejects) at stop(): syncs in progress are abandoned instead of holding up shutdown. */
@@ -62,6 +63,11 @@ export class SyncRunner {
     private readonly opts: SyncRunnerOptions = {},
   ) {
     this.status = new RepositoryStatusWriter(engine.store, engine.log);
+    // A write through the API shows in status at once, not at the next sync; through the same writer,
+    // so it queues behind (never under) a sync's own status write.
+    engine.onGitStateChanged((cache, state) => {
+      if (!this.stopped) void this.status.gitState(cache.repo, state);
+    });
     this.stopping = new Promise<never>((_, reject) => (this.abandon = reject));
     this.stopping.catch(() => undefined);
   }
@@ -129,9 +135,9 @@ export class SyncRunner {
       outcome = {
         reason: parsed && !parsed.ok ? 'Error' : 'Ready',
         message: parsed && !parsed.ok ? `invalid spec.sync.schedule "${schedule}": ${parsed.error}` : 'Repository Ready',
-        packageCount: new Set([...cache.records()].map((r) => r.packagePath)).size,
-        gitCommitHash: cache.branchCommit,
+        ...cache.gitState,
         lastFullSyncTime: cache.lastSyncTime,
+        skippedRefs: this.skippedRefs(cache),
         staleDrafts: this.staleDrafts(cache),
         staleDraftAgeText: formatDuration(this.opts.staleDraftAgeMs ?? DEFAULT_STALE_DRAFT_AGE_MS),
       };
@@ -193,6 +199,17 @@ export class SyncRunner {
       createdBefore: syncStarted - (this.opts.pruneGraceMs ?? PRUNE_GRACE_MS),
       log: this.engine.log,
     }).catch((err: unknown) => this.engine.log.warn('could not prune package revision metadata', { namespace: cache.namespace, repository: cache.name, error: errMessage(err) }));
+  }
+
+  /** The refs the listing left out, logged once per change (the condition shows them meanwhile). */
+  private skippedRefs(cache: RepositoryCache) {
+    const k = `${cache.namespace}/${cache.name}`;
+    const refs = cache.skippedRefs.map((s) => s.ref).join(',');
+    if (refs !== (this.skippedLogged.get(k) ?? '')) {
+      this.skippedLogged.set(k, refs);
+      if (refs) this.engine.log.warn('refs skipped: their trees hold paths git refuses to check out', { namespace: cache.namespace, repository: cache.name, refs: cache.skippedRefs });
+    }
+    return cache.skippedRefs;
   }
 
   private staleDrafts(cache: RepositoryCache) {

@@ -2,6 +2,7 @@ import type { Condition, Repository, RepositoryStatus } from '../api/repository.
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import type { StaleDraft } from './stale-drafts.ts';
+import type { SkippedRef } from '../git/types.ts';
 import { findResource } from '../api/resources.ts';
 import { jsonEqual, KeyedMutex, nowTimestamp } from '../util.ts';
 import { StatusError } from '../errors.ts';
@@ -13,6 +14,8 @@ const READY = 'Ready';
 /** Drafts whose branches have not moved for a long time; reported, never acted on. */
 const STALE_DRAFTS = 'StaleDrafts';
 const STALE_NAMES_SHOWN = 5;
+/** Branches and tags left out of the listing because git would refuse to check their trees out. */
+const SKIPPED_REFS = 'SkippedRefs';
 
 /** What a finished sync (or a failed attempt to open the repository) observed. */
 export interface SyncOutcome {
@@ -28,6 +31,8 @@ export interface SyncOutcome {
   nextFullSyncTime?: Date;
   /** Set when this sync honoured `spec.sync.runOnceAt`. */
   observedRunOnceAt?: string;
+  /** Undefined leaves the SkippedRefs condition as it is; [] removes it. */
+  skippedRefs?: SkippedRef[];
   /** Undefined leaves the StaleDrafts condition as it is; [] removes it. */
   staleDrafts?: StaleDraft[];
   staleDraftAgeText?: string;
@@ -55,6 +60,11 @@ export class RepositoryStatusWriter {
     }), stillRunning);
   }
 
+  /** What a write through the API changed (packageCount, gitCommitHash), without a sync. */
+  async gitState(repo: Repository, state: { packageCount: number; gitCommitHash: string }): Promise<void> {
+    await this.apply(repo, (cur) => ({ ...cur, ...state }));
+  }
+
   async write(repo: Repository, outcome: SyncOutcome): Promise<void> {
     await this.apply(repo, (cur) => {
       const ready = outcome.reason === 'Ready';
@@ -67,6 +77,12 @@ export class RepositoryStatusWriter {
         conditions = stale.length
           ? setCondition(conditions, { type: STALE_DRAFTS, status: 'True', reason: STALE_DRAFTS, message: staleMessage(stale, outcome.staleDraftAgeText) }, generation)
           : conditions.filter((c) => c.type !== STALE_DRAFTS);
+      }
+      if (outcome.skippedRefs !== undefined) {
+        const skipped = outcome.skippedRefs;
+        conditions = skipped.length
+          ? setCondition(conditions, { type: SKIPPED_REFS, status: 'True', reason: 'UnsafePaths', message: skippedMessage(skipped) }, generation)
+          : conditions.filter((c) => c.type !== SKIPPED_REFS);
       }
       const next: RepositoryStatus = { ...cur, conditions };
       if (generation !== undefined) next.observedGeneration = generation;
@@ -121,6 +137,12 @@ function setCondition(conditions: Condition[] | undefined, c: Omit<Condition, 'l
   };
   if (prev && jsonEqual({ ...prev, lastTransitionTime: next.lastTransitionTime }, next)) return list;
   return prev ? list.map((x) => (x.type === c.type ? next : x)) : [...list, next];
+}
+
+function skippedMessage(skipped: SkippedRef[]): string {
+  const shown = skipped.slice(0, STALE_NAMES_SHOWN).map((s) => `${s.ref} (${s.reason})`);
+  const more = skipped.length > shown.length ? ` and ${skipped.length - shown.length} more` : '';
+  return `${skipped.length} ref(s) skipped, their trees hold paths git refuses to check out: ${shown.join(', ')}${more}`;
 }
 
 function staleMessage(stale: StaleDraft[], ageText: string | undefined): string {

@@ -6,6 +6,7 @@ import { createDevContext } from '../../lib/bootstrap.ts';
 import syncRepositories, { SYNC_PATH } from '../../handlers/sync-repositories.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { silentLogger, type Logger } from '../../lib/log.ts';
+import { findResource } from '../../lib/api/resources.ts';
 
 /** A full lib context around a temporary data directory, for calling handlers without the gateway. */
 export async function testContext(opts: { log?: Logger } = {}): Promise<{ ctx: AppContext; dataDir: string; cleanup: () => Promise<void> }> {
@@ -36,4 +37,17 @@ export async function syncRepository(ctx: AppContext, repo: KubeObject): Promise
   const query = new URLSearchParams({ namespace: repo.metadata.namespace ?? 'default', name: repo.metadata.name ?? '' });
   const res = await syncRepositories(ctx).request(new Request(`http://test${SYNC_PATH}?${query}`, { method: 'POST' }));
   if (res.status !== 200) throw new Error(`sync of ${query} failed: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** Create a git Repository (branch main, the whole repository) in namespace default and sync it once. */
+export async function registerRepository(ctx: AppContext, name: string, url: string): Promise<KubeObject> {
+  const repos = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
+  const repo = await ctx.store.create(repos, {
+    apiVersion: 'config.porch.kpt.dev/v1alpha1',
+    kind: 'Repository',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'git', git: { repo: url, branch: 'main', directory: '/' } },
+  });
+  await syncRepository(ctx, repo);
+  return repo;
 }

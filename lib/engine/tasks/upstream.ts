@@ -49,7 +49,7 @@ export async function revisionUpstream(engine: Engine, namespace: string, name: 
   if (!found || !rec) throw invalid(name, field, `Not found: package revision "${revName}" in namespace "${namespace}"`, 'FieldValueNotFound');
   if (rec.lifecycle !== 'Published' && rec.lifecycle !== 'DeletionProposed')
     throw invalid(name, field, `Invalid value: "${revName}": an upstream must be a published package revision (it is ${rec.lifecycle})`);
-  if (rec.revision < 0) throw invalid(name, field, `Invalid value: "${revName}": the placeholder revision of the registered branch cannot be an upstream; name a published revision`);
+  if (rec.git.kind === 'placeholder') throw invalid(name, field, `Invalid value: "${revName}": the placeholder revision of the registered branch cannot be an upstream; name a published revision`);
   const { files, origins } = await found.cache.readContents(rec).catch((err: unknown) => {
     // Retry-After 1: kubectl retries up to ten times, so a blip is ridden out and an outage reported in ~10 s.
     if (err instanceof GitUnavailableError) throw errors.unavailable(`git repository unavailable: ${err.message}`, 1);
