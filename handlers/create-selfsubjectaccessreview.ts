@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { RequestAttributes } from '../lib/auth/attributes.ts';
 import type { Authorizer } from '../lib/auth/authorizer.ts';
 import { AUTHORIZATION_GROUP, SELF_SUBJECT_ACCESS_REVIEWS, SelfSubjectAccessReviewSpecSchema, type SelfSubjectAccessReviewSpec } from '../lib/api/reviews.ts';
+import { issuePath } from '../lib/api/validate.ts';
 import type { AppContext } from '../lib/context.ts';
 import { errors } from '../lib/errors.ts';
 import { readObjectBody } from './http/body.ts';
@@ -51,7 +52,7 @@ export function createSelfSubjectAccessReview(authorizer: Authorizer) {
       endpoint(ctx.log, async (c) => {
         const body = await readObjectBody(c, ctx.config.maxBodyBytes);
         const parsed = v.safeParse(SelfSubjectAccessReviewSpecSchema, body.spec ?? {});
-        if (!parsed.success) throw invalid(`spec${parsed.issues[0].path?.map((p) => `.${String(p.key)}`).join('') ?? ''}`, parsed.issues[0].message);
+        if (!parsed.success) throw invalid(issuePath(parsed.issues[0], 'spec'), parsed.issues[0].message);
         const decision = await authorizer.authorize(userOf(c), attributesOf(parsed.output));
         const status = {
           allowed: decision.allowed,

@@ -5,8 +5,18 @@ import { dnsSubdomainProblem } from './meta.ts';
 import { metadataCauses } from './meta-validation.ts';
 import { apiVersionOf, type ResourceDescriptor } from './resources.ts';
 
-function issuePath(issue: v.BaseIssue<unknown>): string {
-  return (issue.path ?? []).map((p) => String(p.key)).join('.');
+/**
+ * A valibot issue's path as Kubernetes writes field paths (field.Path): `.name` for a field,
+ * `[0]` for a list index, `[key]` for a map key — `spec.tasks[0].upgrade.strategy`,
+ * `metadata.labels[app.kubernetes.io/name]` — so every cause names fields in the one form.
+ */
+export function issuePath(issue: v.BaseIssue<unknown>, prefix = ''): string {
+  let out = prefix;
+  for (const p of issue.path ?? []) {
+    if (p.type === 'object' || p.type === 'unknown') out += `${out ? '.' : ''}${String(p.key)}`;
+    else out += `[${String(p.key)}]`;
+  }
+  return out;
 }
 
 function issueCause(issue: v.BaseIssue<unknown>): StatusCause {

@@ -96,7 +96,8 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     const files = (await getPrr('deploy.mybasens.ws1')).spec.resources;
     const kpt = YAML.parse(files.Kptfile) as Record<string, unknown>;
     expect((kpt.metadata as { name: string }).name).toBe('mybasens');
-    expect(kpt.upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref }, updateStrategy: 'resource-merge' });
+    // Porch's form: no updateStrategy (kpt reads none as resource-merge).
+    expect(kpt.upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref } });
     expect(kpt.upstreamLock).toEqual({ type: 'git', git: lock });
     // kpt's field order: upstream and upstreamLock right after metadata.
     expect(Object.keys(kpt).slice(0, 5)).toEqual(['apiVersion', 'kind', 'metadata', 'upstream', 'upstreamLock']);

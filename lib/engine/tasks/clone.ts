@@ -3,9 +3,11 @@ import type { RepositoryCache } from '../../cache/repository-cache.ts';
 import { errors } from '../../errors.ts';
 import type { Engine } from '../engine.ts';
 import { PR_GR } from '../gr.ts';
-import { withUpstream } from './kptfile-upstream.ts';
+import { KptfileError } from '../kptfile.ts';
+import { withUpstream, type GitLock } from './kptfile-upstream.ts';
 import { ensureMergeKeys } from './merge-key.ts';
 import { withDeploymentContext } from './package-context.ts';
+import { trimSlashes } from '../../util.ts';
 import { gitUpstream, revisionUpstream, type Upstream } from './upstream.ts';
 
 // The clone task: a new package whose content is an upstream package's, with a Kptfile that records
@@ -26,9 +28,25 @@ export async function cloneResources(engine: Engine, target: RepositoryCache, na
     throw errors.invalid('PackageRevision', 'porch.kpt.dev', name, [{ field: `${FIELD}.oci`, message: 'Unsupported value: OCI upstreams are not supported; use a PackageRevision or a git upstream' }]);
   else up = await revisionUpstream(engine, target.namespace, name, ref?.upstreamRef?.name, `${FIELD}.upstreamRef.name`);
 
+  try {
+    return asCloned(up.files, packagePath, Boolean(target.repo.spec.deployment), up.lock);
+  } catch (err) {
+    if (!(err instanceof KptfileError)) throw err;
+    if (ref?.git) throw upstreamKptfileInvalid(name, `${FIELD}.git.directory`, `the Kptfile of "${trimSlashes(ref.git.directory) || '.'}" at ${ref.git.ref}`, err);
+    throw upstreamKptfileInvalid(name, `${FIELD}.upstreamRef.name`, `the Kptfile of package revision "${ref?.upstreamRef?.name ?? ''}"`, err);
+  }
+}
+
+/** An upstream package's files as a clone of it into `packagePath` writes them. */
+export function asCloned(upstream: Record<string, string>, packagePath: string, deployment: boolean, lock: GitLock): Record<string, string> {
   const pkgName = packagePath.split('/').pop() ?? packagePath;
-  let files = { ...up.files };
-  files.Kptfile = withUpstream(files.Kptfile ?? `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${pkgName}\n`, { packageName: pkgName }, up.lock);
-  if (target.repo.spec.deployment) files = withDeploymentContext(files, packagePath);
+  let files = { ...upstream };
+  files.Kptfile = withUpstream(files.Kptfile ?? `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${pkgName}\n`, { packageName: pkgName }, lock);
+  if (deployment) files = withDeploymentContext(files, packagePath);
   return ensureMergeKeys(files);
+}
+
+/** A 422 naming the upstream's Kptfile (`which`): the request is well formed, the package it names unusable. */
+function upstreamKptfileInvalid(name: string, field: string, which: string, err: KptfileError) {
+  return errors.invalid('PackageRevision', 'porch.kpt.dev', name, [{ field, message: `Invalid value: ${which} cannot be used: ${err.message}` }]);
 }
