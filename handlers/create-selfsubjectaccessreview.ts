@@ -52,7 +52,7 @@ export function createSelfSubjectAccessReview(authorizer: Authorizer) {
       endpoint(ctx.log, async (c) => {
         const body = await readObjectBody(c, ctx.config.maxBodyBytes);
         const parsed = v.safeParse(SelfSubjectAccessReviewSpecSchema, body.spec ?? {});
-        if (!parsed.success) throw invalid(issuePath(parsed.issues[0], 'spec'), parsed.issues[0].message);
+        if (!parsed.success) throw invalid(issuePath(parsed.issues[0], SelfSubjectAccessReviewSpecSchema, 'spec'), parsed.issues[0].message);
         const decision = await authorizer.authorize(userOf(c), attributesOf(parsed.output));
         const status = {
           allowed: decision.allowed,

@@ -9,9 +9,9 @@ import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAutho
 import { jsonEqual } from '../util.ts';
 import { PACKAGEREVS, type Engine } from './engine.ts';
 import { PR_GR, PRR_GR } from './gr.ts';
-import { initPackage, kptfileProblem, updateKptfile } from './kptfile.ts';
+import { initPackage, KptfileError, kptfileProblem, updateKptfile, withPackageMetadata, type PackageMetadata } from './kptfile.ts';
 import { checkApprovalTransition, checkUpdateTransition } from './lifecycle.ts';
-import { nameCauses, packageRevisionName } from '../api/names.ts';
+import { nameCauses, packageRevisionName, revisionNameForErrors } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
@@ -87,10 +87,10 @@ export class RevisionOperations {
     return `${cache.namespace}/${cache.name}/${pkg}`;
   }
 
-  private requireRepository(namespace: string, repository: string | undefined): RepositoryCache {
-    if (!repository) throw INVALID('', [{ reason: 'FieldValueRequired', field: 'spec.repository', message: 'Required value' }]);
+  private requireRepository(namespace: string, repository: string | undefined, name: string): RepositoryCache {
+    if (!repository) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.repository', message: 'Required value' }]);
     const cache = this.engine.repository(namespace, repository);
-    if (!cache) throw INVALID('', [{ reason: 'FieldValueNotFound', field: 'spec.repository', message: `Not found: repository "${repository}" in namespace "${namespace}"` }]);
+    if (!cache) throw INVALID(name, [{ reason: 'FieldValueNotFound', field: 'spec.repository', message: `Not found: repository "${repository}" in namespace "${namespace}"` }]);
     if (!cache.loaded) throw errors.unavailable(`repository "${repository}" is not ready: ${cache.lastError ?? 'still loading'}`, 1);
     return cache;
   }
@@ -160,16 +160,17 @@ export class RevisionOperations {
     if (tasks.length > 1) causes.push({ field: 'spec.tasks', message: 'Too many: at most one task may be given on create' });
     if (input.metadata.labels?.[LATEST_REVISION_LABEL] !== undefined)
       causes.push({ reason: 'FieldValueForbidden', field: `metadata.labels[${LATEST_REVISION_LABEL}]`, message: 'Forbidden: the label is set by the server' });
-    if (causes.length) throw INVALID(input.metadata.name ?? '', causes);
-    const cache = this.requireRepository(namespace, spec.repository);
+    const shownAs = revisionNameForErrors(input.metadata.name, spec);
+    if (causes.length) throw INVALID(shownAs, causes);
+    const cache = this.requireRepository(namespace, spec.repository, shownAs);
     const nc = nameCauses(cache.name, pkg, ws);
-    if (nc.length) throw INVALID(input.metadata.name ?? '', nc);
+    if (nc.length) throw INVALID(shownAs, nc);
     const name = packageRevisionName(cache.name, pkg, ws);
     const task: Task = tasks[0] ?? { type: 'init', init: { description: `${pkg.split('/').pop()} description` } };
 
     return this.engine.packageLocks.run(this.lockKey(cache, pkg), async () => {
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
-      const resources = await this.taskResources(cache, name, pkg, task);
+      const resources = withCreateMetadata(name, await this.taskResources(cache, name, pkg, task), spec.packageMetadata);
       await cache.createDraft({ packagePath: pkg, workspace: ws, resources, task, author: author(cache, user) }).catch((err: unknown) => {
         // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
         if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
@@ -239,22 +240,22 @@ export class RevisionOperations {
       const target: Lifecycle = spec.lifecycle ?? rec.lifecycle;
       checkUpdateTransition(name, rec.lifecycle, target);
       const frozen = rec.lifecycle === 'Published' || rec.lifecycle === 'DeletionProposed';
+      const metadataChange = packageMetadataChange(spec.packageMetadata, cur.spec.packageMetadata);
       if (frozen) {
-        const changed =
-          (spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? [])) ||
-          (spec.packageMetadata !== undefined && !jsonEqual(spec.packageMetadata ?? {}, cur.spec.packageMetadata ?? {}));
+        const changed = (spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? [])) || metadataChange !== undefined;
         if (changed) throw errors.conflict(PR_GR, name, `the spec of a ${rec.lifecycle} package revision cannot change`);
       }
 
       const wasDeleting = Boolean(cur.metadata.deletionTimestamp);
       await this.saveMeta(cache, name, userMetadata(input.metadata));
 
-      if (rec.lifecycle === 'Draft' && (spec.readinessGates !== undefined || input.status?.conditions !== undefined)) {
+      if (rec.lifecycle === 'Draft') {
         const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
         const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
-        if (gatesChanged || condsChanged) {
+        if (gatesChanged || condsChanged || metadataChange) {
           const files = await git(name, () => cache.readResources(rec));
-          files.Kptfile = updateKptfile(files.Kptfile ?? '', {
+          files.Kptfile = editDraftKptfile(name, files.Kptfile ?? '', {
+            packageMetadata: metadataChange,
             readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
             conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
           });
@@ -363,6 +364,39 @@ export class RevisionOperations {
       await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
       return buildResources(cache.revision(name) ?? cur, resources);
     });
+  }
+}
+
+/**
+ * The maps of spec.packageMetadata an update changes (undefined: none). As in Porch, a map not
+ * given keeps the Kptfile's, one given replaces it.
+ */
+function packageMetadataChange(given: PackageMetadata | null | undefined, cur: PackageMetadata | null | undefined): PackageMetadata | undefined {
+  if (!given) return undefined;
+  const out: PackageMetadata = {};
+  if (given.labels && !jsonEqual(given.labels, cur?.labels ?? {})) out.labels = given.labels;
+  if (given.annotations && !jsonEqual(given.annotations, cur?.annotations ?? {})) out.annotations = given.annotations;
+  return out.labels || out.annotations ? out : undefined;
+}
+
+/** A new revision's files with the create request's packageMetadata added to its Kptfile (every task, as Porch). */
+function withCreateMetadata(name: string, files: Record<string, string>, pm: PackageMetadata | null | undefined): Record<string, string> {
+  if (!pm || files.Kptfile === undefined) return files;
+  try {
+    return { ...files, Kptfile: withPackageMetadata(files.Kptfile, pm) };
+  } catch (err) {
+    if (err instanceof KptfileError) throw INVALID(name, [{ field: 'spec.packageMetadata', message: `Invalid value: the package's Kptfile cannot take it: ${err.message}` }]);
+    throw err;
+  }
+}
+
+/** A Draft's Kptfile with the spec written in; one this server cannot edit is the draft's state, a 409. */
+function editDraftKptfile(name: string, text: string, changes: Parameters<typeof updateKptfile>[1]): string {
+  try {
+    return updateKptfile(text, changes);
+  } catch (err) {
+    if (err instanceof KptfileError) throw errors.conflict(PR_GR, name, `the draft's Kptfile cannot be updated: ${err.message}`);
+    throw err;
   }
 }
 

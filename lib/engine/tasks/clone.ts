@@ -18,9 +18,13 @@ import { gitUpstream, revisionUpstream, type Upstream } from './upstream.ts';
 const FIELD = 'spec.tasks[0].clone.upstreamRef';
 
 export async function cloneResources(engine: Engine, target: RepositoryCache, name: string, packagePath: string, task: Task): Promise<Record<string, string>> {
-  // A package is cloned once; later revisions are edits or upgrades of it (Porch's rule).
-  if ([...target.records()].some((r) => r.packagePath === packagePath))
-    throw errors.alreadyExists(PR_GR, name, `clone cannot create a new revision for package "${packagePath}" that already exists in repository "${target.name}"; make subsequent revisions with edit (copy) or upgrade`);
+  // A package is cloned once; later revisions are edits or upgrades of it (Porch's rule). The
+  // error names a revision that is there, one not on its way out if there is such.
+  const existing = [...target.records()].filter((r) => r.packagePath === packagePath).map((r) => r.name);
+  if (existing.length) {
+    const shown = existing.find((n) => !target.revision(n)?.metadata.deletionTimestamp) ?? existing[0];
+    throw errors.alreadyExists(PR_GR, shown, `clone cannot create a new revision for package "${packagePath}" that already exists in repository "${target.name}"; make subsequent revisions with edit (copy) or upgrade`);
+  }
   const ref = task.clone?.upstreamRef;
   let up: Upstream;
   if (ref?.git) up = await gitUpstream(engine, target.namespace, name, ref.git);
