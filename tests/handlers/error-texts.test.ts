@@ -6,6 +6,7 @@ import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
 import { git, PorchRepoWriter, tempDir } from '../support/git-fixtures.ts';
+import { startGitServer } from '../support/git-server.ts';
 
 // What errors say about a create request: the revision by a name a user recognises, fields in
 // Kubernetes' path form, the revision that really exists, the upstream file at fault; and a
@@ -126,9 +127,17 @@ describe('error texts of package revision writes', () => {
     w.publish('pkg', 'v1', 1, { files: { Kptfile: kptfile('pkg') } });
     git(w.gitdir, ['symbolic-ref', 'HEAD', 'refs/heads/master']);
     expect(w.resolve('refs/heads/master')).toBeUndefined();
-    const repo = await register('headless', w.gitdir);
-    const ready = repo.status?.conditions?.find((c) => c.type === 'Ready');
-    expect(ready, JSON.stringify(repo.status)).toMatchObject({ status: 'True', reason: 'Ready' });
-    expect(ctx.engine.repository('default', 'headless')?.record('headless.pkg.v1')?.revision).toBe(1);
+    // Read from the path and over HTTP, where git http-backend advertises no HEAD at all.
+    const server = await startGitServer({ root: tmp.path });
+    try {
+      for (const [name, url] of [['headless', w.gitdir], ['headless-http', `${server.url}/headless.git`]]) {
+        const repo = await register(name, url);
+        const ready = repo.status?.conditions?.find((c) => c.type === 'Ready');
+        expect(ready, `${name}: ${JSON.stringify(repo.status)}`).toMatchObject({ status: 'True', reason: 'Ready' });
+        expect(ctx.engine.repository('default', name)?.record(`${name}.pkg.v1`)?.revision).toBe(1);
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });
