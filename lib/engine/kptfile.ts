@@ -132,7 +132,7 @@ function applyPackageMetadata(doc: YAML.Document, pm: PackageMetadata, mode: 'me
     const have: Record<string, unknown> = isMap(cur) ? (cur.toJSON() as Record<string, unknown>) : {};
     if (mode === 'replace')
       for (const k of Object.keys(have))
-        if (!(k in wanted)) {
+        if (!Object.hasOwn(wanted, k)) {
           doc.deleteIn([...path, k]);
           changed = true;
         }
