@@ -23,6 +23,8 @@ const CASES = [
   'incremental-sync',
   'lifecycle-sequential',
   'lifecycle-parallel',
+  'render-builtin',
+  'render-exec',
   'memory',
 ];
 
