@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { RequestAttributes } from '../lib/auth/attributes.ts';
 import type { Authorizer } from '../lib/auth/authorizer.ts';
 import { AUTHORIZATION_GROUP, SELF_SUBJECT_ACCESS_REVIEWS, SelfSubjectAccessReviewSpecSchema, type SelfSubjectAccessReviewSpec } from '../lib/api/reviews.ts';
+import { issuePath } from '../lib/api/validate.ts';
 import { errors } from '../lib/errors.ts';
 import { reviewEndpoint } from './http/review-endpoint.ts';
 
@@ -40,7 +41,7 @@ function attributesOf(spec: SelfSubjectAccessReviewSpec): RequestAttributes {
 export function createSelfSubjectAccessReview(authorizer: Authorizer) {
   return reviewEndpoint(SELF_SUBJECT_ACCESS_REVIEWS, async (body, user) => {
     const parsed = v.safeParse(SelfSubjectAccessReviewSpecSchema, body.spec ?? {});
-    if (!parsed.success) throw invalid(`spec${parsed.issues[0].path?.map((p) => `.${String(p.key)}`).join('') ?? ''}`, parsed.issues[0].message);
+    if (!parsed.success) throw invalid(issuePath(parsed.issues[0], SelfSubjectAccessReviewSpecSchema, 'spec'), parsed.issues[0].message);
     const decision = await authorizer.authorize(user, attributesOf(parsed.output));
     const status = {
       allowed: decision.allowed,

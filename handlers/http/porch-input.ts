@@ -1,3 +1,4 @@
+import { revisionNameForErrors } from '../../lib/api/names.ts';
 import type { PackageRevision, PackageRevisionResources } from '../../lib/api/porch.ts';
 import { PACKAGEREVISIONRESOURCES, PACKAGEREVISIONS } from '../../lib/api/resources.ts';
 import { checkKindAndVersion, validateObject } from '../../lib/api/validate.ts';
@@ -18,7 +19,8 @@ export function decodePackageRevision(body: Record<string, unknown>, namespace: 
   checkKindAndVersion(PACKAGEREVISIONS, body);
   checkUnknownFields(PACKAGEREVISIONS, body, parseFieldValidation(fieldValidation));
   checkNames(body, namespace, name);
-  const obj = validateObject(PACKAGEREVISIONS, { metadata: {}, ...body });
+  const meta = (body.metadata ?? {}) as Record<string, unknown>;
+  const obj = validateObject(PACKAGEREVISIONS, { metadata: {}, ...body }, [], revisionNameForErrors(name ?? meta.name, body.spec));
   obj.spec ??= {};
   obj.status ??= {};
   return obj;

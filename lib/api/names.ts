@@ -48,3 +48,15 @@ export function nameCauses(repository: string, packagePath: string, workspace: s
   }
   return causes;
 }
+
+/**
+ * What errors about a new revision call it. Clients leave the name to the server, so instead of
+ * `""`: the name given, else the one it gets from its parts, else its package.
+ */
+export function revisionNameForErrors(name: unknown, spec: unknown): string {
+  if (typeof name === 'string' && name) return name;
+  const s = (typeof spec === 'object' && spec !== null ? spec : {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof s[k] === 'string' ? (s[k] as string) : '');
+  if (str('repository') && str('packageName') && str('workspaceName')) return packageRevisionName(str('repository'), str('packageName'), str('workspaceName'));
+  return str('packageName');
+}

@@ -1,4 +1,5 @@
-import YAML from 'yaml';
+import YAML, { isMap } from 'yaml';
+import { mergeCommentOnMetadataLine } from '../merge/resources.ts';
 import { isRecord } from '../util.ts';
 
 export interface KptfileInfo {
@@ -111,22 +112,95 @@ export function initPackage(name: string, opts: InitOptions): Record<string, str
   };
 }
 
+export interface PackageMetadata {
+  labels?: Record<string, string> | null;
+  annotations?: Record<string, string> | null;
+}
+
+/**
+ * spec.packageMetadata into a parsed Kptfile, as Porch's task handler writes it: at create the
+ * given keys are added to what the package has (`merge`); on update of a Draft each given map
+ * replaces the Kptfile's. A map not given (or null) leaves the Kptfile's alone. Whether it changed.
+ */
+function applyPackageMetadata(doc: YAML.Document, pm: PackageMetadata, mode: 'merge' | 'replace'): boolean {
+  let changed = false;
+  for (const which of ['labels', 'annotations'] as const) {
+    const wanted = pm[which];
+    if (!wanted) continue;
+    const path = ['metadata', which];
+    const cur = doc.getIn(path, true);
+    const have: Record<string, unknown> = isMap(cur) ? (cur.toJSON() as Record<string, unknown>) : {};
+    if (mode === 'replace')
+      for (const k of Object.keys(have))
+        if (!Object.hasOwn(wanted, k)) {
+          doc.deleteIn([...path, k]);
+          changed = true;
+        }
+    for (const [k, v] of Object.entries(wanted))
+      if (have[k] !== v) {
+        doc.setIn([...path, k], v);
+        changed = true;
+      }
+    const left = doc.getIn(path, true);
+    if (isMap(left) && left.items.length === 0) doc.deleteIn(path);
+  }
+  return changed;
+}
+
+/** A Kptfile this server cannot edit (not YAML, or fields of the wrong shape). */
+export class KptfileError extends Error {
+  override readonly name = 'KptfileError';
+}
+
+/** The Kptfile as a document to edit; a KptfileError when it is not a YAML mapping. */
+export function parseForEdit(text: string): YAML.Document {
+  const doc = YAML.parseDocument(text);
+  if (doc.errors.length) throw new KptfileError(`the Kptfile is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+  if (!isMap(doc.contents)) throw new KptfileError('the Kptfile is not a YAML mapping');
+  return doc;
+}
+
+/** Runs an edit of a parsed Kptfile, turning yaml's refusals into KptfileErrors. */
+export function edited<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    // yaml refuses to descend into a scalar where a mapping is expected (`metadata: x`).
+    if (err instanceof KptfileError) throw err;
+    throw new KptfileError(`the Kptfile cannot be edited: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The Kptfile of a new package revision with the create request's packageMetadata added. */
+export function withPackageMetadata(text: string, pm: PackageMetadata | null | undefined): string {
+  if (!pm || (!pm.labels && !pm.annotations)) return text;
+  const doc = parseForEdit(text);
+  return edited(() => (applyPackageMetadata(doc, pm, 'merge') ? mergeCommentOnMetadataLine(doc.toString({ lineWidth: 0 })) : text));
+}
+
 /**
  * Write what a Draft's PackageRevision says into its Kptfile (packageMetadata, readinessGates,
  * conditions), keeping everything else of the file as it was.
  */
 export function updateKptfile(
   text: string,
-  changes: { readinessGates?: { conditionType: string }[] | null; conditions?: { type: string; status: string; reason?: string; message?: string }[] | null },
+  changes: {
+    packageMetadata?: PackageMetadata | null;
+    readinessGates?: { conditionType: string }[] | null;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[] | null;
+  },
 ): string {
-  const doc = YAML.parseDocument(text);
-  if (changes.readinessGates !== undefined) {
-    if (changes.readinessGates && changes.readinessGates.length) doc.setIn(['info', 'readinessGates'], changes.readinessGates);
-    else if (doc.hasIn(['info', 'readinessGates'])) doc.deleteIn(['info', 'readinessGates']);
-  }
-  if (changes.conditions !== undefined) {
-    if (changes.conditions && changes.conditions.length) doc.setIn(['status', 'conditions'], changes.conditions);
-    else if (doc.hasIn(['status', 'conditions'])) doc.deleteIn(['status', 'conditions']);
-  }
-  return doc.toString();
+  const doc = parseForEdit(text);
+  return edited(() => {
+    if (changes.packageMetadata) applyPackageMetadata(doc, changes.packageMetadata, 'replace');
+    if (changes.readinessGates !== undefined) {
+      if (changes.readinessGates && changes.readinessGates.length) doc.setIn(['info', 'readinessGates'], changes.readinessGates);
+      else if (doc.hasIn(['info', 'readinessGates'])) doc.deleteIn(['info', 'readinessGates']);
+    }
+    if (changes.conditions !== undefined) {
+      if (changes.conditions && changes.conditions.length) doc.setIn(['status', 'conditions'], changes.conditions);
+      else if (doc.hasIn(['status', 'conditions'])) doc.deleteIn(['status', 'conditions']);
+    }
+    return mergeCommentOnMetadataLine(doc.toString({ lineWidth: 0 }));
+  });
 }

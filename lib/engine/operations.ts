@@ -12,9 +12,9 @@ import { GitConflictError, GitLockedError, GitUnavailableError, type CommitAutho
 import { jsonEqual } from '../util.ts';
 import { PACKAGEREVS, type Engine } from './engine.ts';
 import { PR_GR, PRR_GR } from './gr.ts';
-import { initPackage, kptfileProblem, updateKptfile } from './kptfile.ts';
+import { initPackage, KptfileError, kptfileProblem, updateKptfile, withPackageMetadata, type PackageMetadata } from './kptfile.ts';
 import { checkApprovalTransition, checkUpdateTransition } from './lifecycle.ts';
-import { nameCauses, packageRevisionName } from '../api/names.ts';
+import { nameCauses, packageRevisionName, revisionNameForErrors } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
@@ -106,10 +106,10 @@ export class RevisionOperations {
     return `${cache.namespace}/${cache.name}/${pkg}`;
   }
 
-  private requireRepository(namespace: string, repository: string | undefined): RepositoryCache {
-    if (!repository) throw INVALID('', [{ reason: 'FieldValueRequired', field: 'spec.repository', message: 'Required value' }]);
+  private requireRepository(namespace: string, repository: string | undefined, name: string): RepositoryCache {
+    if (!repository) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.repository', message: 'Required value' }]);
     const cache = this.engine.repository(namespace, repository);
-    if (!cache) throw INVALID('', [{ reason: 'FieldValueNotFound', field: 'spec.repository', message: `Not found: repository "${repository}" in namespace "${namespace}"` }]);
+    if (!cache) throw INVALID(name, [{ reason: 'FieldValueNotFound', field: 'spec.repository', message: `Not found: repository "${repository}" in namespace "${namespace}"` }]);
     if (!cache.loaded) throw errors.unavailable(`repository "${repository}" is not ready: ${cache.lastError ?? 'still loading'}`, 1);
     return cache;
   }
@@ -195,10 +195,11 @@ export class RevisionOperations {
     if (tasks.length > 1) causes.push({ field: 'spec.tasks', message: 'Too many: at most one task may be given on create' });
     if (input.metadata.labels?.[LATEST_REVISION_LABEL] !== undefined)
       causes.push({ reason: 'FieldValueForbidden', field: `metadata.labels[${LATEST_REVISION_LABEL}]`, message: 'Forbidden: the label is set by the server' });
-    if (causes.length) throw INVALID(input.metadata.name ?? '', causes);
-    const repository = this.requireRepository(namespace, spec.repository);
+    const shownAs = revisionNameForErrors(input.metadata.name, spec);
+    if (causes.length) throw INVALID(shownAs, causes);
+    const repository = this.requireRepository(namespace, spec.repository, shownAs);
     const nc = nameCauses(repository.name, pkg, ws);
-    if (nc.length) throw INVALID(input.metadata.name ?? '', nc);
+    if (nc.length) throw INVALID(shownAs, nc);
     const name = packageRevisionName(repository.name, pkg, ws);
     const given = input.metadata.name;
     // Porch names a revision after its repository, package and workspace; a client's own name is replaced.
@@ -211,7 +212,8 @@ export class RevisionOperations {
       const cache = opts.dryRun ? repository.planned() : repository;
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
       const contents = await this.taskResources(cache, name, pkg, task, { user, authorizer: opts.authorizer });
-      const { files: resources, renderStatus } = await this.renderer.render('PackageRevision', name, contents.files, pushOnRenderFailure(input.metadata));
+      const withMetadata = withCreateMetadata(name, contents.files, spec.packageMetadata);
+      const { files: resources, renderStatus } = await this.renderer.render('PackageRevision', name, withMetadata, pushOnRenderFailure(input.metadata));
       checkPackageSize(`package revision "${name}"`, resources, this.engine.security.maxPackageBytes);
       await cache.createDraft({ packagePath: pkg, workspace: ws, resources, origins: contents.origins, task, author: author(cache, user) }).catch((err: unknown) => {
         // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
@@ -284,10 +286,9 @@ export class RevisionOperations {
       const target: Lifecycle = spec.lifecycle ?? rec.lifecycle;
       checkUpdateTransition(name, rec.lifecycle, target);
       const frozen = rec.lifecycle === 'Published' || rec.lifecycle === 'DeletionProposed';
+      const metadataChange = packageMetadataChange(spec.packageMetadata, cur.spec.packageMetadata);
       if (frozen) {
-        const changed =
-          (spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? [])) ||
-          (spec.packageMetadata !== undefined && !jsonEqual(spec.packageMetadata ?? {}, cur.spec.packageMetadata ?? {}));
+        const changed = (spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? [])) || metadataChange !== undefined;
         if (changed) throw errors.conflict(PR_GR, name, `the spec of a ${rec.lifecycle} package revision cannot change`);
       }
 
@@ -312,14 +313,16 @@ export class RevisionOperations {
     });
   }
 
-  /** A Draft's package with the readiness gates and conditions of an update in its Kptfile, rendered; undefined when they did not change. */
+  /** A Draft's package with the packageMetadata, readiness gates and conditions of an update in its Kptfile, rendered; undefined when they did not change. */
   private async specContents(cache: RepositoryCache, rec: RevisionRecord, cur: PackageRevision, input: PackageRevision): Promise<RenderedContents | undefined> {
     const spec = input.spec ?? {};
     const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
     const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
-    if (!gatesChanged && !condsChanged) return undefined;
+    const metadataChange = packageMetadataChange(spec.packageMetadata, cur.spec.packageMetadata);
+    if (!gatesChanged && !condsChanged && !metadataChange) return undefined;
     const files = await git(rec.name, () => cache.readResources(rec));
-    files.Kptfile = updateKptfile(files.Kptfile ?? '', {
+    files.Kptfile = editDraftKptfile(rec.name, files.Kptfile ?? '', {
+      packageMetadata: metadataChange,
       readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
       conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
     });
@@ -447,6 +450,39 @@ function pushOnRenderFailure(meta: { annotations?: Record<string, string> | null
 
 function withRenderStatus(prr: PackageRevisionResources, status: RenderStatus | undefined): PackageRevisionResources {
   return status ? { ...prr, status: { ...prr.status, renderStatus: { result: { ...status.result }, error: status.error } } } : prr;
+}
+
+/**
+ * The maps of spec.packageMetadata an update changes (undefined: none). As in Porch, a map not
+ * given keeps the Kptfile's, one given replaces it.
+ */
+function packageMetadataChange(given: PackageMetadata | null | undefined, cur: PackageMetadata | null | undefined): PackageMetadata | undefined {
+  if (!given) return undefined;
+  const out: PackageMetadata = {};
+  if (given.labels && !jsonEqual(given.labels, cur?.labels ?? {})) out.labels = given.labels;
+  if (given.annotations && !jsonEqual(given.annotations, cur?.annotations ?? {})) out.annotations = given.annotations;
+  return out.labels || out.annotations ? out : undefined;
+}
+
+/** A new revision's files with the create request's packageMetadata added to its Kptfile (every task, as Porch). */
+function withCreateMetadata(name: string, files: Record<string, string>, pm: PackageMetadata | null | undefined): Record<string, string> {
+  if (!pm || files.Kptfile === undefined) return files;
+  try {
+    return { ...files, Kptfile: withPackageMetadata(files.Kptfile, pm) };
+  } catch (err) {
+    if (err instanceof KptfileError) throw INVALID(name, [{ field: 'spec.packageMetadata', message: `Invalid value: the package's Kptfile cannot take it: ${err.message}` }]);
+    throw err;
+  }
+}
+
+/** A Draft's Kptfile with the spec written in; one this server cannot edit is the draft's state, a 409. */
+function editDraftKptfile(name: string, text: string, changes: Parameters<typeof updateKptfile>[1]): string {
+  try {
+    return updateKptfile(text, changes);
+  } catch (err) {
+    if (err instanceof KptfileError) throw errors.conflict(PR_GR, name, `the draft's Kptfile cannot be updated: ${err.message}`);
+    throw err;
+  }
 }
 
 /** A package's files: relative paths inside the package, and a valid Kptfile at its root. */

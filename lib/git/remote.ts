@@ -2,6 +2,7 @@ import nodeHttp from 'node:http';
 import https from 'node:https';
 import type { AuthCallback, HttpClient } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
+import { adviseHead } from './unborn-head.ts';
 import { GitConflictError, GitUnavailableError, type GitAuth } from './types.ts';
 
 // The network side of a remote repository: one HTTP client (keep-alive agent, optional CA bundle),
@@ -61,7 +62,7 @@ export class Remote {
     return {
       url: this.settings.url,
       headers,
-      http: { request: (req) => http.request({ ...req, agent, signal }) },
+      http: { request: async (req) => adviseHead(req.url, await http.request({ ...req, agent, signal })) },
       // Without onAuthFailure a second 401 surfaces as HttpError(401), which maps to authFailed.
       onAuth: auth?.kind === 'basic' ? () => ({ username: auth.username, password: auth.password }) : undefined,
     };

@@ -26,6 +26,11 @@ export interface MergeInput {
   updated: PackageFiles;
   /** The downstream package as it is now. */
   local: PackageFiles;
+  /**
+   * The old upstream as cloning it wrote it (renamed Kptfile, merge keys, a deployment's package
+   * context): fast-forward counts a local file equal to this as unchanged too.
+   */
+  cloned?: PackageFiles;
 }
 
 export type UpgradeStrategy = 'resource-merge' | 'fast-forward' | 'force-delete-replace' | 'copy-merge';
@@ -130,10 +135,10 @@ function sameFile(path: string, a: string | undefined, b: string | undefined): b
   }
 }
 
-/** The Kptfile as a user wrote it: without upstream, upstreamLock and the package's own name. */
+/** The Kptfile as a user wrote it: without upstream, upstreamLock, the package's own name and kpt's bookkeeping. */
 function kptfileContent(text: string): unknown {
   const [doc] = parseYaml(text, 'Kptfile', KPTFILE);
-  const value = doc?.toJS() as unknown;
+  const value = doc ? userContent(doc) : undefined;
   if (!isRecord(value)) return value;
   const { upstream: _upstream, upstreamLock: _lock, ...rest } = value;
   if (!isRecord(rest.metadata)) return rest;
@@ -165,11 +170,12 @@ export function fastForwardPackage(input: MergeInput): PackageFiles {
 }
 
 function* fastForwardSteps(input: MergeInput): Steps<PackageFiles> {
-  const { original, local } = input;
+  const { original, local, cloned } = input;
+  const differs = (base: PackageFiles, p: string) => (p === KPTFILE ? kptfileChanged(base[p], local[p]) : !sameFile(p, base[p], local[p]));
   const changed: string[] = [];
   for (const p of allPaths(original, local)) {
     yield;
-    if (p === KPTFILE ? kptfileChanged(original[p], local[p]) : !sameFile(p, original[p], local[p])) changed.push(p);
+    if (differs(original, p) && (!cloned || differs(cloned, p))) changed.push(p);
   }
   if (changed.length)
     throw new MergeError('local-changes', `local package files have been modified: [${changed.join(' ')}]; fast-forward needs an unchanged package, use a different upgrade strategy`);

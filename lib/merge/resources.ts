@@ -114,11 +114,16 @@ function flushSequences(source: string): boolean {
  */
 export function renderDocs(docs: Document[], source: string): string {
   const indentSeq = !flushSequences(source);
-  return docs
+  const text = docs
     .map((d, i) => {
       if (i > 0 && d.directives) d.directives.docStart = true;
       return d.toString({ lineWidth: 0, indentSeq, flowCollectionPadding: false });
     })
-    .join('')
-    .replace(/^( *)metadata:\n +# ?(kpt-merge: \S*)\n/gm, '$1metadata: # $2\n');
+    .join('');
+  return mergeCommentOnMetadataLine(text);
+}
+
+/** yaml writes a comment of the `metadata:` line on the line below; kpt writes and reads it on that line. */
+export function mergeCommentOnMetadataLine(text: string): string {
+  return text.replace(/^( *)metadata:\n +# ?(kpt-merge: \S*)\n/gm, '$1metadata: # $2\n');
 }

@@ -96,7 +96,8 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     const files = (await getPrr('deploy.mybasens.ws1')).spec.resources;
     const kpt = YAML.parse(files.Kptfile) as Record<string, unknown>;
     expect((kpt.metadata as { name: string }).name).toBe('mybasens');
-    expect(kpt.upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref }, updateStrategy: 'resource-merge' });
+    // Porch's form: no updateStrategy (kpt reads none as resource-merge).
+    expect(kpt.upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref } });
     expect(kpt.upstreamLock).toEqual({ type: 'git', git: lock });
     // kpt's field order: upstream and upstreamLock right after metadata.
     expect(Object.keys(kpt).slice(0, 5)).toEqual(['apiVersion', 'kind', 'metadata', 'upstream', 'upstreamLock']);
@@ -219,5 +220,37 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
     expect(twice.code).not.toBe(0);
     expect(twice.stderr).toMatch(/AlreadyExists.*clone cannot create a new revision for package "fromgit"/);
     expect(await lsRemote('deploy')).toBe(refs);
+  });
+  it('fast-forwards an untouched clone, and repeated upgrades leave one kpt-merge comment per resource', async () => {
+    expect((await create('deploy', 'untouched', 'ws1', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.basens.v1' } } } })).code).toBe(0);
+    await publish('deploy.untouched.ws1');
+    const upgrade = (ws: string, local: string, strategy: string) =>
+      create('deploy', 'untouched', ws, { type: 'upgrade', upgrade: { oldUpstreamRef: { name: 'blueprints.basens.v1' }, newUpstreamRef: { name: 'blueprints.basens.v2' }, localPackageRevisionRef: { name: local }, strategy } });
+    const ff = await upgrade('ws2', 'deploy.untouched.ws1', 'fast-forward');
+    expect(ff.code, ff.stderr).toBe(0);
+    const mergeKeys = (files: Record<string, string>) => Object.fromEntries(Object.entries(files).filter(([f]) => f === 'Kptfile' || f.endsWith('.yaml')).map(([f, t]) => [f, t.match(/kpt-merge:/g)?.length ?? 0]));
+    let files = (await getPrr('deploy.untouched.ws2')).spec.resources;
+    expect(data(files['cm.yaml']).revision).toBe('two');
+    expect(Object.values(mergeKeys(files)).every((n) => n === 1), JSON.stringify(mergeKeys(files))).toBe(true);
+    await publish('deploy.untouched.ws2');
+    for (const [ws, local] of [['ws3', 'deploy.untouched.ws2'], ['ws4', 'deploy.untouched.ws3']]) {
+      const up = await upgrade(ws, local, 'resource-merge');
+      expect(up.code, up.stderr).toBe(0);
+      files = (await getPrr(`deploy.untouched.${ws}`)).spec.resources;
+      expect(Object.values(mergeKeys(files)).every((n) => n === 1), JSON.stringify(mergeKeys(files))).toBe(true);
+      expect((YAML.parse(files.Kptfile) as { upstream: unknown }).upstream).toEqual({ type: 'git', git: { repo: `${gitServer.url}/blueprints.git`, directory: 'basens', ref: 'basens/v2' } });
+      await publish(`deploy.untouched.${ws}`);
+    }
+  });
+
+  it('writes spec.packageMetadata into the Kptfile on create and on kubectl patch of a draft', async () => {
+    const spec = { repository: 'deploy', packageName: 'labelled', workspaceName: 'ws1', tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.basens.v1' } } } }], packageMetadata: { labels: { team: 'a' }, annotations: { note: 'given' } } };
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec }));
+    const kptMeta = async () => (YAML.parse((await getPrr('deploy.labelled.ws1')).spec.resources.Kptfile) as { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } }).metadata;
+    expect((await kptMeta()).labels).toEqual({ team: 'a' });
+    expect((await kptMeta()).annotations).toMatchObject({ note: 'given' });
+    await ok(['patch', 'packagerevision', 'deploy.labelled.ws1', '--type', 'merge', '-p', JSON.stringify({ spec: { packageMetadata: { labels: { team: 'b', tier: 'edge' } } } })]);
+    expect((await kptMeta()).labels).toEqual({ team: 'b', tier: 'edge' });
+    expect(await ok(['get', 'packagerevision', 'deploy.labelled.ws1', '-o', 'jsonpath={.spec.packageMetadata.labels.tier}'])).toBe('edge');
   });
 });

@@ -135,7 +135,8 @@ describe('package tasks through the create handler', () => {
     expect(Object.keys(files).sort()).toEqual(['Kptfile', 'deployment.yaml', 'package-context.yaml']);
     const kpt = YAML.parse(files.Kptfile);
     expect(kpt.metadata.name).toBe('web');
-    expect(kpt.upstream).toEqual({ type: 'git', git: { repo: plain, directory: 'pkgs/web', ref: 'pkgs/web/v1' }, updateStrategy: 'resource-merge' });
+    // Porch's form: no updateStrategy (kpt pkg get would write resource-merge, its default).
+    expect(kpt.upstream).toEqual({ type: 'git', git: { repo: plain, directory: 'pkgs/web', ref: 'pkgs/web/v1' } });
     expect(kpt.upstreamLock).toEqual({ type: 'git', git: lock });
     expect(files.Kptfile).toMatch(/^metadata: # kpt-merge: \/web\n/m);
     // The tagged content, not main's later commit.

@@ -1,4 +1,6 @@
-import YAML, { isMap } from 'yaml';
+import { isMap, type YAMLMap } from 'yaml';
+import { edited, KptfileError, parseForEdit } from '../kptfile.ts';
+import { mergeCommentOnMetadataLine } from '../../merge/resources.ts';
 
 // The Kptfile of a package made from an upstream, as Porch writes it on clone and upgrade (kpt's
 // kptops.UpdateUpstream): optionally the package's new name, then `upstream` (where to update
@@ -34,24 +36,27 @@ function keyOf(p: { key: unknown }): string {
 export interface UpstreamEdit {
   /** Clone: the new package's name. Upgrade: undefined, the name stays. */
   packageName?: string;
-  /** Upgrade: keep the update strategy the package chose. Clone: kpt's default, resource-merge. */
-  keepStrategy?: boolean;
 }
 
+/**
+ * Porch replaces `upstream` whole with the revision's lock (kptops.UpdateKptfileUpstream with
+ * GetLock), so no `updateStrategy` is written, on clone and on upgrade alike; kpt reads a missing
+ * strategy as resource-merge.
+ */
 export function withUpstream(kptfile: string, edit: UpstreamEdit, given: GitLock): string {
-  const { packageName, keepStrategy = false } = edit;
+  const { packageName } = edit;
   const lock = normalizeLock(given);
-  const doc = YAML.parseDocument(kptfile);
-  if (!isMap(doc.contents)) throw new Error('the upstream Kptfile is not a YAML mapping');
-  if (packageName !== undefined) doc.setIn(['metadata', 'name'], packageName);
-  const kept = keepStrategy ? doc.getIn(['upstream', 'updateStrategy']) : undefined;
-  const strategy = typeof kept === 'string' && kept ? kept : 'resource-merge';
-  const map = doc.contents;
+  const doc = parseForEdit(kptfile);
+  if (packageName !== undefined) {
+    if (doc.has('metadata') && !isMap(doc.get('metadata', true))) throw new KptfileError('the Kptfile\'s metadata is not a YAML mapping');
+    edited(() => doc.setIn(['metadata', 'name'], packageName));
+  }
+  const map = doc.contents as YAMLMap;
   map.items = map.items.filter((p) => keyOf(p) !== 'upstream' && keyOf(p) !== 'upstreamLock');
   type Item = (typeof map.items)[number];
-  const upstream = doc.createPair('upstream', { type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref }, updateStrategy: strategy }) as unknown as Item;
+  const upstream = doc.createPair('upstream', { type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref } }) as unknown as Item;
   const upstreamLock = doc.createPair('upstreamLock', { type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref, commit: lock.commit } }) as unknown as Item;
   const at = map.items.findIndex((p) => keyOf(p) === 'metadata');
   map.items.splice(at < 0 ? map.items.length : at + 1, 0, upstream, upstreamLock);
-  return doc.toString({ lineWidth: 0 });
+  return mergeCommentOnMetadataLine(doc.toString({ lineWidth: 0 }));
 }

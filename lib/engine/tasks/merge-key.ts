@@ -54,18 +54,26 @@ function markDocument(doc: Document, source: string): boolean {
   if (!name && !namespace && !(isMap(labels) && labels.items.length)) return false;
 
   const key = pair.key;
-  const existing = lineComment(key, source) ?? (typeof key.comment === 'string' ? key.comment : undefined);
+  // yaml keeps a comment after `metadata:` as the first line of the map's leading comment, and a
+  // file another tool rewrote may have it there on a line of its own: either way it is the key.
+  const before = (meta.commentBefore ?? '').split('\n');
+  const inline = lineComment(key, source);
+  const onKey = inline ?? (typeof key.comment === 'string' ? key.comment : undefined);
+  const existing = [onKey, before.find((l) => l.trim().startsWith(PREFIX))].find((c) => c?.includes(PREFIX)) ?? onKey;
   let comment = existing ?? '';
   let changed = false;
   if (!comment.includes(PREFIX)) {
     comment = ` ${PREFIX} ${namespace}/${name}`;
     changed = true;
   }
-  // yaml keeps a comment after `metadata:` as the first line of the map's leading comment; it moves
-  // to the key so it is written back on the `metadata:` line, where kpt reads it.
-  if (existing !== undefined && key.comment !== existing) {
-    const lines = (meta.commentBefore ?? '').split('\n');
-    if (lines[0] === existing) meta.commentBefore = lines.slice(1).join('\n') || undefined;
+  // One merge key per resource, on the `metadata:` line where kpt reads it: the first line of the
+  // leading comment when it is the line comment itself, and every other merge key there (copies an
+  // earlier rewrite left), go.
+  const kept = before.filter((l, i) => !(i === 0 && l === existing) && !l.trim().startsWith(PREFIX));
+  if (kept.length !== before.length) {
+    meta.commentBefore = kept.join('\n') || undefined;
+    // Dropping yaml's copy of the line comment changes nothing in the text; anything more does.
+    if (before.length - kept.length > (inline !== undefined && before[0] === inline ? 1 : 0)) changed = true;
   }
   key.comment = comment;
 

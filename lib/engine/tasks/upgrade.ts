@@ -5,9 +5,11 @@ import { combineOrigins, type PackageContents } from '../../git/file-origin.ts';
 import { MergeError, upgradePackageInSlices } from '../../merge/package.ts';
 import { PR_GR } from '../gr.ts';
 import type { Engine } from '../engine.ts';
+import { asCloned } from './clone.ts';
+import { KptfileError } from '../kptfile.ts';
 import { withUpstream } from './kptfile-upstream.ts';
 import { ensureMergeKeys } from './merge-key.ts';
-import { revisionUpstream } from './upstream.ts';
+import { revisionUpstream, type Upstream } from './upstream.ts';
 
 // The upgrade task: a new draft of a downstream package, made by merging what changed between two
 // revisions of its upstream (old → new) into a published revision of the package itself. The
@@ -31,7 +33,8 @@ export async function upgradeResources(engine: Engine, cache: RepositoryCache, n
   const strategy = u.strategy ?? 'resource-merge';
   let merged: Record<string, string>;
   try {
-    merged = await upgradePackageInSlices(strategy, { original: oldUp.files, updated: newUp.files, local: local.files });
+    const cloned = strategy === 'fast-forward' ? clonedView(oldUp, packagePath, Boolean(cache.repo.spec.deployment)) : undefined;
+    merged = await upgradePackageInSlices(strategy, { original: oldUp.files, updated: newUp.files, local: local.files, cloned });
   } catch (err) {
     // The request is well formed but cannot be carried out against the packages as they are now.
     if (err instanceof MergeError) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade cannot be done: ${err.message}`);
@@ -39,7 +42,25 @@ export async function upgradeResources(engine: Engine, cache: RepositoryCache, n
   }
   const kptfile = merged.Kptfile ?? local.files.Kptfile;
   if (kptfile === undefined) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade left the package without a Kptfile`);
-  merged.Kptfile = withUpstream(kptfile, { keepStrategy: true }, newUp.lock);
+  try {
+    merged.Kptfile = withUpstream(kptfile, {}, newUp.lock);
+  } catch (err) {
+    if (err instanceof KptfileError) throw errors.conflict(PR_GR, name, `the ${strategy} upgrade cannot be done: the upgraded Kptfile cannot be used: ${err.message}`);
+    throw err;
+  }
   // A file the merge left as the local or the new upstream has it keeps that one's bytes and mode.
   return { files: ensureMergeKeys(merged), origins: combineOrigins(local.origins, newUp.origins) };
+}
+
+/**
+ * The old upstream as the clone wrote it, so what the clone itself added is no local change to
+ * fast-forward; undefined when the old upstream could not have been cloned as it is.
+ */
+function clonedView(oldUp: Upstream, packagePath: string, deployment: boolean): Record<string, string> | undefined {
+  try {
+    return asCloned(oldUp.files, packagePath, deployment, oldUp.lock);
+  } catch (err) {
+    if (err instanceof KptfileError) return undefined;
+    throw err;
+  }
 }

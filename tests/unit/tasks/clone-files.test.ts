@@ -3,8 +3,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { KptfileError } from '../../../lib/engine/kptfile.ts';
 import { normalizeLock, withUpstream } from '../../../lib/engine/tasks/kptfile-upstream.ts';
+import { asCloned } from '../../../lib/engine/tasks/clone.ts';
 import { ensureMergeKeys } from '../../../lib/engine/tasks/merge-key.ts';
+import { fastForwardPackage } from '../../../lib/merge/package.ts';
 import { withDeploymentContext } from '../../../lib/engine/tasks/package-context.ts';
 import { readUpstreamPackage } from '../../../lib/git/upstream.ts';
 import { git, tempDir } from '../../support/git-fixtures.ts';
@@ -21,7 +24,7 @@ describe('the Kptfile of a package made from an upstream', () => {
     const before = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: basens # blueprint name\n  annotations:\n    config.kubernetes.io/local-config: "true"\n# what it is\ninfo:\n  description: base namespace\n';
     expect(withUpstream(before, { packageName: 'team-ns' }, lock)).toBe(
       'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: team-ns # blueprint name\n  annotations:\n    config.kubernetes.io/local-config: "true"\n' +
-        'upstream:\n  type: git\n  git:\n    repo: https://git.example.com/blueprints.git\n    directory: basens\n    ref: basens/v2\n  updateStrategy: resource-merge\n' +
+        'upstream:\n  type: git\n  git:\n    repo: https://git.example.com/blueprints.git\n    directory: basens\n    ref: basens/v2\n' +
         `upstreamLock:\n  type: git\n  git:\n    repo: https://git.example.com/blueprints.git\n    directory: basens\n    ref: basens/v2\n    commit: ${'a'.repeat(40)}\n` +
         '# what it is\ninfo:\n  description: base namespace\n',
     );
@@ -36,13 +39,27 @@ describe('the Kptfile of a package made from an upstream', () => {
     expect(twice).not.toContain('basens/v1');
   });
 
-  it('an upgrade keeps the name and the update strategy the package chose; a clone resets the strategy to resource-merge', () => {
-    const local = withUpstream('apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: mine\n', {}, lock).replace('updateStrategy: resource-merge', 'updateStrategy: fast-forward');
-    const upgraded = YAML.parse(withUpstream(local, { keepStrategy: true }, { ...lock, ref: 'basens/v3' }));
+  it('writes upstream as Porch does, without updateStrategy, replacing one the package had; an upgrade keeps the name', () => {
+    const local = withUpstream('apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: mine\n', {}, lock).replace('    ref: basens/v2\nupstreamLock', '    ref: basens/v2\n  updateStrategy: fast-forward\nupstreamLock');
+    expect(YAML.parse(local).upstream.updateStrategy).toBe('fast-forward');
+    const upgraded = YAML.parse(withUpstream(local, {}, { ...lock, ref: 'basens/v3' }));
     expect(upgraded.metadata.name).toBe('mine');
-    expect(upgraded.upstream.updateStrategy).toBe('fast-forward');
+    expect(upgraded.upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: 'basens/v3' } });
     expect(upgraded.upstreamLock.git.ref).toBe('basens/v3');
-    expect(YAML.parse(withUpstream(local, { packageName: 'other' }, lock)).upstream.updateStrategy).toBe('resource-merge');
+    expect(YAML.parse(withUpstream(local, { packageName: 'other' }, lock)).upstream).toEqual({ type: 'git', git: { repo: lock.repo, directory: lock.directory, ref: lock.ref } });
+  });
+
+  it('keeps one merge key on the metadata line however often the lock is rewritten', () => {
+    let text = ensureMergeKeys({ Kptfile: withUpstream('apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: a\n', { packageName: 'a' }, lock) }).Kptfile;
+    for (let i = 0; i < 3; i++) text = ensureMergeKeys({ Kptfile: withUpstream(text, {}, { ...lock, ref: `basens/v${i + 3}` }) }).Kptfile;
+    expect(text.match(/kpt-merge/g)).toHaveLength(1);
+    expect(text).toMatch(/^metadata: # kpt-merge: \/a\n/m);
+  });
+
+  it('refuses a Kptfile it cannot edit with a KptfileError, not a crash', () => {
+    expect(() => withUpstream('apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata: [unclosed\n', {}, lock)).toThrow(KptfileError);
+    expect(() => withUpstream('- a list\n', {}, lock)).toThrow('the Kptfile is not a YAML mapping');
+    expect(() => withUpstream('apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata: text\n', { packageName: 'x' }, lock)).toThrow("the Kptfile's metadata is not a YAML mapping");
   });
 
   it('normalises the location as kpt does: a network URL ends in .git, the directory has no leading slash; a local path is kept', () => {
@@ -66,6 +83,14 @@ describe('kpt merge keys on the resources of a cloned package', () => {
     expect(out.Kptfile).toBe("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata: # kpt-merge: /pkg\n  name: pkg\n  annotations:\n    internal.kpt.dev/upstream-identifier: 'kpt.dev|Kptfile|default|pkg'\n");
     expect(out['README.md']).toBe(files['README.md']);
     expect(ensureMergeKeys(out)).toEqual(out);
+  });
+
+  it('keeps one kpt-merge comment, on the metadata line, where a rewrite left it below or left several', () => {
+    const piled = 'apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # kpt-merge: /a\n  # kpt-merge: /a\n  # keep me\n  name: a\n';
+    const below = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # kpt-merge: base/a\n  name: b\n';
+    const out = ensureMergeKeys({ 'p.yaml': piled, 'b.yaml': below });
+    expect(out['p.yaml']).toBe("apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # keep me\n  name: a\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|default|a'\n");
+    expect(out['b.yaml']).toBe("apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: base/a\n  name: b\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|base|a'\n");
   });
 
   it('keeps an existing kpt-merge comment: a resource renamed downstream keeps its upstream identity', () => {
@@ -98,6 +123,31 @@ describe('kpt merge keys on the resources of a cloned package', () => {
     const out = ensureMergeKeys({ 'f.yaml': src })['f.yaml'];
     expect(out).toContain('list:\n- x\n');
     expect(out).toContain('list:\n  - y\n');
+  });
+});
+
+describe('fast-forward of a package nobody touched since it was cloned', () => {
+  const kptfile = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: basens\n  annotations:\n    config.kubernetes.io/local-config: "true"\ninfo:\n  description: basens\n';
+  const context = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kptfile.kpt.dev\n  annotations:\n    config.kubernetes.io/local-config: "true"\ndata:\n  name: example\n';
+  const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: "${v}"\n`;
+  const v1 = { Kptfile: kptfile, 'package-context.yaml': context, 'cm.yaml': cm('1') };
+  const v2 = { ...v1, 'cm.yaml': cm('2') };
+
+  for (const deployment of [false, true])
+    it(`is done: the clone's renamed Kptfile, merge keys${deployment ? ' and regenerated package context' : ''} are no local change`, () => {
+      const local = asCloned(v1, 'app', deployment, lock);
+      // Without the clone's view only the merge keys are forgiven; the regenerated context is not.
+      if (deployment) expect(() => fastForwardPackage({ original: v1, updated: v2, local })).toThrow('local package files have been modified: [package-context.yaml]');
+      else expect(fastForwardPackage({ original: v1, updated: v2, local })['cm.yaml']).toBe(cm('2'));
+      const out = fastForwardPackage({ original: v1, updated: v2, local, cloned: asCloned(v1, 'app', deployment, lock) });
+      expect(out['cm.yaml']).toBe(cm('2'));
+      expect(out.Kptfile).toBe(local.Kptfile);
+    });
+
+  it('is still refused once the package was edited, naming what changed', () => {
+    const local = asCloned(v1, 'app', true, lock);
+    const edited = { ...local, 'cm.yaml': local['cm.yaml'].replace('"1"', '"9"'), Kptfile: local.Kptfile.replace('description: basens', 'description: ours') };
+    expect(() => fastForwardPackage({ original: v1, updated: v2, local: edited, cloned: asCloned(v1, 'app', true, lock) })).toThrow('local package files have been modified: [Kptfile cm.yaml]');
   });
 });
 
@@ -166,8 +216,10 @@ describe.skipIf(!existsSync(KPT))('compared with the real kpt pkg get', () => {
     const ours = YAML.parse(withUpstream(upstreamFiles.Kptfile, { packageName: 'mypkg' }, { repo: kpt.upstreamLock.git.repo, directory: kpt.upstreamLock.git.directory, ref: 'basens/v1', commit: kpt.upstreamLock.git.commit }));
     expect(Object.keys(ours)).toEqual(Object.keys(kpt));
     expect(ours.metadata).toEqual(kpt.metadata);
-    expect(Object.keys(ours.upstream)).toEqual(Object.keys(kpt.upstream));
+    // kpt pkg get writes updateStrategy: resource-merge; Porch writes none (and kpt reads none as resource-merge).
+    expect(kpt.upstream.updateStrategy).toBe('resource-merge');
+    expect(Object.keys(ours.upstream)).toEqual(Object.keys(kpt.upstream).filter((k) => k !== 'updateStrategy'));
+    expect(Object.keys(ours.upstream.git)).toEqual(Object.keys(kpt.upstream.git));
     expect(Object.keys(ours.upstreamLock.git)).toEqual(Object.keys(kpt.upstreamLock.git));
-    expect(ours.upstream.updateStrategy).toBe(kpt.upstream.updateStrategy);
   });
 });
