@@ -12,6 +12,7 @@ import { compareRefNames, parseRef, type ParsedRef } from './refs.ts';
 export { revisionKey } from './listing.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
 import { newObjects } from './new-objects.ts';
+import { findPackagesSince, type FoundPackages } from './package-diff.ts';
 import { receivePack, requireAll, type RefUpdate } from './receive-pack.ts';
 import { Remote } from './remote.ts';
 import { TreeIO } from './tree.ts';
@@ -92,7 +93,9 @@ export class IsoGitRepository {
   /** Loose ref files seen by the last ref listing. */
   private looseRefs = 0;
   /** The placeholder walk's answer for the branch head it started from. */
-  private placeholderState: { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }> } | undefined;
+  private placeholderState:
+    | { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }>; packages: FoundPackages; kptfiles: ReadonlyMap<string, string> }
+    | undefined;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
   private packed: { key: string; refs: Map<string, string> } | undefined;
 
@@ -490,11 +493,15 @@ export class IsoGitRepository {
     const c = await this.summary(head);
     const root = this.dir ? await this.io.subtree(c.tree, this.dir) : c.tree;
     if (!root) return [];
-    const found = await this.io.findPackages(root);
+    const prev = this.placeholderState;
+    const found = await findPackagesSince(this.io, root, prev?.packages);
     const paths = new Set([...found.keys()].map((p) => this.fullPath(p)));
     // publishedBy/publishedAt of a package on the branch: its last annotated commit, as Porch finds it.
     const latest = (await this.stepPlaceholders(head, c, paths)) ?? (await latestPackageCommits(this.readSummary, head, paths, PLACEHOLDER_WALK_LIMIT));
-    this.placeholderState = { head, paths, latest };
+    // Kptfiles of packages that did not change are the texts read last time.
+    const kptfiles = new Map<string, string>();
+    for (const { kptfile } of found.values()) kptfiles.set(kptfile, prev?.kptfiles.get(kptfile) ?? (await this.blobText(kptfile)));
+    this.placeholderState = { head, paths, latest, packages: { root, found }, kptfiles };
     const out: GitPackageRevision[] = [];
     for (const [pkg, { tree, kptfile }] of found)
       out.push({
@@ -505,7 +512,7 @@ export class IsoGitRepository {
         ref: this.branchRef(),
         commit: head,
         tree,
-        kptfile: await this.blobText(kptfile),
+        kptfile: kptfiles.get(kptfile)!,
         tasks: [],
         author: latest.get(this.fullPath(pkg))?.author ?? c.author,
       });
