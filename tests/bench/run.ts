@@ -342,6 +342,7 @@ async function remoteCase(s: BenchServer, fx: Fixtures): Promise<void> {
     }
     collect();
     progress(`remote: registering ${gs.url}/cold-remote.git (${expected} revisions)`);
+    const requestsBefore = gs.requests.length;
     const t0 = performance.now();
     await registerRepository(s.client, ns, 'remote', `${gs.url}/cold-remote.git`);
     await waitFor(() => revisionCount(s.ctx, ns, 'remote') >= expected, 30 * 60_000, 'the remote repository to load');
@@ -359,7 +360,7 @@ async function remoteCase(s: BenchServer, fx: Fixtures): Promise<void> {
       better: 'lower',
       target: '≤ 1.5× baseline',
       met: ms <= 1.5 * b,
-      details: { revisions: expected, baselineRunsMs: base.map((x) => round(x)) },
+      details: { revisions: expected, baselineRunsMs: base.map((x) => round(x)), gitRequests: gs.requests.slice(requestsBefore) },
     });
 
     progress(`remote: ${SIZES.opsSeq} CLI pushes of a commit and a tag (floor), ${SIZES.opsSeq} create+propose+approve`);
