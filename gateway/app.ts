@@ -1,3 +1,4 @@
+import { isRecord } from '../lib/util.ts';
 import { Hono } from 'hono';
 import type { Authorizer } from '../lib/auth/authorizer.ts';
 import { authorizeOrThrow } from '../lib/auth/authorizer.ts';
@@ -67,6 +68,18 @@ function knownResourcePath(path: string, served: ResourceDescriptor[]): { group:
 
 const PROBES = new Set(HEALTH_PATHS);
 
+/** Why a request failed, from its Status answer: what an operator reading the request log needs. */
+async function failureOf(res: Response): Promise<{ reason?: string; message?: string }> {
+  if (!(res.headers.get('content-type') ?? '').includes('json')) return {};
+  try {
+    const body: unknown = await res.clone().json();
+    if (!isRecord(body) || body.kind !== 'Status') return {};
+    return { reason: typeof body.reason === 'string' ? body.reason : undefined, message: typeof body.message === 'string' ? body.message : undefined };
+  } catch {
+    return {};
+  }
+}
+
 export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<HandlerEnv> {
   const app = new Hono<HandlerEnv>();
 
@@ -89,6 +102,7 @@ export function buildGateway(ctx: AppContext, opts: GatewayOptions): Hono<Handle
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       user: c.get('user')?.username,
+      ...(c.res.status >= 400 ? await failureOf(c.res) : {}),
     });
   });
 

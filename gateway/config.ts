@@ -32,6 +32,10 @@ export interface Config {
   repositorySyncTimeoutMs: number;
   staleDraftAgeMs: number;
   maxBodyBytes: number;
+  /** `--function-config`: images the operator maps to executables for Kptfile pipelines. */
+  functionConfig?: string;
+  /** `--function-runner`: HOST:PORT of Porch's function runner (gRPC). */
+  functionRunner?: string;
 }
 
 /** A command line the server cannot start with; main prints it and exits with 2. */
@@ -81,6 +85,8 @@ function readFlags(argv: readonly string[]) {
         'no-delegated-auth': { type: 'boolean' },
         'authentication-skip-lookup': { type: 'boolean' },
         'store-only': { type: 'boolean' },
+        'function-config': { type: 'string' },
+        'function-runner': { type: 'string' },
       },
       allowPositionals: false,
     }).values;
@@ -154,6 +160,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const port = Number(flags.port ?? env.PORCH_PORT ?? 7007);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${String(flags.port ?? env.PORCH_PORT)}`);
 
+  const functionConfig = optPath(flags['function-config'], env.PORCH_FUNCTION_CONFIG);
+  const functionRunner = flags['function-runner'] ?? env.PORCH_FUNCTION_RUNNER ?? undefined;
+  if (functionRunner !== undefined && !validHostPort(functionRunner)) throw new UsageError(`invalid --function-runner ${functionRunner} (HOST:PORT)`);
+
   return {
     mode,
     storeOnly,
@@ -178,5 +188,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     repositorySyncTimeoutMs,
     staleDraftAgeMs,
     maxBodyBytes,
+    functionConfig,
+    functionRunner: functionRunner || undefined,
   };
+}
+
+/** host:port, [v6]:port or a gRPC target such as dns:///host:port; the port a number. */
+function validHostPort(target: string): boolean {
+  if (target === '') return true;
+  const m = /^(?:dns:\/\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(target);
+  return m !== null && Number(m[2]) > 0 && Number(m[2]) <= 65535;
 }

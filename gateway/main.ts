@@ -23,7 +23,7 @@ async function main(config: Config, log: Logger): Promise<void> {
   // Loaded only in cluster mode: @kubernetes/client-node costs dev mode ~100 MiB of memory for nothing.
   const { KubeClient } = mode === 'cluster' ? await import('../lib/store/kube-client.ts') : { KubeClient: undefined };
   const client = KubeClient ? (config.clusterKubeconfig ? KubeClient.fromKubeconfigFile(config.clusterKubeconfig) : KubeClient.inCluster()) : undefined;
-  const common = { dataDir, log, config: { maxBodyBytes: config.maxBodyBytes }, sync: { repositorySyncTimeoutMs: config.repositorySyncTimeoutMs, staleDraftAgeMs: config.staleDraftAgeMs, intervalMs: config.syncIntervalMs } };
+  const common = { dataDir, log, config: { maxBodyBytes: config.maxBodyBytes }, sync: { repositorySyncTimeoutMs: config.repositorySyncTimeoutMs, staleDraftAgeMs: config.staleDraftAgeMs, intervalMs: config.syncIntervalMs }, functions: { functionConfig: config.functionConfig, functionRunner: config.functionRunner } };
   const ctx = client ? await createClusterContext({ ...common, client }) : await createDevContext({ ...common, storeOnly });
   // With delegated authentication kube-apiserver vouches for every caller: there is no admin token.
   const token = delegatedAuth ? undefined : await adminToken(dataDir);

@@ -11,7 +11,7 @@ export default function approvePackageRevision(ctx: AppContext) {
   const app = new Hono<HandlerEnv>();
   const path = itemPath(PACKAGEREVISIONS, 'approval');
   // The same decoding and current object as an update; only the operation differs.
-  const approval: PorchWrite<PackageRevision> = { ...revisionUpdate(ctx), write: (namespace, name, input, user) => ctx.ops.approve(namespace, name, input, user) };
+  const approval: PorchWrite<PackageRevision> = { ...revisionUpdate(ctx), write: (namespace, name, input, user, opts) => ctx.ops.approve(namespace, name, input, user, opts) };
   app.put(path, replaceEndpoint(ctx, approval));
   app.patch(path, patchEndpoint(ctx, approval));
   return app;

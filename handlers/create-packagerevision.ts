@@ -8,7 +8,6 @@ import { decodePackageRevision } from './http/porch-input.ts';
 import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
 import { isDryRun } from './http/query.ts';
-import { errors } from '../lib/errors.ts';
 import { requireNamespace } from '../lib/store/verbs.ts';
 
 /** POST packagerevisions: a new Draft (init, or a task such as edit). */
@@ -17,12 +16,12 @@ export default function createPackageRevision(ctx: AppContext) {
   app.post(
     collectionPath(PACKAGEREVISIONS),
     endpoint(ctx.log, async (c) => {
-      if (isDryRun(c)) throw errors.badRequest('dryRun is not supported for packagerevisions');
+      const dryRun = isDryRun(c);
       const namespace = c.req.param('namespace') ?? '';
       const body = await readObjectBody(c, ctx.config.maxBodyBytes);
       const input = decodePackageRevision(body, namespace, undefined, c.req.query('fieldValidation'));
       await requireNamespace(ctx.store, PACKAGEREVISIONS, namespace);
-      const pr = await ctx.ops.create(namespace, input, userOf(c));
+      const pr = await ctx.ops.create(namespace, input, userOf(c), { dryRun });
       return objectResponse(c, PACKAGEREVISIONS, pr, 201);
     }),
   );

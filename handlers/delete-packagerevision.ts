@@ -2,11 +2,10 @@ import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
 import { readDeleteOptions } from './http/delete-options.ts';
 import { endpoint } from './http/endpoint.ts';
-import type { HandlerEnv } from './http/env.ts';
+import { userOf, type HandlerEnv } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
 import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
-import { errors } from '../lib/errors.ts';
 
 /** DELETE packagerevisions/<name>: Draft, Proposed, DeletionProposed and the branch placeholder. */
 export default function deletePackageRevision(ctx: AppContext) {
@@ -15,8 +14,7 @@ export default function deletePackageRevision(ctx: AppContext) {
     itemPath(PACKAGEREVISIONS),
     endpoint(ctx.log, async (c) => {
       const opts = await readDeleteOptions(c, ctx.config.maxBodyBytes);
-      if (opts.dryRun || c.req.query('dryRun')) throw errors.badRequest('dryRun is not supported for packagerevisions');
-      const pr = await ctx.ops.delete(c.req.param('namespace') ?? '', c.req.param('name') ?? '', opts.preconditions);
+      const pr = await ctx.ops.delete(c.req.param('namespace') ?? '', c.req.param('name') ?? '', opts.preconditions, { dryRun: opts.dryRun }, userOf(c));
       return objectResponse(c, PACKAGEREVISIONS, pr);
     }),
   );

@@ -14,7 +14,7 @@ export default function updateResources(ctx: AppContext) {
     res: PACKAGEREVISIONRESOURCES,
     decode: decodeResources,
     current: (namespace, name) => ctx.ops.getResources(namespace, name),
-    write: (namespace, name, input, user) => ctx.ops.updateResources(namespace, name, input, user),
+    write: (namespace, name, input, user, opts) => ctx.ops.updateResources(namespace, name, input, user, opts),
   };
   app.put(path, replaceEndpoint(ctx, resources));
   app.patch(path, patchEndpoint(ctx, resources));

@@ -14,6 +14,8 @@ import type { Clock } from './sync/clock.ts';
 import { SyncRunner, type SyncRunnerOptions } from './sync/runner.ts';
 import { SyncScheduler } from './sync/scheduler.ts';
 import { openPorchRepository } from './git/porch-repository.ts';
+import { DraftRenderer } from './engine/render-step.ts';
+import { createRuntimes, type RuntimeFlags } from './render/index.ts';
 
 const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
@@ -39,6 +41,8 @@ export interface DevContextOptions {
    * server then stands in for kube-apiserver (CRDs, Secrets, Namespaces) in front of a cluster-mode server.
    */
   storeOnly?: boolean;
+  /** Where functions of Kptfile pipelines run besides the built-in ones (`--function-config`, `--function-runner`). */
+  functions?: RuntimeFlags;
 }
 
 /**
@@ -48,16 +52,19 @@ export interface DevContextOptions {
 async function contextAround(store: Store, opts: Omit<DevContextOptions, 'durable'>): Promise<AppContext> {
   const engine = new Engine({ store, log: opts.log, openGit: openPorchRepository, dataDir: opts.dataDir, gitTimeoutMs: opts.gitTimeoutMs });
   const { intervalMs, clock, ...bounds } = opts.sync ?? {};
+  const functions = createRuntimes(opts.functions ?? {});
   const ctx: AppContext = {
     store,
     log: opts.log,
     config: { ...DEFAULT_CONFIG, ...opts.config },
     shutdown: new ShutdownSignal(),
     engine,
-    ops: new RevisionOperations(engine),
+    ops: new RevisionOperations(engine, new DraftRenderer({ runtimes: functions.runtimes })),
     sync: new SyncRunner(engine, bounds),
   };
   ctx.shutdown.onShutdown(() => ctx.sync.stop());
+  // Renders still running when the stop is asked for finish against the function runner first.
+  ctx.shutdown.onShutdown(() => void ctx.shutdown.drained(30_000).then(() => functions.close()));
   // A stand-in kube-apiserver opens and syncs nothing: the repositories are the cluster-mode server's.
   if (opts.storeOnly) return ctx;
   await engine.start();

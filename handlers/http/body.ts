@@ -56,15 +56,25 @@ function decode(text: string, yaml: boolean): unknown {
   }
 }
 
-/** The body of a create/update: a JSON or YAML object. */
-export async function readObjectBody(c: HandlerContext, limit: number): Promise<Record<string, unknown>> {
+function objectFrom(c: HandlerContext, bytes: Buffer): Record<string, unknown> {
   const type = mediaType(c);
-  if (type === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(await readBytes(c, limit));
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(bytes);
   const yaml = type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml';
   if (type && type !== 'application/json' && !yaml) throw errors.unsupportedMediaType(type);
-  const value = parse(await readText(c, limit), yaml);
+  const value = parse(new TextDecoder('utf-8', { fatal: false }).decode(bytes), yaml);
   if (!isRecord(value)) throw errors.badRequest('the request body must be an object');
   return value;
+}
+
+/** The body of a create/update: a JSON or YAML object. */
+export async function readObjectBody(c: HandlerContext, limit: number): Promise<Record<string, unknown>> {
+  return objectFrom(c, await readBytes(c, limit));
+}
+
+/** A body that may be left out (a DELETE's DeleteOptions): undefined when there is none. */
+export async function readOptionalObjectBody(c: HandlerContext, limit: number): Promise<Record<string, unknown> | undefined> {
+  const bytes = await readBytes(c, limit);
+  return bytes.length ? objectFrom(c, bytes) : undefined;
 }
 
 /** The body of a PATCH: its type comes from the Content-Type header. */

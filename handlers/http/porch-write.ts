@@ -9,6 +9,8 @@ import { userOf } from './env.ts';
 import { decodePackageRevision } from './porch-input.ts';
 import { PACKAGEREVISIONS } from '../../lib/api/resources.ts';
 import { objectResponse } from './respond.ts';
+import { isDryRun } from './query.ts';
+import type { WriteOptions } from '../../lib/engine/operations.ts';
 
 // PUT and PATCH of an engine-served object: a PUT body, or the patch applied to the object as it is
 // now, is decoded as the resource and handed to one engine operation. Every porch write verb is this.
@@ -18,26 +20,28 @@ export interface PorchWrite<T> {
   decode: (body: Record<string, unknown>, namespace: string, name: string, fieldValidation?: string) => T;
   /** The object as it is now, which a patch applies to. */
   current: (namespace: string, name: string) => Promise<KubeObject> | KubeObject;
-  write: (namespace: string, name: string, input: T, user: UserInfo) => Promise<KubeObject>;
+  write: (namespace: string, name: string, input: T, user: UserInfo, opts: WriteOptions) => Promise<KubeObject>;
 }
 
 export function replaceEndpoint<T>(ctx: AppContext, w: PorchWrite<T>) {
   return endpoint(ctx.log, async (c) => {
+    const dryRun = isDryRun(c);
     const namespace = c.req.param('namespace') ?? '';
     const name = c.req.param('name') ?? '';
     const input = w.decode(await readObjectBody(c, ctx.config.maxBodyBytes), namespace, name, c.req.query('fieldValidation'));
-    return objectResponse(c, w.res, await w.write(namespace, name, input, userOf(c)));
+    return objectResponse(c, w.res, await w.write(namespace, name, input, userOf(c), { dryRun }));
   });
 }
 
 export function patchEndpoint<T>(ctx: AppContext, w: PorchWrite<T>) {
   return endpoint(ctx.log, async (c) => {
+    const dryRun = isDryRun(c);
     const namespace = c.req.param('namespace') ?? '';
     const name = c.req.param('name') ?? '';
     const { type, patch } = await readPatchBody(c, ctx.config.maxBodyBytes);
     const current = await w.current(namespace, name);
     const input = w.decode(applyPatch(type, current as unknown as Record<string, unknown>, patch), namespace, name, c.req.query('fieldValidation'));
-    return objectResponse(c, w.res, await w.write(namespace, name, input, userOf(c)));
+    return objectResponse(c, w.res, await w.write(namespace, name, input, userOf(c), { dryRun }));
   });
 }
 
@@ -47,6 +51,6 @@ export function revisionUpdate(ctx: AppContext): PorchWrite<ReturnType<typeof de
     res: PACKAGEREVISIONS,
     decode: decodePackageRevision,
     current: (namespace, name) => ctx.engine.getRevision(namespace, name).pr,
-    write: (namespace, name, input, user) => ctx.ops.update(namespace, name, input, user),
+    write: (namespace, name, input, user, opts) => ctx.ops.update(namespace, name, input, user, opts),
   };
 }

@@ -49,8 +49,19 @@ export function listQuery(c: HandlerContext): ListQuery {
   };
 }
 
-export function isDryRun(c: HandlerContext): boolean {
-  const v = c.req.queries('dryRun') ?? [];
-  for (const x of v) if (x !== 'All') throw errors.badRequest(`unsupported dryRun value "${x}": only "All" is supported`);
-  return v.length > 0;
+const OPTIONS_KIND: Record<string, string> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
+
+/**
+ * Whether a write is a dry run: the `dryRun` query parameter (or `extra`, a DeleteOptions body's
+ * values). "All" is the only value; anything else is kube-apiserver's 422 on the verb's options kind.
+ */
+export function isDryRun(c: HandlerContext, extra: readonly unknown[] = []): boolean {
+  const values = [...(c.req.queries('dryRun') ?? []), ...extra];
+  if (values.some((v) => v !== 'All')) {
+    const kind = OPTIONS_KIND[c.req.method] ?? 'CreateOptions';
+    throw errors.invalid(kind, 'meta.k8s.io', '', [
+      { reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: ${JSON.stringify(values)}: supported values: "All"` },
+    ]);
+  }
+  return values.length > 0;
 }

@@ -5,7 +5,6 @@ import { deleteObject } from '../../lib/store/verbs.ts';
 import { endpoint } from '../http/endpoint.ts';
 import type { HandlerEnv } from '../http/env.ts';
 import { itemPath } from '../http/paths.ts';
-import { isDryRun } from '../http/query.ts';
 import { objectResponse } from '../http/respond.ts';
 import { readDeleteOptions } from '../http/delete-options.ts';
 
@@ -17,8 +16,7 @@ export function deleteStoreObject(res: ResourceDescriptor) {
       itemPath(res),
       endpoint(ctx.log, async (c) => {
         const opts = await readDeleteOptions(c, ctx.config.maxBodyBytes);
-        const dryRun = isDryRun(c) || opts.dryRun;
-        const obj = await deleteObject(ctx.store, res, c.req.param('namespace'), c.req.param('name') ?? '', opts.preconditions, { dryRun });
+        const obj = await deleteObject(ctx.store, res, c.req.param('namespace'), c.req.param('name') ?? '', opts.preconditions, { dryRun: opts.dryRun });
         return objectResponse(c, res, obj);
       }),
     );

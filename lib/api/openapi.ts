@@ -365,7 +365,8 @@ function resourcePaths(res: ResourceDescriptor): PathItem[] {
       operationId: opId('deleteCollection', res, { namespaced: ns }),
       description: `delete collection of ${res.kind}`,
       kind: res.kind,
-      params: [...DELETE_PARAMS, ...LIST_PARAMS.filter((p) => p.name !== 'watch')],
+      // No dryRun here: deleting a collection has no dry run (every single-object write has one).
+      params: [...DELETE_PARAMS.filter((p) => p !== P.dryRun), ...LIST_PARAMS.filter((p) => p.name !== 'watch')],
       body: { schema: DELETE_OPTIONS, contentTypes: ['application/json'], required: false },
       responses: [{ code: 200, description: 'OK', schema: STATUS }],
     });

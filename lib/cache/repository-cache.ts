@@ -64,6 +64,8 @@ export class RepositoryCache {
   loaded = false;
   /** Set by close(): a refresh still running then changes nothing and announces nothing. */
   private closed = false;
+  /** A dry run's copy (see planned()): metadata written in it, by revision name (null: deleted). */
+  private plannedMeta: Map<string, KubeObject | null> | undefined;
 
   constructor(
     readonly namespace: string,
@@ -101,8 +103,56 @@ export class RepositoryCache {
     return this.packages.get(name);
   }
 
-  /** Re-read git; `fetch` false reads only local state. Coalesced and ordered. */
+  /** Whether this is a dry run's copy, whose writes are planned and never made. */
+  get isPlanned(): boolean {
+    return this.plannedMeta !== undefined;
+  }
+
+  /**
+   * A copy of this view for a dry run: the same revisions, writes go to `git.planned()` (answered as
+   * they would be, nothing written), and neither this view nor any watcher hears of them. A revision
+   * it rebuilds keeps the resourceVersion it has here (a new one has none), as a dry run answers.
+   */
+  planned(): RepositoryCache {
+    const metas = new Map<string, KubeObject | null>();
+    const copy = new RepositoryCache(this.namespace, this.name, this.repo, this.git.planned(), {
+      meta: (namespace, name) => (metas.has(name) ? (metas.get(name) ?? undefined) : this.hooks.meta(namespace, name)),
+      nextRv: () => 0,
+      revisionChanged: () => undefined,
+      packageChanged: () => undefined,
+      buildRevision: (record, context) => {
+        const rv = this.revision(record.name)?.metadata.resourceVersion;
+        const built = this.hooks.buildRevision(record, { ...context, rv: Number(rv ?? 0) });
+        if (rv !== undefined) return built;
+        const { resourceVersion: _none, ...metadata } = built.metadata;
+        return { ...built, metadata };
+      },
+      buildPackage: this.hooks.buildPackage,
+    });
+    copy.plannedMeta = metas;
+    copy.listing = new Map(this.listing);
+    for (const [k, v] of this.entries) copy.entries.set(k, v);
+    for (const [k, v] of this.packages) copy.packages.set(k, v);
+    copy.repoGeneration = this.repoGeneration;
+    copy.branchCommit = this.branchCommit;
+    copy.lastError = this.lastError;
+    copy.lastSyncTime = this.lastSyncTime;
+    copy.loaded = this.loaded;
+    return copy;
+  }
+
+  /** In a dry run's copy: a revision's metadata as the dry run would have written it (undefined: deleted). */
+  planMeta(name: string, meta: KubeObject | undefined): void {
+    if (!this.plannedMeta) throw new Error('planMeta is only for a dry run\'s copy');
+    this.plannedMeta.set(name, meta ?? null);
+    // A dry run's metadata keeps the resourceVersion it had: rebuild regardless.
+    if (!this.entries.delete(name)) return;
+    this.apply([...this.listing.values()], new Set([name]));
+  }
+
+  /** Re-read git; `fetch` false reads only local state. Coalesced and ordered. A dry run's copy never re-reads. */
   refresh(fetch: boolean): Promise<void> {
+    if (this.plannedMeta) return Promise.resolve();
     if (!this.running) {
       this.running = this.doRefresh(fetch).finally(() => {
         this.running = undefined;

@@ -15,6 +15,8 @@ import { nameCauses, packageRevisionName } from '../api/names.ts';
 import { buildResources } from './objects.ts';
 import { cloneResources } from './tasks/clone.ts';
 import { upgradeResources } from './tasks/upgrade.ts';
+import { DraftRenderer, PUSH_ON_RENDER_FAILURE, type RenderedContents, type RenderStatus } from './render-step.ts';
+import { RenderStatusMemory } from './render-status.ts';
 
 /** Porch records content changes to a draft (resources, Kptfile from the spec) as a render task. */
 const RENDER = { type: 'render' };
@@ -56,6 +58,11 @@ interface Preconditions {
   uid?: string;
 }
 
+/** A dry run is checked and computed as the write would be, answered, and nothing is written. */
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
 /**
  * A write's preconditions against the revision as it is now. An update with a stale resourceVersion
  * gets Kubernetes' "object has been modified"; a delete gets its "Precondition failed" wording.
@@ -81,7 +88,13 @@ interface Current {
  * and package path); a stale resourceVersion is a 409 and a fresh one waits its turn.
  */
 export class RevisionOperations {
-  constructor(private readonly engine: Engine) {}
+  private readonly renderStatuses = new RenderStatusMemory();
+
+  constructor(
+    private readonly engine: Engine,
+    /** Every change of a draft's contents goes through it between "contents changed" and "write". */
+    private readonly renderer = new DraftRenderer(),
+  ) {}
 
   private lockKey(cache: RepositoryCache, pkg: string): string {
     return `${cache.namespace}/${cache.name}/${pkg}`;
@@ -107,21 +120,36 @@ export class RevisionOperations {
       finalizers: wanted.finalizers,
       ownerReferences: wanted.ownerReferences,
     };
+    const dryRun = cache.isPlanned;
     let saved: KubeObject;
     if (!cur) {
       if (deleting) return;
-      saved = await store.create(PACKAGEREVS, { apiVersion: '', kind: 'PackageRev', metadata: meta, spec: {}, status: {} });
+      saved = await store.create(PACKAGEREVS, { apiVersion: '', kind: 'PackageRev', metadata: meta, spec: {}, status: {} }, { dryRun });
     } else {
       const next = { ...cur, metadata: { ...cur.metadata, ...meta } };
       if (jsonEqual(next.metadata, cur.metadata)) return;
-      saved = await store.update(PACKAGEREVS, next);
+      saved = await store.update(PACKAGEREVS, next, { dryRun });
     }
-    this.engine.applyMeta(saved);
+    this.tookMeta(cache, name, saved);
+  }
+
+  /** One info line per operation that wrote something (a dry run wrote nothing: none). */
+  private logged(cache: RepositoryCache, msg: string, name: string, user: UserInfo | undefined, fields: Record<string, unknown> = {}): void {
+    if (cache.isPlanned) return;
+    this.engine.log.info(msg, { namespace: cache.namespace, repository: cache.name, packageRevision: name, user: user?.username, ...fields });
+  }
+
+  /** A PackageRev written (undefined: gone): the engine takes it in; a dry run's copy only shows it. */
+  private tookMeta(cache: RepositoryCache, name: string, meta: KubeObject | undefined): void {
+    if (cache.isPlanned) cache.planMeta(name, meta);
+    else if (meta) this.engine.applyMeta(meta);
   }
 
   /**
    * The opening of every write to an existing revision: take its package's lock, read the revision
-   * as it is now (another write may have gone first) and check the caller's preconditions.
+   * as it is now (another write may have gone first) and check the caller's preconditions. A dry run
+   * goes on with a copy of the repository's view whose writes are planned, not made (the one place a
+   * dry run differs): everything up to the write itself runs as it would.
    */
   private async withRevision<T>(
     namespace: string,
@@ -129,13 +157,14 @@ export class RevisionOperations {
     gr: GroupResource,
     given: Preconditions,
     verb: 'update' | 'delete',
+    opts: WriteOptions,
     fn: (current: Current) => Promise<T>,
   ): Promise<T> {
     const found = this.engine.findRevision(namespace, name);
     const rec0 = found?.cache.record(name);
     if (!found || !rec0) throw errors.notFound(gr, name);
-    const { cache } = found;
-    return this.engine.packageLocks.run(this.lockKey(cache, rec0.packagePath), async () => {
+    return this.engine.packageLocks.run(this.lockKey(found.cache, rec0.packagePath), async () => {
+      const cache = opts.dryRun ? found.cache.planned() : found.cache;
       const cur = cache.revision(name);
       const rec = cache.record(name);
       if (!cur || !rec) throw errors.notFound(gr, name);
@@ -146,7 +175,7 @@ export class RevisionOperations {
 
   // ---- create ----
 
-  async create(namespace: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
+  async create(namespace: string, input: PackageRevision, user: UserInfo, opts: WriteOptions = {}): Promise<PackageRevision> {
     const spec = input.spec ?? {};
     const pkg = spec.packageName ?? '';
     const ws = spec.workspaceName ?? '';
@@ -161,15 +190,21 @@ export class RevisionOperations {
     if (input.metadata.labels?.[LATEST_REVISION_LABEL] !== undefined)
       causes.push({ reason: 'FieldValueForbidden', field: `metadata.labels[${LATEST_REVISION_LABEL}]`, message: 'Forbidden: the label is set by the server' });
     if (causes.length) throw INVALID(input.metadata.name ?? '', causes);
-    const cache = this.requireRepository(namespace, spec.repository);
-    const nc = nameCauses(cache.name, pkg, ws);
+    const repository = this.requireRepository(namespace, spec.repository);
+    const nc = nameCauses(repository.name, pkg, ws);
     if (nc.length) throw INVALID(input.metadata.name ?? '', nc);
-    const name = packageRevisionName(cache.name, pkg, ws);
+    const name = packageRevisionName(repository.name, pkg, ws);
+    const given = input.metadata.name;
+    // Porch names a revision after its repository, package and workspace; a client's own name is replaced.
+    if (given && given !== name && !opts.dryRun)
+      this.engine.log.warn('package revision name replaced', { namespace, given, name });
     const task: Task = tasks[0] ?? { type: 'init', init: { description: `${pkg.split('/').pop()} description` } };
 
-    return this.engine.packageLocks.run(this.lockKey(cache, pkg), async () => {
+    return this.engine.packageLocks.run(this.lockKey(repository, pkg), async () => {
+      // As in withRevision: a dry run writes into a copy of the view, planned and never made.
+      const cache = opts.dryRun ? repository.planned() : repository;
       if (cache.revision(name)) throw errors.alreadyExists(PR_GR, name, `workspace "${ws}" of package "${pkg}" already exists in repository "${cache.name}"`);
-      const resources = await this.taskResources(cache, name, pkg, task);
+      const { files: resources, renderStatus } = await this.renderer.render('PackageRevision', name, await this.taskResources(cache, name, pkg, task), pushOnRenderFailure(input.metadata));
       await cache.createDraft({ packagePath: pkg, workspace: ws, resources, task, author: author(cache, user) }).catch((err: unknown) => {
         // A lock is someone writing that ref right now (or a writer that died moments ago): retry.
         if (err instanceof GitLockedError) throw errors.conflict(PR_GR, name, `the draft branch is being written by another writer; retry (${err.message})`);
@@ -179,6 +214,7 @@ export class RevisionOperations {
       const rec = cache.record(name);
       const pr = cache.revision(name);
       if (!rec || !pr) throw errors.internal(`package revision ${name} was written but could not be read back`);
+      this.rememberRender(cache, name, renderStatus);
       try {
         await this.saveMeta(cache, name, userMetadata(input.metadata));
       } catch (err) {
@@ -186,6 +222,7 @@ export class RevisionOperations {
         await cache.remove(rec).catch(() => undefined);
         throw err;
       }
+      this.logged(cache, 'package revision created', name, user, { package: pkg, workspace: ws, task: task.type });
       return cache.revision(name) ?? pr;
     });
   }
@@ -219,8 +256,8 @@ export class RevisionOperations {
 
   // ---- update (main resource) ----
 
-  async update(namespace: string, name: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
-    return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', async ({ cache, cur, rec }) => {
+  async update(namespace: string, name: string, input: PackageRevision, user: UserInfo, opts: WriteOptions = {}): Promise<PackageRevision> {
+    return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', opts, async ({ cache, cur, rec }) => {
       const spec = input.spec ?? {};
       const causes: StatusCause[] = [];
       const immutable: [keyof PackageRevision['spec'], unknown, unknown][] = [
@@ -247,28 +284,38 @@ export class RevisionOperations {
       }
 
       const wasDeleting = Boolean(cur.metadata.deletionTimestamp);
+      // Rendered before anything is saved: a render that fails leaves the revision as it was.
+      const contents = rec.lifecycle === 'Draft' ? await this.specContents(cache, rec, cur, input) : undefined;
       await this.saveMeta(cache, name, userMetadata(input.metadata));
-
-      if (rec.lifecycle === 'Draft' && (spec.readinessGates !== undefined || input.status?.conditions !== undefined)) {
-        const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
-        const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
-        if (gatesChanged || condsChanged) {
-          const files = await git(name, () => cache.readResources(rec));
-          files.Kptfile = updateKptfile(files.Kptfile ?? '', {
-            readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
-            conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
-          });
-          await git(name, () => cache.updateContents(rec, files, RENDER, author(cache, user)));
-        }
+      if (contents) {
+        await git(name, () => cache.updateContents(rec, contents.files, RENDER, author(cache, user)));
+        this.rememberRender(cache, name, contents.renderStatus);
       }
 
       await this.moveLifecycle(cache, name, target, user);
       if (wasDeleting && !(input.metadata.finalizers ?? []).length) {
         await this.deleteNow(cache, name);
+        this.logged(cache, 'package revision deleted', name, user, { finalizersDone: true });
         return { ...cur, metadata: { ...cur.metadata } };
       }
+      const moved = target !== rec.lifecycle;
+      this.logged(cache, target === 'Proposed' && moved ? 'package revision proposed' : 'package revision updated', name, user, { lifecycle: target, ...(moved ? { from: rec.lifecycle } : {}) });
       return cache.revision(name) ?? cur;
     });
+  }
+
+  /** A Draft's package with the readiness gates and conditions of an update in its Kptfile, rendered; undefined when they did not change. */
+  private async specContents(cache: RepositoryCache, rec: RevisionRecord, cur: PackageRevision, input: PackageRevision): Promise<RenderedContents | undefined> {
+    const spec = input.spec ?? {};
+    const gatesChanged = spec.readinessGates !== undefined && !jsonEqual(spec.readinessGates ?? [], cur.spec.readinessGates ?? []);
+    const condsChanged = input.status?.conditions !== undefined && !jsonEqual(input.status.conditions ?? [], cur.status.conditions ?? []);
+    if (!gatesChanged && !condsChanged) return undefined;
+    const files = await git(rec.name, () => cache.readResources(rec));
+    files.Kptfile = updateKptfile(files.Kptfile ?? '', {
+      readinessGates: gatesChanged ? (spec.readinessGates ?? null) : undefined,
+      conditions: condsChanged ? ((input.status?.conditions ?? null) as { type: string; status: string }[] | null) : undefined,
+    });
+    return this.renderer.render('PackageRevision', rec.name, files, pushOnRenderFailure(input.metadata));
   }
 
   /** Take a revision to a new lifecycle (the git side of every transition). */
@@ -290,22 +337,25 @@ export class RevisionOperations {
 
   // ---- approval subresource ----
 
-  async approve(namespace: string, name: string, input: PackageRevision, user: UserInfo): Promise<PackageRevision> {
-    return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', async ({ cache, cur, rec }) => {
+  async approve(namespace: string, name: string, input: PackageRevision, user: UserInfo, opts: WriteOptions = {}): Promise<PackageRevision> {
+    return this.withRevision(namespace, name, PR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', opts, async ({ cache, cur, rec }) => {
       const target = input.spec?.lifecycle;
       if (!target) throw INVALID(name, [{ reason: 'FieldValueRequired', field: 'spec.lifecycle', message: 'Required value' }]);
       if (rec.revision === -1) throw errors.conflict(PR_GR, name, 'the placeholder revision of the registered branch cannot change lifecycle');
       checkApprovalTransition(name, rec.lifecycle, target);
       await this.moveLifecycle(cache, name, target, user);
+      const done = cache.revision(name);
+      const what = target === 'Published' && rec.lifecycle === 'Proposed' ? 'approved' : target === 'Draft' ? 'rejected' : target === 'DeletionProposed' ? 'proposed for deletion' : 'updated';
+      this.logged(cache, `package revision ${what}`, name, user, { lifecycle: target, from: rec.lifecycle, ...(done?.spec.revision ? { revision: done.spec.revision } : {}) });
       // After publishing, the draft's name belongs to the tag's revision.
-      return cache.revision(name) ?? cur;
+      return done ?? cur;
     });
   }
 
   // ---- delete ----
 
-  async delete(namespace: string, name: string, preconditions: Preconditions): Promise<PackageRevision> {
-    return this.withRevision(namespace, name, PR_GR, preconditions, 'delete', async ({ cache, cur, rec }) => {
+  async delete(namespace: string, name: string, preconditions: Preconditions, opts: WriteOptions = {}, user?: UserInfo): Promise<PackageRevision> {
+    return this.withRevision(namespace, name, PR_GR, preconditions, 'delete', opts, async ({ cache, cur, rec }) => {
       if (rec.lifecycle === 'Published' && rec.revision > 0)
         throw errors.forbidden(PR_GR, name, 'a Published package revision must be proposed for deletion (DeletionProposed) before it can be deleted');
       const dependant = this.dependantOf(namespace, name);
@@ -313,11 +363,13 @@ export class RevisionOperations {
       if ((cur.metadata.finalizers ?? []).length) {
         if (!cur.metadata.deletionTimestamp) {
           const meta = await this.engine.store.get(PACKAGEREVS, namespace, name);
-          if (meta) this.engine.applyMeta(await this.engine.store.delete(PACKAGEREVS, namespace, name));
+          if (meta) this.tookMeta(cache, name, await this.engine.store.delete(PACKAGEREVS, namespace, name, { dryRun: cache.isPlanned }));
         }
+        this.logged(cache, 'package revision marked for deletion', name, user, { finalizers: cur.metadata.finalizers });
         return cache.revision(name) ?? cur;
       }
       await this.deleteNow(cache, name);
+      this.logged(cache, 'package revision deleted', name, user, { lifecycle: rec.lifecycle });
       return cur;
     });
   }
@@ -338,9 +390,10 @@ export class RevisionOperations {
     await git(name, () => cache.remove(rec));
     const meta = await this.engine.store.get(PACKAGEREVS, cache.namespace, name);
     if (meta) {
+      const dryRun = cache.isPlanned;
       if ((meta.metadata.finalizers ?? []).length)
-        await this.engine.store.update(PACKAGEREVS, { ...meta, metadata: { ...meta.metadata, finalizers: [] } });
-      else await this.engine.store.delete(PACKAGEREVS, cache.namespace, name).catch(() => undefined);
+        await this.engine.store.update(PACKAGEREVS, { ...meta, metadata: { ...meta.metadata, finalizers: [] } }, { dryRun });
+      else await this.engine.store.delete(PACKAGEREVS, cache.namespace, name, { dryRun }).catch(() => undefined);
     }
   }
 
@@ -350,20 +403,37 @@ export class RevisionOperations {
     const { cache, pr } = this.engine.getRevision(namespace, name);
     const rec = cache.record(name)!;
     const files = await git(name, () => cache.readResources(rec));
-    return buildResources(pr, files);
+    return withRenderStatus(buildResources(pr, files), this.renderStatuses.recall(namespace, name, rec.git.commit));
   }
 
-  async updateResources(namespace: string, name: string, input: PackageRevisionResources, user: UserInfo): Promise<PackageRevisionResources> {
-    return this.withRevision(namespace, name, PRR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', async ({ cache, cur, rec }) => {
+  private rememberRender(cache: RepositoryCache, name: string, status: RenderStatus): void {
+    if (cache.isPlanned) return;
+    const rec = cache.record(name);
+    if (rec) this.renderStatuses.remember(cache.namespace, name, rec.git.commit, status);
+  }
+
+  async updateResources(namespace: string, name: string, input: PackageRevisionResources, user: UserInfo, opts: WriteOptions = {}): Promise<PackageRevisionResources> {
+    return this.withRevision(namespace, name, PRR_GR, { resourceVersion: input.metadata.resourceVersion }, 'update', opts, async ({ cache, cur, rec }) => {
       if (rec.lifecycle !== 'Draft')
         throw errors.conflict(PRR_GR, name, `cannot update the resources of a ${rec.lifecycle} package revision; only Draft package revisions can be changed`);
       const resources = input.spec?.resources ?? {};
       const causes = resourceCauses(resources);
       if (causes.length) throw errors.invalid('PackageRevisionResources', 'porch.kpt.dev', name, causes);
-      await git(name, () => cache.updateContents(rec, resources, RENDER, author(cache, user)));
-      return buildResources(cache.revision(name) ?? cur, resources);
+      const rendered = await this.renderer.render('PackageRevisionResources', name, resources, pushOnRenderFailure(cur.metadata));
+      await git(name, () => cache.updateContents(rec, rendered.files, RENDER, author(cache, user)));
+      this.rememberRender(cache, name, rendered.renderStatus);
+      this.logged(cache, 'package revision resources updated', name, user, { files: Object.keys(rendered.files).length });
+      return withRenderStatus(buildResources(cache.revision(name) ?? cur, rendered.files), rendered.renderStatus);
     });
   }
+}
+
+function pushOnRenderFailure(meta: { annotations?: Record<string, string> | null }): boolean {
+  return meta.annotations?.[PUSH_ON_RENDER_FAILURE] === 'true';
+}
+
+function withRenderStatus(prr: PackageRevisionResources, status: RenderStatus | undefined): PackageRevisionResources {
+  return status ? { ...prr, status: { ...prr.status, renderStatus: { result: { ...status.result }, error: status.error } } } : prr;
 }
 
 /** A package's files: relative paths inside the package, and a valid Kptfile at its root. */

@@ -1,6 +1,8 @@
 import type { Lifecycle } from '../api/porch.ts';
 import { PORCH_IDENTITY } from './commit.ts';
-import { deletionProposedRef, draftRef, proposedRef, publishedTag } from './refs.ts';
+import { draftRef, publishedTag } from './refs.ts';
+import { lifecycleStep } from './lifecycle-step.ts';
+import { PlannedWrites } from './planned-writes.ts';
 import { IsoGitRepository } from './repository.ts';
 import { approvalCommitMessage, deleteCommitMessage, draftCommitMessage } from './trailer.ts';
 import type {
@@ -67,20 +69,19 @@ export class PorchGitRepository implements GitRepository {
 
   async setLifecycle(rev: RevisionRefs, to: Lifecycle): Promise<ListingChange> {
     const g = rev.git;
-    const dir = this.refs.directory;
-    if (g.kind === 'draft' && to === 'Proposed') return this.move(g, proposedRef(dir, g.packagePath, g.workspace));
-    if (g.kind === 'proposed' && to === 'Draft') return this.move(g, draftRef(dir, g.packagePath, g.workspace));
-    const published = g.kind === 'published' || g.kind === 'placeholder';
-    if (published && rev.deletionRef === undefined && to === 'DeletionProposed') {
-      const ref = deletionProposedRef(dir, g.packagePath, g.revision);
-      await this.refs.updateRef(ref, g.commit, null);
-      return this.changed([{ ref, commit: g.commit }]);
+    const step = lifecycleStep(this.refs.directory, rev, to);
+    switch (step?.kind) {
+      case 'move':
+        return this.move(g, step.to);
+      case 'mark':
+        await this.refs.updateRef(step.ref, g.commit, null);
+        return this.changed([{ ref: step.ref, commit: g.commit }]);
+      case 'unmark':
+        await this.refs.deleteRef(step.ref, g.commit);
+        return this.changed([], [step.ref]);
+      default:
+        return this.changed([]);
     }
-    if (published && rev.deletionRef !== undefined && to === 'Published') {
-      await this.refs.deleteRef(rev.deletionRef, g.commit);
-      return this.changed([], [rev.deletionRef]);
-    }
-    return this.changed([]);
   }
 
   private async move(g: GitPackageRevision, to: string): Promise<ListingChange> {
@@ -117,6 +118,10 @@ export class PorchGitRepository implements GitRepository {
 
   close(): Promise<void> {
     return this.refs.close();
+  }
+
+  planned(): GitRepository {
+    return new PlannedWrites(this, this.refs.directory);
   }
 }
 

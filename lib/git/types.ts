@@ -133,6 +133,11 @@ export interface GitRepository {
   publish(rev: GitPackageRevision, revision: number, author: CommitAuthor): Promise<ListingChange>;
   /** Delete a revision's refs; for the branch placeholder, a commit removing the package from the branch. */
   deleteRevision(rev: RevisionRefs): Promise<ListingChange>;
+  /**
+   * This repository for a dry run: reads as here, writes answered with the listing change they would
+   * make, and nothing written.
+   */
+  planned(): GitRepository;
   close(): Promise<void>;
 }
 

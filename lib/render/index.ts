@@ -9,7 +9,7 @@ import { functionRunnerRuntime } from './runtimes/function-runner.ts';
 
 export { render, tryRender, readPipelines, type RenderOptions, type RenderOutcome } from './render.ts';
 export { RenderError } from './errors.ts';
-export { FunctionFailure, type FunctionRuntime, type FunctionRunner, type FunctionInput, type FunctionOutput } from './runtime.ts';
+export { FunctionFailure, RuntimeUnavailable, type FunctionRuntime, type FunctionRunner, type FunctionInput, type FunctionOutput } from './runtime.ts';
 export { loadFunctionConfig, type ExecFunction } from './function-config.ts';
 export { readPipeline, type Pipeline, type PipelineProblem, type FunctionSpec, type Selector } from './pipeline-spec.ts';
 export { builtinRuntime, builtinFor } from './runtimes/builtin.ts';

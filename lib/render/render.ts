@@ -5,7 +5,7 @@ import { packageDirs, parseDocs, readPackage, textOf, writePackage } from './pac
 import { readPipeline, type FunctionSpec, type Pipeline } from './pipeline-spec.ts';
 import { annotate, defaultPath, unannotate } from './resource-list.ts';
 import { findRunner } from './runtime-chain.ts';
-import { FunctionFailure, type FunctionOutput, type FunctionRunner, type FunctionRuntime } from './runtime.ts';
+import { FunctionFailure, RuntimeUnavailable, type FunctionOutput, type FunctionRunner, type FunctionRuntime } from './runtime.ts';
 import { selected } from './selectors.ts';
 import type { FunctionResult, FunctionResultList, KrmItem, PackageFiles, RenderResult } from './types.ts';
 
@@ -13,6 +13,11 @@ export interface RenderOptions {
   /** Asked in order for each image (built-in, operator executables, function runner). */
   runtimes: readonly FunctionRuntime[];
   signal?: AbortSignal;
+  /**
+   * Awaited between functions so the event loop gets a turn (and a caller's budget is checked);
+   * default: a turn after every function.
+   */
+  pause?: () => Promise<void>;
 }
 
 interface PackageNode {
@@ -116,10 +121,10 @@ export async function render(files: PackageFiles, opts: RenderOptions): Promise<
         if (err.results.length) record.results = err.results;
         if (err.log) record.stderr = err.log;
         const label = fn.name ? `${fn.name} (${fn.image})` : fn.image;
-        throw new RenderError('function-failed', `package "${dir || '.'}": function "${label}" failed: ${err.message}`, fn.image, resultList(results));
+        throw new RenderError(err instanceof RuntimeUnavailable ? 'runtime-unavailable' : 'function-failed', `package "${dir || '.'}": function "${label}" failed: ${err.message}`, fn.image, resultList(results));
       }
       // Functions run back to back on a large package would hold the event loop for their whole run.
-      await yieldToLoop();
+      await (opts.pause ? opts.pause() : yieldToLoop());
     }
   }
   return { files: await writePackage(files, read, items), results: resultList(results) };

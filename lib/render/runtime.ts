@@ -49,3 +49,6 @@ export class FunctionFailure extends Error {
     super(message);
   }
 }
+
+/** The runtime serving the function could not be reached: nothing about the package is wrong. */
+export class RuntimeUnavailable extends FunctionFailure {}

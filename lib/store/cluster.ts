@@ -8,7 +8,7 @@ import { Informer, parseResourceVersion } from './cluster-informer.ts';
 import { checkStoreFieldSelector, storeObjectMatcher } from './fields.ts';
 import type { KubeClient } from './kube-client.ts';
 import { resourcePath } from './kube-paths.ts';
-import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, WatchOptions } from './types.ts';
+import type { DeleteOptions, DryRunOption, ListOptions, ListResult, Store, UpdateOptions, WatchOptions } from './types.ts';
 
 export interface ClusterStoreOptions {
   client: KubeClient;
@@ -133,11 +133,11 @@ export class ClusterStore implements Store {
     return { items: items as T[], resourceVersion: String(inf.resourceVersion) };
   }
 
-  async create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject): Promise<T> {
+  async create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject, opts: DryRunOption = {}): Promise<T> {
     const namespace = this.namespaceOf(res, obj.metadata.namespace);
     const body = { ...obj, apiVersion: apiVersionOf(res), kind: res.kind };
-    const created = (await this.opts.client.request({ method: 'POST', path: resourcePath(res, namespace), body })) as KubeObject;
-    await this.caughtUp(res, created);
+    const created = (await this.opts.client.request({ method: 'POST', path: resourcePath(res, namespace), body, query: dryRunQuery(opts) })) as KubeObject;
+    if (!opts.dryRun) await this.caughtUp(res, created);
     return deepFreeze(created) as T;
   }
 
@@ -150,6 +150,7 @@ export class ClusterStore implements Store {
         method: 'PUT',
         path,
         body: { ...obj, apiVersion: apiVersionOf(res), kind: res.kind, metadata: { ...obj.metadata, resourceVersion } },
+        query: dryRunQuery(opts),
       }) as Promise<KubeObject>;
 
     let updated: KubeObject;
@@ -170,7 +171,7 @@ export class ClusterStore implements Store {
         }
       }
     }
-    await this.caughtUp(res, updated);
+    if (!opts.dryRun) await this.caughtUp(res, updated);
     return deepFreeze(updated) as T;
   }
 
@@ -184,13 +185,14 @@ export class ClusterStore implements Store {
       method: 'DELETE',
       path: resourcePath(res, ns, name),
       body: { apiVersion: 'v1', kind: 'DeleteOptions', ...(Object.keys(preconditions).length ? { preconditions } : {}) },
+      query: dryRunQuery(opts),
     });
     // Built-in kinds answer a finished delete with a Success Status, custom resources with the object.
     const last: KubeObject =
       isRecord(answer) && answer.kind === 'Status'
         ? (cached ?? { apiVersion: apiVersionOf(res), kind: res.kind, metadata: { name, ...(ns ? { namespace: ns } : {}) } })
         : (answer as KubeObject);
-    if (!this.uncached(res)) {
+    if (!this.uncached(res) && !opts.dryRun) {
       const inf = this.informer(res);
       // Marked for deletion (finalizers, a terminating namespace): the object stays, at a new version.
       const pending = Boolean(last.metadata.deletionTimestamp);
@@ -239,4 +241,9 @@ export class ClusterStore implements Store {
     this.closed = true;
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
+}
+
+/** kube-apiserver runs a dry run itself: checked, admitted and answered, nothing stored. */
+function dryRunQuery(opts: DryRunOption): Record<string, string> | undefined {
+  return opts.dryRun ? { dryRun: 'All' } : undefined;
 }

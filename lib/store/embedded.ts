@@ -10,7 +10,7 @@ import { WatchHub } from '../watch/hub.ts';
 import type { Unsubscribe } from '../watch/types.ts';
 import { mkdirPrivate, writeFileAtomic } from './atomic-file.ts';
 import { checkStoreFieldSelector, storeObjectMatcher } from './fields.ts';
-import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, WatchOptions } from './types.ts';
+import type { DeleteOptions, DryRunOption, ListOptions, ListResult, Store, UpdateOptions, WatchOptions } from './types.ts';
 
 const CLUSTER_DIR = '_cluster';
 
@@ -117,7 +117,7 @@ export class EmbeddedStore implements Store {
     return { group: res.group, resource: res.plural };
   }
 
-  async create<T extends KubeObject>(res: ResourceDescriptor<T>, input: KubeObject): Promise<T> {
+  async create<T extends KubeObject>(res: ResourceDescriptor<T>, input: KubeObject, opts: DryRunOption = {}): Promise<T> {
     const namespace = res.namespaced ? input.metadata.namespace : undefined;
     const name = input.metadata.name ?? '';
     const stored = await this.locks.run(`${resKey(res)}|${objKey(namespace, name)}`, async () => {
@@ -136,6 +136,10 @@ export class EmbeddedStore implements Store {
       };
       if (!namespace) delete obj.metadata.namespace;
       delete obj.metadata.deletionTimestamp;
+      if (opts.dryRun) {
+        delete obj.metadata.resourceVersion;
+        return deepFreeze(obj);
+      }
       return this.commit(res, b, key, obj, undefined);
     });
     return stored as T;
@@ -181,6 +185,7 @@ export class EmbeddedStore implements Store {
 
       next.metadata.resourceVersion = cur.metadata.resourceVersion;
       if (jsonEqual(next, cur)) return cur; // a no-op update keeps the resourceVersion, as kube-apiserver does
+      if (opts.dryRun) return deepFreeze(next);
 
       if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length) {
         return this.remove(res, b, key, next);
@@ -205,9 +210,9 @@ export class EmbeddedStore implements Store {
         if (cur.metadata.deletionTimestamp) return cur;
         const marked = structuredClone(cur);
         marked.metadata.deletionTimestamp = nowTimestamp();
-        return this.commit(res, b, key, marked, cur);
+        return opts.dryRun ? deepFreeze(marked) : this.commit(res, b, key, marked, cur);
       }
-      return this.remove(res, b, key, structuredClone(cur));
+      return opts.dryRun ? cur : this.remove(res, b, key, structuredClone(cur));
     });
     return stored as T;
   }

@@ -15,12 +15,17 @@ export interface ListResult<T extends KubeObject = KubeObject> {
   resourceVersion: string;
 }
 
-export interface UpdateOptions {
+/** Every write may be a dry run: checked and computed as the write would be, answered, and nothing stored. */
+export interface DryRunOption {
+  dryRun?: boolean;
+}
+
+export interface UpdateOptions extends DryRunOption {
   /** Write only status (the status subresource) or everything but status (the main resource). */
   subresource?: 'status';
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends DryRunOption {
   /** Precondition: the object's current resourceVersion. */
   resourceVersion?: string;
   uid?: string;
@@ -41,7 +46,8 @@ export interface WatchOptions extends ListOptions {
 export interface Store {
   get<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T extends KubeObject>(res: ResourceDescriptor<T>, opts?: ListOptions): Promise<ListResult<T>>;
-  create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject): Promise<T>;
+  /** With dryRun the answer has uid and creationTimestamp but no resourceVersion, as kube-apiserver's. */
+  create<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject, opts?: DryRunOption): Promise<T>;
   /** Replaces the object; a set metadata.resourceVersion must match the stored one (else 409). */
   update<T extends KubeObject>(res: ResourceDescriptor<T>, obj: KubeObject, opts?: UpdateOptions): Promise<T>;
   /**

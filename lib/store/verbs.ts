@@ -6,7 +6,6 @@ import { checkKindAndVersion, nameCauses, validateObject } from '../api/validate
 import { errors, StatusError } from '../errors.ts';
 import { strategyFor } from '../strategy/index.ts';
 import { checkUnknownFields, type FieldValidation } from '../api/strict-fields.ts';
-import { nowTimestamp } from '../util.ts';
 import type { Store } from './types.ts';
 
 // The store's write verbs (create, update, patch, delete) as kube-apiserver runs them for store-served
@@ -59,11 +58,7 @@ export async function createObject(store: Store, res: ResourceDescriptor, namesp
   const causes = strategy.validate?.(obj) ?? [];
   if (causes.length) throw errors.invalid(res.kind, res.group, obj.metadata.name ?? '', causes);
   await requireNamespace(store, res, namespace);
-  if (opts.dryRun) {
-    if (await store.get(res, namespace, obj.metadata.name!)) throw errors.alreadyExists(gr(res), obj.metadata.name!);
-    return { ...obj, metadata: { ...obj.metadata, creationTimestamp: nowTimestamp(), uid: '' } };
-  }
-  return store.create(res, obj);
+  return store.create(res, obj, { dryRun: opts.dryRun });
 }
 
 export async function updateObject(
@@ -91,12 +86,7 @@ export async function updateObject(
     const causes = [...(strategy.validate?.(obj) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
     if (causes.length) throw errors.invalid(res.kind, res.group, name, causes);
   }
-  if (opts.dryRun) {
-    if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== old.metadata.resourceVersion)
-      throw errors.staleResourceVersion(gr(res), name);
-    return obj;
-  }
-  return store.update(res, obj, { subresource: opts.subresource });
+  return store.update(res, obj, { subresource: opts.subresource, dryRun: opts.dryRun });
 }
 
 export async function patchObject(
@@ -134,13 +124,9 @@ export async function deleteObject(
   preconditions: { resourceVersion?: string; uid?: string },
   opts: WriteOptions = {},
 ): Promise<KubeObject> {
-  if (opts.dryRun) {
-    const cur = await store.get(res, namespace, name);
-    if (!cur) throw errors.notFound(gr(res), name);
-    return cur;
-  }
-  if (res.kind === 'Namespace') await emptyNamespace(store, name);
-  return store.delete(res, namespace, name, preconditions);
+  // A dry run leaves what the namespace holds alone: its own answer is the namespace as deleted.
+  if (res.kind === 'Namespace' && !opts.dryRun) await emptyNamespace(store, name);
+  return store.delete(res, namespace, name, { ...preconditions, dryRun: opts.dryRun });
 }
 
 /** Deleting a namespace deletes what it holds (kube-apiserver's namespace controller, done inline). */

@@ -93,6 +93,7 @@ export class SyncRunner {
     if (!found) throw errors.notFound({ group: REPOSITORIES.group, resource: REPOSITORIES.plural }, name);
     if ('error' in found) {
       const { repo, error: message } = found;
+      this.engine.log.warn('repository sync failed', { namespace, repository: name, error: message });
       if (!this.stopped)
         await this.status.write(repo, {
           reason: 'Error',
@@ -135,6 +136,14 @@ export class SyncRunner {
         staleDraftAgeText: formatDuration(this.opts.staleDraftAgeMs ?? DEFAULT_STALE_DRAFT_AGE_MS),
       };
       await this.prune(cache, started);
+      this.engine.log.info('repository sync finished', {
+        namespace: cache.namespace,
+        repository: cache.name,
+        revisions: cache.size,
+        packages: outcome.packageCount,
+        commit: cache.branchCommit,
+        ms: Date.now() - started,
+      });
     } catch (err) {
       const message = err instanceof SyncTimeoutError ? `repository sync ${err.message}` : errMessage(err);
       cache.lastError = message;

@@ -16,6 +16,7 @@ import { percentile, round, sleep, summarize, timeRuns, waitFor } from './stats.
 import { WatcherPool } from './watchers.ts';
 import { cliPushCommitAndTag, gitMirrorAndRead, pushSource } from './remote.ts';
 import { startGitServer } from '../support/git-server.ts';
+import { renderCase, writeExecFunction } from './render.ts';
 
 // `npm run bench [-- --quick] [--out file] [--keep] [--only case,case]`: builds git fixtures in Porch's
 // layout, runs the real server in this process, and measures it against baselines taken in the same run.
@@ -32,8 +33,8 @@ const { values: flags } = parseArgs({
 
 const QUICK = flags.quick === true;
 const SIZES = QUICK
-  ? { cold: { packages: 40, revisions: 3, drafts: 10 }, half: { packages: 30, revisions: 3, drafts: 10 }, listRuns: 5, getRuns: 40, opsSeq: 3, opsClients: 4, opsPerClient: 2, watchers: 50, watchRounds: 2, syncRounds: 2, baselineRuns: 1 }
-  : { cold: { packages: 1000, revisions: 5, drafts: 250 }, half: { packages: 800, revisions: 5, drafts: 200 }, listRuns: 30, getRuns: 300, opsSeq: 20, opsClients: 8, opsPerClient: 5, watchers: 1000, watchRounds: 3, syncRounds: 5, baselineRuns: 3 };
+  ? { cold: { packages: 40, revisions: 3, drafts: 10 }, half: { packages: 30, revisions: 3, drafts: 10 }, listRuns: 5, getRuns: 40, opsSeq: 3, opsClients: 4, opsPerClient: 2, watchers: 50, watchRounds: 2, syncRounds: 2, baselineRuns: 1, renderRounds: 5 }
+  : { cold: { packages: 1000, revisions: 5, drafts: 250 }, half: { packages: 800, revisions: 5, drafts: 200 }, listRuns: 30, getRuns: 300, opsSeq: 20, opsClients: 8, opsPerClient: 5, watchers: 1000, watchRounds: 3, syncRounds: 5, baselineRuns: 3, renderRounds: 30 };
 const ONLY = flags.only ? new Set(flags.only.split(',')) : undefined;
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' };
@@ -558,6 +559,36 @@ async function syncCase(s: BenchServer, fx: Fixtures): Promise<void> {
   });
 }
 
+// ---- 8. render + save ----
+
+async function renderRows(s: BenchServer, dir: string, execPath: string): Promise<void> {
+  progress(`render: ${SIZES.renderRounds} saves of a 20-resource package each without a pipeline, with three built-in mutators, with one executable`);
+  const r = await renderCase(s, dir, SIZES.renderRounds, execPath);
+  record({
+    id: 'render-builtin',
+    title: `render + save of 20 resources with set-namespace, set-labels, apply-setters (PUT resources, p50 of ${SIZES.renderRounds})`,
+    unit: 'ms',
+    value: r.builtin.p50,
+    baseline: r.plain.p50,
+    baselineWhat: 'the same save without a pipeline (p50)',
+    better: 'lower',
+    target: 'p50 ≤ 50 ms',
+    met: r.builtin.p50 <= 50,
+    details: { server: r.builtin, baseline: r.plain },
+  });
+  record({
+    id: 'render-exec',
+    title: `render + save of 20 resources with one executable function (PUT resources, p50 of ${SIZES.renderRounds})`,
+    unit: 'ms',
+    value: r.exec.p50,
+    baseline: r.plain.p50,
+    baselineWhat: 'the same save without a pipeline (p50)',
+    better: 'lower',
+    // Most of the difference is starting the program: processStart is that alone, outside the server.
+    details: { server: r.exec, baseline: r.plain, processStart: r.processStart, overPlainMs: Math.round((r.exec.p50 - r.plain.p50) * 10) / 10 },
+  });
+}
+
 // ---- driver ----
 
 function printTable(): void {
@@ -580,7 +611,8 @@ async function main(): Promise<void> {
     progress('building fixtures with git fast-import');
     const fx = await buildFixtures(dir);
     progress('starting the server in process');
-    server = await startServer(join(dir, 'data'));
+    const fns = await writeExecFunction(dir);
+    server = await startServer(join(dir, 'data'), { functionConfig: fns.config });
     const s = server;
     for (let i = 0; i < 50; i++) await s.client.request('GET', '/version');
     for (const ns of ['bench-cold', 'bench-5k', 'bench-10k', 'bench-fan']) await ensureNamespace(s.client, ns);
@@ -622,6 +654,7 @@ async function main(): Promise<void> {
     }
     if (wanted('remote')) await remoteCase(s, fx);
     if (wanted('lifecycle')) await lifecycleCase(s, fx);
+    if (wanted('render')) await renderRows(s, dir, fns.exec);
     progress('stopping the server');
     await s.stop();
     server = undefined;

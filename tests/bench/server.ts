@@ -7,6 +7,7 @@ import { createDevContext } from '../../lib/bootstrap.ts';
 import type { AppContext } from '../../lib/context.ts';
 import type { UserInfo } from '../../lib/auth/user.ts';
 import { createLogger } from '../../lib/log.ts';
+import type { RuntimeFlags } from '../../lib/render/index.ts';
 import { BenchClient } from './http.ts';
 
 // The real server in this process: the dev context (embedded store, engine over isomorphic-git) and
@@ -21,11 +22,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(dataDir: string): Promise<BenchServer> {
+export async function startServer(dataDir: string, functions?: RuntimeFlags): Promise<BenchServer> {
   await mkdir(dataDir, { recursive: true });
   // Request logs are formatted as in production but not written, so the terminal stays readable.
   const log = createLogger({ level: 'info', write: () => undefined, base: { component: 'gateway' } });
-  const ctx = await createDevContext({ dataDir: join(dataDir, 'server'), log, durable: false, gitTimeoutMs: 120_000 });
+  const ctx = await createDevContext({ dataDir: join(dataDir, 'server'), log, durable: false, gitTimeoutMs: 120_000, functions });
   const app = buildGateway(ctx, { authenticate: async () => ADMIN });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((ok, fail) => {

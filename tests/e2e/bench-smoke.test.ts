@@ -26,6 +26,8 @@ const CASES = [
   'lifecycle-remote-approve',
   'lifecycle-sequential',
   'lifecycle-parallel',
+  'render-builtin',
+  'render-exec',
   'memory',
 ];
 

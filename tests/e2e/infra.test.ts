@@ -12,7 +12,8 @@ import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ClusterRole, ClusterRoleBinding, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { loadFunctionConfig } from '../../lib/render/function-config.ts';
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { crdResources } from '../../lib/api/crd.ts';
@@ -221,6 +222,7 @@ describe('infra/ manifests', () => {
 
   it('every object is valid by the Kubernetes API schema', () => {
     const models: Record<string, new (data: never) => { validate(): void }> = {
+      'v1/ConfigMap': ConfigMap,
       'v1/Namespace': Namespace,
       'v1/ServiceAccount': ServiceAccount,
       'v1/Service': Service,
@@ -338,6 +340,20 @@ describe('infra/ manifests', () => {
       insecureSkipTLSVerify: false,
       service: { name: nameOf(service), namespace: 'porch-system', port: 443 },
     });
+  });
+
+  it('mounts a function config the server loads at the path its --function-config names', () => {
+    const objects = objectsIn(DEPLOY_FILES);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    const pod = obj(obj(obj(deployment.spec).template).spec);
+    const [container] = pod.containers as Obj[];
+    const path = (container.args as string[]).find((a) => a.startsWith('--function-config='))?.split('=')[1] ?? '';
+    const mount = (container.volumeMounts as Obj[]).find((m) => path.startsWith(`${String(m.mountPath)}/`))!;
+    const volume = (pod.volumes as Obj[]).find((v) => v.name === mount.name)!;
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && nameOf(o) === obj(volume.configMap).name)!;
+    const text = obj(configMap.data)[path.slice(String(mount.mountPath).length + 1)];
+    expect(typeof text).toBe('string');
+    expect(loadFunctionConfig(text as string)).toEqual([]);
   });
 
   it('passes the server only flags gateway/main.ts accepts', () => {

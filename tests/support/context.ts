@@ -5,12 +5,12 @@ import type { KubeObject } from '../../lib/api/meta.ts';
 import { createDevContext } from '../../lib/bootstrap.ts';
 import syncRepositories, { SYNC_PATH } from '../../handlers/sync-repositories.ts';
 import type { AppContext } from '../../lib/context.ts';
-import { silentLogger } from '../../lib/log.ts';
+import { silentLogger, type Logger } from '../../lib/log.ts';
 
 /** A full lib context around a temporary data directory, for calling handlers without the gateway. */
-export async function testContext(): Promise<{ ctx: AppContext; dataDir: string; cleanup: () => Promise<void> }> {
+export async function testContext(opts: { log?: Logger } = {}): Promise<{ ctx: AppContext; dataDir: string; cleanup: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'porch-ctx-'));
-  const ctx = await createDevContext({ dataDir, log: silentLogger, durable: false, gitTimeoutMs: 5000 });
+  const ctx = await createDevContext({ dataDir, log: opts.log ?? silentLogger, durable: false, gitTimeoutMs: 5000 });
   return {
     ctx,
     dataDir,

@@ -56,8 +56,22 @@ describe('parseConfig', () => {
     expect(() => parse(['--mode', 'cluster'])).toThrow(/delegated authentication needs --tls/);
   });
 
+  it('takes the function runtimes from --function-config and --function-runner or PORCH_FUNCTION_*', () => {
+    expect(parse([])).toMatchObject({ functionConfig: undefined, functionRunner: undefined });
+    expect(parse(['--function-config', 'fns.yaml', '--function-runner', 'function-runner.porch-system.svc:9445'])).toMatchObject({
+      functionConfig: '/srv/porch/fns.yaml',
+      functionRunner: 'function-runner.porch-system.svc:9445',
+    });
+    const env = { PORCH_FUNCTION_CONFIG: '/etc/porch/fns.yaml', PORCH_FUNCTION_RUNNER: '[::1]:9445' };
+    expect(parse([], env)).toMatchObject({ functionConfig: '/etc/porch/fns.yaml', functionRunner: '[::1]:9445' });
+    expect(parse(['--function-runner', 'dns:///runner:9445'], env).functionRunner).toBe('dns:///runner:9445');
+  });
+
   it.each([
     [['--mode', 'edge'], /invalid --mode edge/],
+    [['--function-runner', 'runner'], /invalid --function-runner runner/],
+    [['--function-runner', 'runner:0'], /invalid --function-runner runner:0/],
+    [['--function-runner', 'http://runner:9445'], /invalid --function-runner/],
     [['--port', '70000'], /invalid --port 70000/],
     [['--port', 'x'], /invalid --port x/],
     [['--max-body-bytes', '10'], /invalid --max-body-bytes 10/],

@@ -113,6 +113,25 @@ describe('OpenAPI v3', () => {
     expect(obj(obj(pv.properties).spec)['x-kubernetes-preserve-unknown-fields']).toBe(true);
   });
 
+  it('advertises dryRun on every single-object write (all honour it) and not on deletecollection (not served)', () => {
+    let writes = 0;
+    for (const r of RESOURCES) {
+      for (const item of Object.values(obj(openapiV3(r.group, r.version)!.doc.paths))) {
+        for (const [method, op] of Object.entries(obj(item))) {
+          if (method === 'parameters' || method === 'get') continue;
+          const o = obj(op);
+          const params = (o.parameters as JsonObject[]).filter((p) => p.in === 'query').map((p) => p.name);
+          if (o['x-kubernetes-action'] === 'deletecollection') expect(params).not.toContain('dryRun');
+          else {
+            expect(params, `${method} ${String(o.operationId)}`).toContain('dryRun');
+            writes++;
+          }
+        }
+      }
+    }
+    expect(writes).toBeGreaterThan(20);
+  });
+
   it('describes an operation for every verb, with GVK and action extensions', () => {
     const methodFor: Record<string, string> = { create: 'post', update: 'put', patch: 'patch', delete: 'delete', deletecollection: 'delete', get: 'get', list: 'get' };
     for (const r of RESOURCES) {

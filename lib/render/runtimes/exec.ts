@@ -18,7 +18,26 @@ export function runExec(fn: ExecFunction, input: FunctionInput, opts: ExecOption
   const maxLog = opts.maxLogBytes ?? MiB;
   const stdin = encodeResourceList(input.items, input.functionConfig);
   return new Promise((resolve, reject) => {
-    const child = spawn(fn.exec, fn.args, { env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'], signal: input.signal, timeout: fn.timeoutMs, killSignal: 'SIGKILL' });
+    // Its own process group: a function's helpers (a shell script's sleep) hold its pipes open, so
+    // a timeout or a cancelled render kills the whole group, not only the program started.
+    const child = spawn(fn.exec, fn.args, { env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const killAll = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killAll();
+    }, fn.timeoutMs);
+    input.signal?.addEventListener('abort', killAll, { once: true });
+    const settled = () => {
+      clearTimeout(timer);
+      input.signal?.removeEventListener('abort', killAll);
+    };
     const out: Buffer[] = [];
     let outBytes = 0;
     let log = '';
@@ -27,7 +46,7 @@ export function runExec(fn: ExecFunction, input: FunctionInput, opts: ExecOption
       outBytes += b.length;
       if (outBytes > maxOut) {
         overflow = true;
-        child.kill('SIGKILL');
+        killAll();
         return;
       }
       out.push(b);
@@ -38,10 +57,16 @@ export function runExec(fn: ExecFunction, input: FunctionInput, opts: ExecOption
     });
     // A function that exits without reading its input closes the pipe early; its exit code tells.
     child.stdin.on('error', () => undefined);
-    child.on('error', (err) => reject(input.signal?.aborted ? input.signal.reason : new FunctionFailure(`cannot run ${fn.exec}: ${err.message}`, 1, [], log)));
+    child.on('error', (err) => {
+      settled();
+      reject(input.signal?.aborted ? input.signal.reason : new FunctionFailure(`cannot run ${fn.exec}: ${err.message}`, 1, [], log));
+    });
     child.on('close', (code, signal) => {
+      settled();
+      if (input.signal?.aborted) return reject(input.signal.reason);
+      if (timedOut) return reject(new FunctionFailure(`timed out after ${fn.timeoutMs}ms`, 1, [], log));
       if (overflow) return reject(new FunctionFailure(`output exceeds ${maxOut} bytes`, 1, [], log));
-      if (signal) return reject(new FunctionFailure(signal === 'SIGKILL' || signal === 'SIGTERM' ? `timed out after ${fn.timeoutMs}ms` : `killed by ${signal}`, 1, [], log));
+      if (signal) return reject(new FunctionFailure(`killed by ${signal}`, 1, [], log));
       let decoded: ReturnType<typeof decodeResourceList> | undefined;
       try {
         decoded = decodeResourceList(Buffer.concat(out).toString('utf8'));

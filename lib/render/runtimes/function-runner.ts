@@ -1,6 +1,6 @@
 import { credentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { decodeResourceList, encodeResourceList } from '../resource-list.ts';
-import { FunctionFailure, type FunctionRuntime } from '../runtime.ts';
+import { FunctionFailure, RuntimeUnavailable, type FunctionRuntime } from '../runtime.ts';
 import { decodeResponse, encodeRequest, EVALUATE_PATH, type EvaluateResponse } from './evaluator-wire.ts';
 
 export interface FunctionRunnerOptions {
@@ -44,7 +44,7 @@ export function functionRunnerRuntime(opts: FunctionRunnerOptions): FunctionRunn
           const e = err as ServiceError;
           // The runner answers a failed function with an error status whose details carry its output.
           if (e && typeof e.code === 'number' && e.code !== status.UNAVAILABLE) throw new FunctionFailure(e.details || e.message, 1);
-          throw new FunctionFailure(`function runner at ${opts.address} is unavailable: ${e?.details || String(err)}`, 1);
+          throw new RuntimeUnavailable(`function runner at ${opts.address} is unavailable: ${e?.details || String(err)}`, 1);
         }
         const log = Buffer.from(res.log).toString('utf8');
         const out = decodeResourceList(Buffer.from(res.resourceList).toString('utf8'));

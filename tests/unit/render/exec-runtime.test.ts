@@ -1,7 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { shellScripts } from '../../support/shell-scripts.ts';
 import { Document } from 'yaml';
 import { loadFunctionConfig, matchExec } from '../../../lib/render/function-config.ts';
 import { RenderError } from '../../../lib/render/errors.ts';
@@ -12,15 +10,9 @@ import { execRuntime, runExec } from '../../../lib/render/runtimes/exec.ts';
 // Operator-configured executables: the ResourceList on stdin, the result on stdout, stderr as the
 // log; no shell, a clean environment, a timeout and a cap on output.
 
-const dir = mkdtempSync(join(tmpdir(), 'porch-render-exec-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function script(name: string, body: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, `#!/bin/sh\n${body}\n`);
-  chmodSync(p, 0o755);
-  return p;
-}
+const scripts = shellScripts('porch-render-exec-');
+afterAll(() => scripts.remove());
+const script = scripts.script;
 
 const item = new Document({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', annotations: { 'internal.config.kubernetes.io/path': 'x.yaml' } } });
 const fn = (exec: string, timeoutMs = 5000) => ({ image: 'example.com/f', exec, args: [], timeoutMs });
