@@ -25,13 +25,6 @@ export interface NetOptions {
   onAuth?: AuthCallback;
 }
 
-/** Raised by a pre-push check when the remote ref is not at the value the caller expected. */
-export class RemoteMovedError extends GitConflictError {
-  constructor(ref: string, remote: string, expected: string | undefined) {
-    super(`${ref} is at ${remote === ZERO ? 'nothing' : remote} on the remote, expected ${expected ?? 'nothing'}`);
-  }
-}
-
 export const ZERO = '0000000000000000000000000000000000000000';
 const DEFAULT_TIMEOUT_MS = 60_000;
 

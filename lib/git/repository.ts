@@ -12,8 +12,11 @@ import { annotatedWorkspace, latestPackageCommits, revisionTasks, summarise, typ
 import { compareRefNames, deletionProposedRef, parseRef, type ParsedRef } from './refs.ts';
 export { revisionKey } from './listing.ts';
 import { compareAndSwapRef, packRefs, removeStaleLocks } from './refstore.ts';
-import { Remote, RemoteMovedError, ZERO } from './remote.ts';
 import { combineOrigins, NO_ORIGINS, type FileOrigins, type PackageContents } from './file-origin.ts';
+import { newObjects } from './new-objects.ts';
+import { findPackagesSince, type FoundPackages } from './package-diff.ts';
+import { receivePack, requireAll, type RefUpdate } from './receive-pack.ts';
+import { Remote } from './remote.ts';
 import { TreeIO, UnsafeTreeError } from './tree.ts';
 import {
   GitConflictError,
@@ -98,7 +101,9 @@ export class IsoGitRepository {
   /** Loose ref files seen by the last ref listing. */
   private looseRefs = 0;
   /** The placeholder walk's answer for the branch head it started from. */
-  private placeholderState: { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }> } | undefined;
+  private placeholderState:
+    | { head: string; paths: ReadonlySet<string>; latest: Map<string, { oid: string; author: GitSignature }>; packages: FoundPackages; kptfiles: ReadonlyMap<string, string> }
+    | undefined;
   /** Packages of the registered branch left out at `head` (their trees hold names git refuses). */
   private branchSkipped: { head: string; refs: SkippedRef[] } | undefined;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
@@ -243,30 +248,6 @@ export class IsoGitRepository {
     await writeFile(join(shadow, 'packed-refs'), refs.map(([r, o]) => `${o} ${r}\n`).join(''));
   }
 
-  /** Push one ref (value undefined: delete it) if the remote still has it at `expected`. */
-  private async push(ref: string, value: string | undefined, expected: string | undefined): Promise<void> {
-    await this.remote!.call('push to', (o) =>
-      git.push({
-        fs,
-        gitdir: this.gitdir,
-        url: o.url,
-        http: o.http,
-        headers: o.headers,
-        onAuth: o.onAuth,
-        ref,
-        remoteRef: ref,
-        delete: value === undefined,
-        cache: {},
-        // The advertised old value is what receive-pack will check under its lock, so comparing it
-        // with ours makes the push a compare-and-swap.
-        onPrePush: ({ remoteRef }) => {
-          if (remoteRef.oid !== (expected ?? ZERO)) throw new RemoteMovedError(ref, remoteRef.oid, expected);
-          return true;
-        },
-      }),
-    );
-  }
-
   // ---- refs ----
 
   private async resolve(ref: string): Promise<string | undefined> {
@@ -341,28 +322,36 @@ export class IsoGitRepository {
     return undefined;
   }
 
+  /** Compare-and-swap of one ref (lock held); see setRefs. */
+  private async setRef(ref: string, value: string | undefined, expected: string | undefined, newCommits: readonly string[] = []): Promise<void> {
+    await this.setRefs([{ ref, value, expected }], newCommits);
+  }
+
   /**
-   * Compare-and-swap of one ref (lock held). Locally that is the whole story; for a remote the mirror
-   * is updated and the change pushed with the same expectation, and the mirror put back if the push
-   * fails. A deletion is pushed first: isomorphic-git's push names the local ref it deletes.
+   * Compare-and-swap of several refs (lock held), in order. Locally that is the whole story; for a
+   * remote they go as one push (atomic where the server supports it) carrying the objects of
+   * `newCommits`, with the mirror's values as the old ones the remote checks, and the mirror follows
+   * what the remote took.
    */
-  private async setRef(ref: string, value: string | undefined, expected: string | undefined): Promise<void> {
-    if (!this.remote) return compareAndSwapRef(this.gitdir, ref, expected, value);
-    const cur = await this.resolve(ref);
-    if (cur !== expected) throw new GitConflictError(`${ref} is at ${cur ?? 'nothing'}, expected ${expected ?? 'nothing'}`);
-    if (value === cur) return;
-    if (value === undefined) {
-      await this.push(ref, undefined, cur);
-      await compareAndSwapRef(this.gitdir, ref, cur, undefined);
+  private async setRefs(updates: readonly RefUpdate[], newCommits: readonly string[] = []): Promise<void> {
+    if (!this.remote) {
+      for (const u of updates) await compareAndSwapRef(this.gitdir, u.ref, u.expected, u.value);
       return;
     }
-    await compareAndSwapRef(this.gitdir, ref, cur, value);
-    try {
-      await this.push(ref, value, cur);
-    } catch (err) {
-      await compareAndSwapRef(this.gitdir, ref, value, cur).catch(() => undefined);
-      throw err;
+    const todo: RefUpdate[] = [];
+    for (const u of updates) {
+      const cur = await this.resolve(u.ref);
+      if (cur !== u.expected) throw new GitConflictError(`${u.ref} is at ${cur ?? 'nothing'}, expected ${u.expected ?? 'nothing'}`);
+      if (u.value !== cur) todo.push(u);
     }
+    if (!todo.length) return;
+    // receive-pack wants a pack (possibly empty) unless every command is a deletion.
+    const pack = todo.some((u) => u.value !== undefined)
+      ? (await git.packObjects({ fs: gitFs, gitdir: this.gitdir, oids: await newObjects(this.io, newCommits), cache: {} })).packfile
+      : undefined;
+    const report = await this.remote.call('push to', (o) => receivePack(o, todo, pack));
+    for (const u of todo) if (report.ok.includes(u.ref)) await compareAndSwapRef(this.gitdir, u.ref, u.expected, u.value);
+    requireAll(report, todo, `push to ${this.opts.url}`);
   }
 
   /**
@@ -439,7 +428,7 @@ export class IsoGitRepository {
       if (!this.opts.createBranch) throw new GitUnavailableError(`branch "${this.opts.branch}" doesn't exist in ${this.opts.url}`);
       const tree = await this.io.writeFiles({ 'README.md': 'Created by porch' });
       const oid = await writeCommit(this.gitdir, { tree, parents: [], author: PORCH_IDENTITY, message: 'Initial commit: Creating main branch' });
-      await this.setRef(this.branchRef(), oid, undefined);
+      await this.setRef(this.branchRef(), oid, undefined, [oid]);
     });
   }
 
@@ -522,11 +511,15 @@ export class IsoGitRepository {
     const c = await this.summary(head);
     const root = this.dir ? await this.io.subtree(c.tree, this.dir) : c.tree;
     if (!root) return [];
-    const found = await this.io.findPackages(root);
+    const prev = this.placeholderState;
+    const found = await findPackagesSince(this.io, root, prev?.packages);
     const paths = new Set([...found.keys()].map((p) => this.fullPath(p)));
     // publishedBy/publishedAt of a package on the branch: its last annotated commit, as Porch finds it.
     const latest = (await this.stepPlaceholders(head, c, paths)) ?? (await latestPackageCommits(this.readSummary, head, paths, PLACEHOLDER_WALK_LIMIT));
-    this.placeholderState = { head, paths, latest };
+    // Kptfiles of packages that did not change are the texts read last time.
+    const kptfiles = new Map<string, string>();
+    for (const { kptfile } of found.values()) kptfiles.set(kptfile, prev?.kptfiles.get(kptfile) ?? (await this.blobText(kptfile)));
+    this.placeholderState = { head, paths, latest, packages: { root, found }, kptfiles };
     const out: GitPackageRevision[] = [];
     const skipped: SkippedRef[] = [];
     for (const [pkg, { tree, kptfile }] of found) {
@@ -549,7 +542,7 @@ export class IsoGitRepository {
         ref: this.branchRef(),
         commit: head,
         tree,
-        kptfile: await this.blobText(kptfile),
+        kptfile: kptfiles.get(kptfile)!,
         tasks: [],
         author: latest.get(this.fullPath(pkg))?.author ?? c.author,
         deletionMark: deletionProposedRef(this.dir, pkg, this.opts.branch),
@@ -711,7 +704,7 @@ export class IsoGitRepository {
       const pkgTree = await this.io.writeFiles(args.resources, origins);
       const newRoot = await this.io.replace(root, this.fullPath(args.packagePath), pkgTree);
       const oid = await writeCommit(this.gitdir, { tree: newRoot, parents: parent ? [parent] : [], author: args.author, message: args.message });
-      await this.setRef(args.ref, oid, cur);
+      await this.setRef(args.ref, oid, cur, [oid]);
       return oid;
     });
   }
@@ -725,16 +718,24 @@ export class IsoGitRepository {
       await this.mismatch(from, commit);
       const existing = await this.resolve(to);
       if (existing !== undefined && existing !== commit) throw new GitConflictError(`${to} already exists`);
-      if (existing === undefined) await this.setRef(to, commit, undefined);
-      await this.setRef(from, undefined, commit);
+      await this.setRefs([...(existing === undefined ? [{ ref: to, value: commit, expected: undefined }] : []), { ref: from, value: undefined, expected: commit }]);
     });
   }
 
   /**
    * Replace the package directory on the registered branch with `tree` (undefined: remove it) in a
-   * commit with extra parents `also`; for a remote whose branch moved meanwhile, sync and redo once.
+   * commit with extra parents `also`, pushed together with the ref updates `along(commit)` gives; for
+   * a remote whose branch moved meanwhile, sync and redo once.
    */
-  private async commitOnBranch(packagePath: string, tree: string | undefined, also: string[], message: string, author: CommitAuthor, before?: () => Promise<void>): Promise<string | undefined> {
+  private async commitOnBranch(
+    packagePath: string,
+    tree: string | undefined,
+    also: string[],
+    message: string,
+    author: CommitAuthor,
+    before?: () => Promise<void>,
+    along: (commit: string) => RefUpdate[] = () => [],
+  ): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
       if (before) await before();
       const head = await this.resolve(this.branchRef());
@@ -744,7 +745,7 @@ export class IsoGitRepository {
       const newRoot = await this.io.replace(root, full, tree);
       const oid = await writeCommit(this.gitdir, { tree: newRoot, parents: head ? [head, ...also] : also, author, message });
       try {
-        await this.setRef(this.branchRef(), oid, head);
+        await this.setRefs([{ ref: this.branchRef(), value: oid, expected: head }, ...along(oid)], [oid]);
         return oid;
       } catch (err) {
         if (!(err instanceof GitConflictError) || !this.remote || attempt > 0) throw err;
@@ -756,7 +757,7 @@ export class IsoGitRepository {
   /**
    * A merge commit on the registered branch with parents [branch head, sourceCommit] whose tree is the
    * branch tree with the package directory replaced by the source's; `tag` at that commit; `sourceRef`
-   * deleted. Returns the merge commit.
+   * deleted: for a remote, one push. Returns the merge commit.
    */
   async publish(args: { packagePath: string; sourceRef: string; sourceCommit: string; tag: string; message: string; author: CommitAuthor }): Promise<string> {
     checkPath('package path', args.packagePath);
@@ -769,10 +770,11 @@ export class IsoGitRepository {
       await check();
       const tree = await this.io.subtree((await this.summary(args.sourceCommit)).tree, full);
       if (!tree) throw new GitConflictError(`${args.sourceRef} has no package at ${full}`);
-      const merge = (await this.commitOnBranch(args.packagePath, tree, [args.sourceCommit], args.message, args.author, check))!;
-      await this.setRef(args.tag, merge, undefined);
-      await this.setRef(args.sourceRef, undefined, args.sourceCommit);
-      return merge;
+      const along = (merge: string): RefUpdate[] => [
+        { ref: args.tag, value: merge, expected: undefined },
+        { ref: args.sourceRef, value: undefined, expected: args.sourceCommit },
+      ];
+      return (await this.commitOnBranch(args.packagePath, tree, [args.sourceCommit], args.message, args.author, check, along))!;
     });
   }
 

@@ -14,6 +14,11 @@ let server: GitServer;
 let n = 0;
 let lastWorkDir = '';
 
+/** The methods of the receive-pack requests (advertisements and pushes) among `requests`. */
+function pushes(requests: readonly string[]): string[] {
+  return requests.filter((r) => r.includes('git-receive-pack')).map((r) => r.split(' ')[0]);
+}
+
 beforeAll(async () => {
   server = await startGitServer({ root: tmp.path, username: 'porch', password: 's3cret' });
 });
@@ -101,13 +106,18 @@ describe('a remote over smart HTTP with basic auth', () => {
     expect(w.resolve(ref)).toBe(c1);
     const c2 = await remote.commitPackage({ ref, packagePath: 'web', resources: { Kptfile: kptfile('web') }, message: 'm2', author: ALICE, expectedOld: c1 });
     expect(w.resolve(ref)).toBe(c2);
+    const beforePropose = server.requests.length;
     await remote.moveRef(ref, 'refs/heads/proposed/web/ws1', c2);
+    // A lifecycle step is one receive-pack request, with no ref advertisement before it.
+    expect(pushes(server.requests.slice(beforePropose))).toEqual(['POST']);
     expect(w.resolve(ref)).toBeUndefined();
     expect(w.resolve('refs/heads/proposed/web/ws1')).toBe(c2);
 
     const head = w.head()!;
     const message = approvalCommitMessage('web', 1, 'ws1');
+    const beforeApprove = server.requests.length;
     const merge = await remote.publish({ packagePath: 'web', sourceRef: 'refs/heads/proposed/web/ws1', sourceCommit: c2, tag: 'refs/tags/web/v1', message, author: ALICE });
+    expect(pushes(server.requests.slice(beforeApprove))).toEqual(['POST']);
     expect(w.head()).toBe(merge);
     expect(parents(w, merge)).toEqual([head, c2]);
     expect(w.git(['cat-file', '-t', 'refs/tags/web/v1'])).toBe('commit');
@@ -143,6 +153,22 @@ describe('a remote over smart HTTP with basic auth', () => {
     expect(parents(w, merge)).toEqual([theirs, src]);
     expect(w.git(['ls-tree', '--name-only', merge]).split('\n').sort()).toEqual(['README.md', 'app', 'net', 'other', 'web'].filter((x) => x !== 'app'));
     expect(w.resolve('refs/tags/web/v1')).toBe(merge);
+    fsck(w.gitdir);
+    await remote.close();
+  });
+
+  it('publishes atomically: a tag taken on the remote meanwhile leaves the branch and the source where they were', async () => {
+    const w = seeded();
+    const remote = connect(w);
+    await remote.open();
+    const src = await remote.commitPackage({ ref: 'refs/heads/proposed/web/ws1', packagePath: 'web', resources: { Kptfile: kptfile('web') }, message: 'm', author: ALICE, expectedOld: null });
+    const head = w.head();
+    // Someone else takes the tag; our mirror has not seen it, so the push names it as new.
+    w.git(['update-ref', 'refs/tags/web/v1', head!]);
+    await expect(remote.publish({ packagePath: 'web', sourceRef: 'refs/heads/proposed/web/ws1', sourceCommit: src, tag: 'refs/tags/web/v1', message: 'm', author: ALICE })).rejects.toBeInstanceOf(GitConflictError);
+    expect(w.head()).toBe(head);
+    expect(w.resolve('refs/tags/web/v1')).toBe(head);
+    expect(w.resolve('refs/heads/proposed/web/ws1')).toBe(src);
     fsck(w.gitdir);
     await remote.close();
   });
