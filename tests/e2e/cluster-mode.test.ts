@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 import { repositoryYaml } from '../support/manifests.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 // Cluster mode end to end, two real processes and the real kubectl:
 //   (1) the dev gateway with --store-only, standing in for kube-apiserver: it serves the CRDs
@@ -79,15 +80,6 @@ async function startWatchGate(target: string, certPem: string, keyPem: string): 
   };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const repoYaml = (name: string, path: string) => repositoryYaml({ name, repo: path });
 
@@ -128,8 +120,9 @@ describe('cluster mode: porch-ts against a Kubernetes-style API server, with kub
     const clusterKubeconfig = join(dir, 'cluster-kubeconfig');
     await writeFile(clusterKubeconfig, YAML.stringify(doc));
 
+    // Cluster mode opens no local repository unless it lies under a --local-repo-root.
     porch = await startDevServer({
-      args: ['--mode', 'cluster', '--cluster-kubeconfig', clusterKubeconfig, '--delegated-auth=false', '--tls', '--sync-interval', '0'],
+      args: ['--mode', 'cluster', '--cluster-kubeconfig', clusterKubeconfig, '--delegated-auth=false', '--tls', '--sync-interval', '0', '--local-repo-root', dir],
       startTimeoutMs: 90_000,
     });
   });

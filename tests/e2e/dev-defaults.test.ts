@@ -9,21 +9,13 @@ import { kubectl, startDevServer, type DevServer } from '../support/dev-server.t
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
 import { repositoryYaml } from '../support/manifests.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 // What a user gets from the dev server without any flag: HTTPS with the admin identity, and an
 // `npm start` that a signal to its own pid stops.
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('dev server defaults', () => {
   let dir: string;
@@ -51,7 +43,7 @@ describe('dev server defaults', () => {
     expect(server.url).toMatch(/^https:\/\//);
     expect(await readFile(server.kubeconfig, 'utf8')).toMatch(/certificate-authority-data: /);
     await ok(['apply', '-f', '-'], repositoryYaml({ name: 'blueprints', repo: `${gitServer.url}/blueprints.git` }));
-    await until('repository ready', async () => {
+    await waitFor('repository ready', async () => {
       const r = JSON.parse(await ok(['get', 'repository', 'blueprints', '-o', 'json']));
       return r.status?.conditions?.find((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
     });
@@ -96,15 +88,15 @@ describe('npm start', () => {
       let out = '';
       npm.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
       npm.stderr.resume();
-      const port = await until('listening', async () => {
+      const port = await waitFor('listening', async () => {
         const m = /porch-ts listening on \S+:(\d+) /.exec(out);
         return m ? Number(m[1]) : undefined;
       });
       expect(await portAnswers(port)).toBe(true);
       process.kill(npm.pid!, 'SIGTERM');
       await exited;
-      await until('port freed', async () => ((await portAnswers(port)) ? undefined : true), 15_000);
-      await until('no process left', async () => ((await processesUsing(dataDir)).length === 0 ? true : undefined), 15_000);
+      await waitFor('port freed', async () => ((await portAnswers(port)) ? undefined : true), 15_000);
+      await waitFor('no process left', async () => ((await processesUsing(dataDir)).length === 0 ? true : undefined), 15_000);
     } finally {
       // Whatever the outcome, nothing of this test may outlive it.
       try {

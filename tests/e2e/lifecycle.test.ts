@@ -8,6 +8,7 @@ import { kubectl, startDevServer, type DevServer } from '../support/dev-server.t
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
 import { repositoryYaml } from '../support/manifests.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -45,15 +46,6 @@ stringData:
   password: ${password}
 `;
 
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-e2e-'));

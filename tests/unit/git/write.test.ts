@@ -60,7 +60,7 @@ describe('open', () => {
     const repo = openGitRepository({ url: gitdir, branch: 'main', directory: '', createBranch: false, workDir: tmp.path });
     await expect(repo.open()).rejects.toThrow(/branch "main" (does not|doesn't) exist/);
     // Listing still answers (nothing there yet).
-    expect(await repo.listRevisions()).toEqual({ revisions: [], branchCommit: '' });
+    expect(await repo.listRevisions()).toEqual({ revisions: [], branchCommit: '', skipped: [] });
   });
 
   it('fails to list a local repository that vanished, rather than listing it empty', async () => {
