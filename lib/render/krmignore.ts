@@ -1,4 +1,4 @@
-import { textOf } from './package-files.ts';
+import { textOf } from './file-text.ts';
 import type { PackageFiles } from './types.ts';
 
 // kpt reads a package's `.krmignore` (gitignore syntax) and leaves the files it names out of the

@@ -1,27 +1,18 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import YAML, { isCollection, isPair, isScalar, type Document } from 'yaml';
 import { RenderError } from './errors.ts';
+import { textOf } from './file-text.ts';
 import { ignoredBy } from './krmignore.ts';
 import type { FileContent, KrmItem, PackageFiles } from './types.ts';
+
 
 // How kpt reads a package: the Kptfile and every .yaml/.yml file are resources (each document must
 // be a KRM object); anything else passes through. A file is written back only when one of its
 // resources changed, so untouched files keep their bytes (kpt reformats every file it reads).
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 export function isKrmFile(path: string): boolean {
   const base = path.slice(path.lastIndexOf('/') + 1);
   return base === 'Kptfile' || /\.ya?ml$/.test(base);
-}
-
-export function textOf(path: string, content: FileContent): string {
-  if (typeof content === 'string') return content;
-  try {
-    return utf8.decode(content);
-  } catch {
-    throw new RenderError('invalid-resources', `${path} is not valid UTF-8`);
-  }
 }
 
 /** The directory of each Kptfile: '' for the root package, then subpackages. */

@@ -1,7 +1,8 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Document } from 'yaml';
 import { RenderError } from './errors.ts';
-import { packageDirs, parseDocs, readPackage, textOf, writePackage } from './package-files.ts';
+import { textOf } from './file-text.ts';
+import { packageDirs, parseDocs, readPackage, writePackage } from './package-files.ts';
 import { readPipeline, type FunctionSpec, type Pipeline } from './pipeline-spec.ts';
 import { annotate, defaultPath, unannotate } from './resource-list.ts';
 import { findRunner } from './runtime-chain.ts';
