@@ -79,12 +79,12 @@ export class Engine {
   private readonly stopping: Promise<never>;
   private abandon: (err: Error) => void = () => undefined;
 
-  get security(): SecurityPolicy {
-    return this.deps.security ?? defaultSecurityPolicy(this.deps.dataDir);
-  }
+  /** What tenants may make the server reach and hold: fixed at start, from the flags. */
+  readonly security: SecurityPolicy;
   private gitStateListener: ((cache: RepositoryCache, state: GitState) => void) | undefined;
 
   constructor(readonly deps: EngineDeps) {
+    this.security = deps.security ?? defaultSecurityPolicy(deps.dataDir);
     this.revisionHub.resetFloor(this.rv.current());
     this.packageHub.resetFloor(this.rv.current());
     this.stopping = new Promise<never>((_, reject) => (this.abandon = reject));

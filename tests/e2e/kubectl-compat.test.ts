@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigDocument } from '../../gateway/kubeconfig.ts';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { kubectlUsers, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { rbacFixture } from '../support/rbac-fixtures.ts';
 
 // What a kubectl user meets first in dev mode: core kinds sent as protobuf, `kubectl auth`, list order.
@@ -15,12 +15,7 @@ describe('kubectl as a new user drives the dev server', () => {
   let server: DevServer;
   const kc: Record<string, string> = {};
 
-  const k = (user: string, args: string[], input?: string) => kubectl(['--cache-dir', join(dir, `cache-${user}`), ...args], { kubeconfig: kc[user], input });
-  const ok = async (user: string, args: string[], input?: string) => {
-    const r = await k(user, args, input);
-    expect(r.code, `${user}: kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const { k, ok } = kubectlUsers(() => dir, kc);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-kubectl-'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigDocument } from '../../gateway/kubeconfig.ts';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { kubectlUsers, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { git, kptfile, porchRepo } from '../support/git-fixtures.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 
@@ -65,12 +65,7 @@ describe('tenant isolation: local paths, Secrets and sizes', () => {
   let mirror: string;
   const kc: Record<string, string> = {};
 
-  const k = (user: string, args: string[], input?: string) => kubectl(['--cache-dir', join(dir, `cache-${user}`), ...args], { kubeconfig: kc[user], input });
-  const ok = async (user: string, args: string[], input?: string) => {
-    const r = await k(user, args, input);
-    expect(r.code, `${user}: kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const { k, ok } = kubectlUsers(() => dir, kc);
   const fails = async (user: string, args: string[], input: string | undefined, message: RegExp) => {
     const r = await k(user, args, input);
     expect(r.code, `${user}: kubectl ${args.join(' ')} should fail\n${r.stdout}`).not.toBe(0);

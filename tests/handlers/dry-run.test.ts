@@ -18,7 +18,7 @@ import { createStoreObject } from '../../handlers/store-object/create.ts';
 import { deleteStoreObject } from '../../handlers/store-object/delete.ts';
 import { patchStoreObject } from '../../handlers/store-object/patch.ts';
 import { updateStoreObject } from '../../handlers/store-object/update.ts';
-import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { jsonRequest, syncRepository, testContext, registerRepository } from '../support/context.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
 
 // Server-side dry run (dryRun=All) of every write: the answer is what the write would answer, and
@@ -103,13 +103,7 @@ describe('server-side dry run', () => {
     ({ ctx, cleanup, dataDir } = await testContext());
     dir = await mkdtemp(join(tmpdir(), 'dry-'));
     bare = porchRepo(dir, 'repo', []);
-    const repo = await ctx.store.create(REPOS, {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'blueprints', namespace: 'default' },
-      spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
-    });
-    await syncRepository(ctx, repo);
+    await registerRepository(ctx, 'blueprints', bare);
     events = [];
     const hub = (type: string, name?: string) => events.push(`${type} ${name}`);
     const a = ctx.engine.revisionHub.subscribe({ filter: () => true, send: (ev) => hub(ev.type, ev.object.metadata.name) });

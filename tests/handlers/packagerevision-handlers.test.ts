@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
 import approvePackageRevision from '../../handlers/approve-packagerevision.ts';
 import createPackageRevision from '../../handlers/create-packagerevision.ts';
@@ -13,9 +12,8 @@ import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import listPackages from '../../handlers/list-packages.ts';
 import updatePackageRevision from '../../handlers/update-packagerevision.ts';
 import updateResources from '../../handlers/update-resources.ts';
-import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
 
-const REPOS = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 const NS = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
 
 function git(cwd: string, ...args: string[]): string {
@@ -45,13 +43,7 @@ describe('PackageRevision handlers, each invoked alone', () => {
     ({ ctx, cleanup } = await testContext());
     dir = await mkdtemp(join(tmpdir(), 'prh-'));
     bare = bareRepo(dir);
-    const repo = await ctx.store.create(REPOS, {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'blueprints', namespace: 'default' },
-      spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
-    });
-    await syncRepository(ctx, repo);
+    await registerRepository(ctx, 'blueprints', bare);
   });
   afterEach(async () => {
     await cleanup();

@@ -3,19 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PackageRevision } from '../../lib/api/porch.ts';
-import { findResource } from '../../lib/api/resources.ts';
 import type { AppContext } from '../../lib/context.ts';
 import type { UserInfo } from '../../lib/auth/user.ts';
 import { errors } from '../../lib/errors.ts';
 import listPackageRevisionResources from '../../handlers/list-packagerevisionresources.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
-import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 
 // The packagerevisionresources watch, its handler called alone: it follows the package revisions'
 // events (same resourceVersions) with each revision's files read from git.
 
-const REPOS = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 const NS = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
 const USER: UserInfo = { username: 'tester', groups: ['system:authenticated'] };
 
@@ -111,13 +109,7 @@ describe('packagerevisionresources watch', () => {
     ({ ctx, cleanup } = await testContext());
     dir = await mkdtemp(join(tmpdir(), 'prr-watch-'));
     const bare = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1, drafts: ['wip'] }]);
-    const repo = await ctx.store.create(REPOS, {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'blueprints', namespace: 'default' },
-      spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
-    });
-    await syncRepository(ctx, repo);
+    await registerRepository(ctx, 'blueprints', bare);
   });
   afterEach(async () => {
     for (const e of opened.splice(0)) await e.cancel().catch(() => undefined);

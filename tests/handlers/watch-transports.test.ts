@@ -20,13 +20,12 @@ import { buildGateway } from '../../gateway/app.ts';
 import { attachWebSocketWatch } from '../../gateway/websocket.ts';
 import { listStoreObjects } from '../../handlers/store-object/list.ts';
 import { watchResponse } from '../../handlers/http/watch-stream.ts';
-import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
+import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 
 // Watches through the real transports: the gateway served by @hono/node-server on a loopback port,
 // chunked HTTP read with node:http and WebSocket with the ws client.
 
-const REPOS = findResource('config.porch.kpt.dev', 'v1alpha1', 'repositories')!;
 const SECRETS = findResource('', 'v1', 'secrets')!;
 const ADMIN: UserInfo = { username: 'admin', groups: ['system:masters'] };
 const CORE = '/api/v1/namespaces/default';
@@ -263,13 +262,7 @@ describe('watch transports against the gateway', () => {
     ctx = { ...t.ctx, store };
     dir = await mkdtemp(join(tmpdir(), 'watch-transports-'));
     bare = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1 }]);
-    const repo = await ctx.store.create(REPOS, {
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      metadata: { name: 'blueprints', namespace: 'default' },
-      spec: { type: 'git', git: { repo: bare, branch: 'main', directory: '/' } },
-    });
-    await syncRepository(ctx, repo);
+    await registerRepository(ctx, 'blueprints', bare);
     const app = buildGateway(ctx, { authenticate: async () => ADMIN });
     gw = await startGateway(app.fetch);
   });
