@@ -22,6 +22,7 @@ const IDX_MAGIC = 0xff744f63;
 const FANOUT = 8;
 const NAMES = FANOUT + 256 * 4;
 const WINDOW_BYTES = 16 * 1024;
+const OID_HEX = /^[0-9a-f]{40}$/;
 
 /** One pack: its .idx kept as the raw buffer (binary search), the .pack read at offsets on demand. */
 class Pack {
@@ -211,6 +212,8 @@ export class ObjectReader {
   private packs: Pack[] | undefined;
   private packNames = '';
   private nextPackId = 0;
+  /** Pack indexes the last scan could not read: their objects are only known to isomorphic-git. */
+  private unreadablePacks = 0;
   /**
    * Decoded objects keyed by pack id × 2^40 + offset, in two generations: when the young one is full
    * it becomes the old one, and a hit in the old one moves back. Nearly an LRU, without per-insert
@@ -237,6 +240,7 @@ export class ObjectReader {
     if (this.packs && key === this.packNames) return false;
     const old = new Map((this.packs ?? []).map((p) => [p.packPath, p]));
     const next: Pack[] = [];
+    let unreadable = 0;
     for (const n of names) {
       const idxPath = join(this.gitdir, 'objects', 'pack', n);
       const kept = old.get(idxPath.replace(/\.idx$/, '.pack'));
@@ -248,12 +252,15 @@ export class ObjectReader {
       try {
         const p = Pack.open(this.nextPackId++, idxPath);
         if (p) next.push(p);
+        else unreadable++;
       } catch {
         // unreadable index: such objects are left to isomorphic-git
+        unreadable++;
       }
     }
     for (const p of old.values()) p.close();
     this.packs = next;
+    this.unreadablePacks = unreadable;
     this.packNames = key;
     return true;
   }
@@ -269,6 +276,20 @@ export class ObjectReader {
     if (loose) return loose;
     // A fetch or gc may have brought new packs.
     return this.scanPacks() ? this.fromPacks(bin) : undefined;
+  }
+
+  /**
+   * Whether the object is stored here, from the pack indexes and the loose object files alone (nothing
+   * is inflated). Packs are listed again only when `rescan`: a caller asking about many objects lists
+   * them once. Undefined when a pack's index could not be read, so only isomorphic-git can tell.
+   */
+  has(oid: string, rescan = true): boolean | undefined {
+    if (!OID_HEX.test(oid)) return undefined;
+    if (rescan || !this.packs) this.scanPacks();
+    const bin = Buffer.from(oid, 'hex');
+    if (this.packs!.some((p) => p.find(bin) >= 0)) return true;
+    if (fs.existsSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
+    return this.unreadablePacks ? undefined : false;
   }
 
   private fromPacks(bin: Buffer): RawObject | undefined {

@@ -165,8 +165,7 @@ export class IsoGitRepository {
     const gone = [...have.keys()].filter((ref) => !want.has(ref));
     if (!changed.length && !gone.length) return;
 
-    const missing = new Set<string>();
-    for (const [, oid] of changed) if (!(await this.hasObject(oid))) missing.add(oid);
+    const missing = await this.io.missing(changed.map(([, oid]) => oid));
     if (missing.size) await this.fetchObjects(want, missing, have);
 
     if (have.size === 0 && gone.length === 0 && changed.length > 64) {
@@ -182,17 +181,15 @@ export class IsoGitRepository {
   }
 
   private async hasObject(oid: string): Promise<boolean> {
-    return this.io.peel(oid).then(
-      () => true,
-      () => false,
-    );
+    return (await this.io.missing([oid])).size === 0;
   }
 
   /** A fresh mirror: all refs in one packed-refs file rather than thousands of loose files. */
   private async writePackedRefs(refs: Map<string, string>, peeled: Map<string, string>): Promise<void> {
     const lines = ['# pack-refs with: peeled fully-peeled sorted '];
+    const absent = await this.io.missing(refs.values());
     for (const ref of [...refs.keys()].sort()) {
-      if (!(await this.hasObject(refs.get(ref)!))) continue;
+      if (absent.has(refs.get(ref)!)) continue;
       lines.push(`${refs.get(ref)} ${ref}`);
       const p = peeled.get(ref);
       if (p && p !== refs.get(ref)) lines.push(`^${p}`);

@@ -257,6 +257,23 @@ export class TreeIO {
     return commit;
   }
 
+  /**
+   * The objects of `oids` this repository does not hold, asked of the pack indexes and loose object
+   * files (packs listed once): a miss reads nothing, which matters when a fresh mirror checks
+   * thousands of advertised refs. Only where a pack index is unreadable does isomorphic-git decide.
+   */
+  async missing(oids: Iterable<string>): Promise<Set<string>> {
+    const out = new Set<string>();
+    let rescan = true;
+    for (const oid of oids) {
+      const known = this.objects.has(oid, rescan);
+      rescan = false;
+      if (known === false) out.add(oid);
+      else if (known === undefined && !(await git.readObject({ fs: gitFs, gitdir: this.gitdir, oid, format: 'deflated' }).then(() => true, () => false))) out.add(oid);
+    }
+    return out;
+  }
+
   /** The object an annotated tag points at, followed until it is not a tag. */
   async peel(oid: string): Promise<string> {
     for (let depth = 0; depth < 100; depth++) {
