@@ -1,8 +1,8 @@
 import nodeHttp from 'node:http';
 import https from 'node:https';
-import type { AuthCallback, HttpClient } from 'isomorphic-git';
+import type { AuthCallback, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { adviseHead } from './unborn-head.ts';
+import { adviseHead, isAdvertisement, once } from './unborn-head.ts';
 import { GitConflictError, GitUnavailableError, type GitAuth } from './types.ts';
 
 // The network side of a remote repository: one HTTP client (keep-alive agent, optional CA bundle),
@@ -35,9 +35,22 @@ interface IsoError {
   cause?: unknown;
 }
 
+/**
+ * What a call does with the upload-pack advertisement: `keep` it, or `reuse` the kept one instead of
+ * asking again (a listing followed by a fetch then costs one advertisement, as for git itself).
+ */
+export type AdvertisementUse = 'keep' | 'reuse';
+
+interface KeptAdvertisement {
+  url: string;
+  res: Omit<GitHttpResponse, 'body'>;
+  body: Buffer;
+}
+
 export class Remote {
   private readonly agent: nodeHttp.Agent;
   readonly timeoutMs: number;
+  private advertisement: KeptAdvertisement | undefined;
 
   constructor(readonly settings: RemoteSettings) {
     const secure = settings.url.startsWith('https:');
@@ -45,7 +58,7 @@ export class Remote {
     this.timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  private options(signal: AbortSignal): NetOptions {
+  private options(signal: AbortSignal, use?: AdvertisementUse): NetOptions {
     const headers: Record<string, string> = {};
     const auth = this.settings.auth;
     // Credentials go with the first request (as go-git sends them) instead of after a 401 round trip.
@@ -55,7 +68,18 @@ export class Remote {
     return {
       url: this.settings.url,
       headers,
-      http: { request: async (req) => adviseHead(req.url, await http.request({ ...req, agent, signal })) },
+      http: {
+        request: async (req) => {
+          const kept = this.advertisement;
+          if (use === 'reuse' && kept && kept.url === req.url && req.method === 'GET') return { ...kept.res, body: once(kept.body) };
+          const { whole, ...res } = await adviseHead(req.url, await http.request({ ...req, agent, signal }));
+          if (use === 'keep' && whole && isAdvertisement(req.url)) {
+            const { body: _, ...head } = res;
+            this.advertisement = { url: req.url, res: head, body: whole };
+          }
+          return res;
+        },
+      },
       // Without onAuthFailure a second 401 surfaces as HttpError(401), which maps to authFailed.
       onAuth: auth?.kind === 'basic' ? () => ({ username: auth.username, password: auth.password }) : undefined,
     };
@@ -65,7 +89,7 @@ export class Remote {
    * Run one network operation with a deadline: requests are aborted when it passes, and the caller
    * is released even if isomorphic-git is still busy with local work at that moment.
    */
-  async call<T>(what: string, fn: (o: NetOptions) => Promise<T>): Promise<T> {
+  async call<T>(what: string, fn: (o: NetOptions) => Promise<T>, use?: AdvertisementUse): Promise<T> {
     const ctl = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -74,7 +98,7 @@ export class Remote {
         reject(new GitUnavailableError(`${what} ${this.settings.url}: timed out after ${this.timeoutMs} ms`));
       }, this.timeoutMs);
     });
-    const op = fn(this.options(ctl.signal));
+    const op = fn(this.options(ctl.signal, use));
     // A late rejection after the deadline won must not become an unhandled rejection.
     op.catch(() => undefined);
     try {
@@ -86,7 +110,13 @@ export class Remote {
     }
   }
 
+  /** Let go of the kept advertisement (thousands of refs for a large repository). */
+  forgetAdvertisement(): void {
+    this.advertisement = undefined;
+  }
+
   close(): void {
+    this.advertisement = undefined;
     this.agent.destroy();
   }
 }

@@ -16,7 +16,7 @@ import { combineOrigins, NO_ORIGINS, type FileOrigins, type PackageContents } fr
 import { newObjects } from './new-objects.ts';
 import { findPackagesSince, type FoundPackages } from './package-diff.ts';
 import { receivePack, requireAll, type RefUpdate } from './receive-pack.ts';
-import { Remote } from './remote.ts';
+import { Remote, type NetOptions } from './remote.ts';
 import { TreeIO, UnsafeTreeError } from './tree.ts';
 import {
   GitConflictError,
@@ -45,6 +45,8 @@ const WRITE = 'write';
 const OID = /^[0-9a-f]{40}$/;
 /** Loose ref files tolerated before they are packed: every listing reads each one. */
 const LOOSE_REFS_LIMIT = 256;
+/** How fresh open()'s sync must be for the listing after it to list without fetching again. */
+const OPEN_SYNC_REUSE_MS = 1000;
 
 function isLocal(url: string): boolean {
   return url.startsWith('/') || url.startsWith('file://');
@@ -98,6 +100,8 @@ export class IsoGitRepository {
   private readonly kptfiles = new Map<string, string>();
   private readonly taskCache = new Map<string, TrailerTask[]>();
   private mirrorReady = false;
+  /** When open() last synced the mirror (performance.now()), until the listing after it. */
+  private openSyncedAt: number | undefined;
   /** Loose ref files seen by the last ref listing. */
   private looseRefs = 0;
   /** The placeholder walk's answer for the branch head it started from. */
@@ -147,10 +151,20 @@ export class IsoGitRepository {
   }
 
   private async syncLocked(): Promise<void> {
+    try {
+      await this.syncFromAdvertisement();
+    } finally {
+      this.remote!.forgetAdvertisement();
+    }
+  }
+
+  private async syncFromAdvertisement(): Promise<void> {
     const remote = this.remote!;
     await this.ensureMirror();
-    const advertised = await remote.call('list refs of', (o) =>
-      git.listServerRefs({ http: o.http, url: o.url, headers: o.headers, onAuth: o.onAuth, protocolVersion: 1, peelTags: true }),
+    const advertised = await remote.call(
+      'list refs of',
+      (o) => git.listServerRefs({ http: o.http, url: o.url, headers: o.headers, onAuth: o.onAuth, protocolVersion: 1, peelTags: true }),
+      'keep',
     );
     const want = new Map<string, string>();
     const peeled = new Map<string, string>();
@@ -207,25 +221,42 @@ export class IsoGitRepository {
    * then set by syncLocked.
    */
   private async fetchObjects(want: Map<string, string>, missing: Set<string>, have: Map<string, string>): Promise<void> {
-    const remote = this.remote!;
     const shadow = join(this.opts.workDir, 'fetch.git');
     const haves = [...new Set([...have].filter(([ref]) => ref.startsWith('refs/heads/')).map(([, oid]) => oid))].slice(0, 256);
     const anchor = want.has(this.branchRef()) ? this.branchRef() : [...want.keys()].find((r) => r.startsWith('refs/heads/'));
     if (anchor) {
       await this.prepareShadow(shadow, haves.map((oid, i) => [`refs/haves/h${i}`, oid]));
-      await remote.call('fetch from', (o) =>
+      await this.fetchAdvertised((o) =>
         git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: false, tags: false, remoteRef: anchor, cache: {} }),
       );
     }
     // Tags whose objects no branch reaches (annotated tags, tags on abandoned commits): one by one,
     // with the branch head offered under the tag's own name, as a single-ref fetch only offers that.
-    for (const [ref, oid] of want) {
-      if (!missing.has(oid) || !ref.startsWith('refs/tags/') || (await this.hasObject(oid))) continue;
+    const tags = [...want].filter(([ref, oid]) => missing.has(oid) && ref.startsWith('refs/tags/'));
+    const unreached = await this.io.missing(tags.map(([, oid]) => oid));
+    for (const [ref, oid] of tags) {
+      // A tag fetched before this one may have brought it.
+      if (!unreached.has(oid) || (await this.hasObject(oid))) continue;
       const base = have.get(this.branchRef()) ?? haves[0];
       await this.prepareShadow(shadow, base ? [[ref, base]] : []);
-      await remote.call('fetch from', (o) =>
+      await this.fetchAdvertised((o) =>
         git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: true, tags: false, ref, remoteRef: ref, cache: {} }),
       );
+    }
+  }
+
+  /**
+   * A fetch that starts from the advertisement the sync listed rather than asking for it again. Should
+   * the remote refuse what that advertisement offered (a ref forced elsewhere meanwhile), the fetch is
+   * done once more from a fresh advertisement.
+   */
+  private async fetchAdvertised(fetch: (o: NetOptions) => Promise<unknown>): Promise<void> {
+    const remote = this.remote!;
+    try {
+      await remote.call('fetch from', fetch, 'reuse');
+    } catch (err) {
+      if (!(err instanceof GitUnavailableError) || err.authFailed || /timed out/.test(err.message)) throw err;
+      await remote.call('fetch from', fetch);
     }
   }
 
@@ -408,6 +439,16 @@ export class IsoGitRepository {
     return fs.existsSync(join(this.gitdir, 'HEAD'));
   }
 
+  /**
+   * Whether open() synced the mirror a moment ago: the listing that follows it (a sync runner opens,
+   * then lists) takes that sync as its fetch rather than asking the remote again. Asked once.
+   */
+  private justOpened(): boolean {
+    const at = this.openSyncedAt;
+    this.openSyncedAt = undefined;
+    return at !== undefined && performance.now() - at < OPEN_SYNC_REUSE_MS;
+  }
+
   /** A local repository that vanished must fail the sync, not list as empty. */
   private checkLocal(): void {
     if (!fs.existsSync(join(this.gitdir, 'HEAD')) || !fs.existsSync(join(this.gitdir, 'objects')))
@@ -415,8 +456,10 @@ export class IsoGitRepository {
   }
 
   async open(): Promise<void> {
-    if (this.remote) await this.sync();
-    else this.checkLocal();
+    if (this.remote) {
+      await this.sync();
+      this.openSyncedAt = performance.now();
+    } else this.checkLocal();
     await removeStaleTemporaries(this.gitdir);
     await removeStaleLocks(this.gitdir);
     await this.lock.run(WRITE, async () => {
@@ -607,7 +650,7 @@ export class IsoGitRepository {
 
   async listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts: { fetch?: boolean } = {}): Promise<RevisionListing> {
     if (!this.remote) this.checkLocal();
-    else if (opts.fetch !== false) await this.sync();
+    else if (opts.fetch !== false && !this.justOpened()) await this.sync();
     else await this.ensureMirror();
     const refs = await this.allRefs();
     const out: GitPackageRevision[] = [];

@@ -50,13 +50,19 @@ async function collect(body: AsyncIterableIterator<Uint8Array> | undefined): Pro
   return Buffer.concat(parts);
 }
 
-async function* once(buf: Buffer): AsyncIterableIterator<Uint8Array> {
+export async function* once(buf: Buffer): AsyncIterableIterator<Uint8Array> {
   yield buf;
 }
 
-/** The response, with a HEAD line added to an upload-pack advertisement that has none. */
-export async function adviseHead(requestUrl: string, res: GitHttpResponse): Promise<GitHttpResponse> {
-  if (res.statusCode !== 200 || !/\/info\/refs\?service=git-upload-pack$/.test(requestUrl)) return res;
+/** Whether a request is the upload-pack advertisement (the refs a fetch or a listing starts from). */
+export function isAdvertisement(requestUrl: string): boolean {
+  return /\/info\/refs\?service=git-upload-pack$/.test(requestUrl);
+}
+
+/** The response, with a HEAD line added to an upload-pack advertisement that has none; its body is read whole. */
+export async function adviseHead(requestUrl: string, res: GitHttpResponse): Promise<GitHttpResponse & { whole?: Buffer }> {
+  if (res.statusCode !== 200 || !isAdvertisement(requestUrl)) return res;
   const body = await collect(res.body);
-  return { ...res, body: once(withHead(body) ?? body) };
+  const whole = withHead(body) ?? body;
+  return { ...res, body: once(whole), whole };
 }
