@@ -111,7 +111,7 @@ export class IsoGitRepository {
   /** Packages of the registered branch left out at `head` (their trees hold names git refuses). */
   private branchSkipped: { head: string; refs: SkippedRef[] } | undefined;
   /** packed-refs parsed once per version of the file (inode, size, mtime). */
-  private packed: { key: string; refs: Map<string, string> } | undefined;
+  private packed: { key: string; refs: Map<string, string>; tagsPeeled: boolean } | undefined;
 
   constructor(private readonly opts: GitRepositoryOptions) {
     if (isLocal(opts.url)) {
@@ -303,6 +303,8 @@ export class IsoGitRepository {
     if (text === undefined || (text.length > 0 && !text.endsWith('\n')) || Buffer.byteLength(text) !== st.size || st.size === 0) return null;
     const refs = new Map<string, string>();
     let last = '';
+    // With these traits (as git writes them), a tag without a peeled line is not an annotated tag.
+    const tagsPeeled = text.startsWith('# pack-refs with:') && / (?:fully-)?peeled /.test(`${text.slice(0, text.indexOf('\n'))} `);
     for (const line of text.split('\n')) {
       if (!line || /^\s*#/.test(line)) continue;
       // Values are checked once here, so readers can take them as object ids.
@@ -316,8 +318,14 @@ export class IsoGitRepository {
         refs.set(last, line.slice(0, i));
       }
     }
-    this.packed = { key, refs };
+    this.packed = { key, refs, tagsPeeled };
     return refs;
+  }
+
+  /** Whether packed-refs names `ref` at `oid` and says it is no annotated tag: its value is the commit. */
+  private plainPackedTag(ref: string, oid: string): boolean {
+    const p = this.packed;
+    return p !== undefined && p.tagsPeeled && p.refs.get(ref) === oid && !p.refs.has(`${ref}^{}`);
   }
 
   /** A loose ref file's content: undefined when there is none, null when it is not a plain object id. */
@@ -659,7 +667,7 @@ export class IsoGitRepository {
 
     for (const [ref, oid] of refs) {
       const prev = previous?.get(ref);
-      let commit = ref.startsWith('refs/tags/') ? refs.get(`${ref}^{}`) : oid;
+      let commit = !ref.startsWith('refs/tags/') || this.plainPackedTag(ref, oid) ? oid : refs.get(`${ref}^{}`);
       // A ref still at the commit of the previous listing is taken as is, without reading or even
       // parsing anything (the entry was made from this very ref name).
       if (commit === undefined) commit = prev?.commit === oid ? oid : await this.peel(oid);

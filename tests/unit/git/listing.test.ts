@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGitRepository, revisionKey, type IsoGitRepository } from '../../../lib/git/repository.ts';
@@ -99,6 +99,24 @@ describe('listRevisions over a repository Porch wrote', () => {
     expect(placeholder.commit).toBe(w.head());
     expect(placeholder.tasks).toEqual([]);
     expect(placeholder.tree).toBe(list.get('refs/tags/net/basens/v2')!.tree);
+  });
+
+  it('lists packed refs as loose ones: annotated tags peeled, whether or not packed-refs says which tags are plain', async () => {
+    const expected = (await repo.listRevisions()).revisions.map((r) => `${r.ref} ${r.commit} ${r.tree}`);
+    const packed = w.copyTo(join(tmp.path, 'packed.git'));
+    packed.git(['pack-refs', '--all', '--prune']);
+    const file = join(packed.gitdir, 'packed-refs');
+    expect(readFileSync(file, 'utf8')).toMatch(/^# pack-refs with: .*peeled/);
+    const listed = async (name: string) => {
+      const r = open(packed.gitdir, join(tmp.path, name));
+      const { revisions } = await r.listRevisions();
+      await r.close();
+      return revisions.map((x) => `${x.ref} ${x.commit} ${x.tree}`);
+    };
+    expect(await listed('work-packed')).toEqual(expected);
+    // Without the header nothing says a tag is plain: each one is read to find out.
+    writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n'));
+    expect(await listed('work-packed-bare')).toEqual(expected);
   });
 
   it('reads every file of a package, subdirectories included, relative to it', async () => {
