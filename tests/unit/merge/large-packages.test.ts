@@ -3,7 +3,7 @@ import { StatusError } from '../../../lib/errors.ts';
 import { mergePackage, upgradePackageInSlices, type MergeInput } from '../../../lib/merge/package.ts';
 import { TimeBudget } from '../../../lib/time-budget.ts';
 
-// Merge time grows with the size of the package, not with its square: a 20,000-key ConfigMap once
+// Merge time (CPU time) grows with the size of the package, not with its square: a 20,000-key ConfigMap once
 // held the event loop for about 50 s. And an upgrade served to a request lets other requests in
 // between its resources, and stops with a 503 once it has used up its time budget.
 
@@ -19,10 +19,12 @@ function bigConfigMap(keys: number): MergeInput {
   };
 }
 
+/** The merge's CPU time, which other processes on a busy machine do not stretch as they stretch wall time. */
 function timed(input: MergeInput): { ms: number; out: string } {
-  const start = performance.now();
+  const start = process.cpuUsage();
   const out = mergePackage(input)['cm.yaml'];
-  return { ms: performance.now() - start, out };
+  const used = process.cpuUsage(start);
+  return { ms: (used.user + used.system) / 1000, out };
 }
 
 describe('merging large packages', () => {
