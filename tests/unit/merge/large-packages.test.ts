@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StatusError } from '../../../lib/errors.ts';
 import { mergePackage, upgradePackageInSlices, type MergeInput } from '../../../lib/merge/package.ts';
 import { TimeBudget } from '../../../lib/time-budget.ts';
+import { cpuTimed } from '../../support/cpu-time.ts';
 
 // Merge time (CPU time) grows with the size of the package, not with its square: a 20,000-key ConfigMap once
 // held the event loop for about 50 s. And an upgrade served to a request lets other requests in
@@ -19,12 +20,9 @@ function bigConfigMap(keys: number): MergeInput {
   };
 }
 
-/** The merge's CPU time, which other processes on a busy machine do not stretch as they stretch wall time. */
 function timed(input: MergeInput): { ms: number; out: string } {
-  const start = process.cpuUsage();
-  const out = mergePackage(input)['cm.yaml'];
-  const used = process.cpuUsage(start);
-  return { ms: (used.user + used.system) / 1000, out };
+  const { ms, value } = cpuTimed(() => mergePackage(input)['cm.yaml']);
+  return { ms, out: value };
 }
 
 describe('merging large packages', () => {
