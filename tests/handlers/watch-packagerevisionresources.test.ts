@@ -10,6 +10,7 @@ import listPackageRevisionResources from '../../handlers/list-packagerevisionres
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
+import { named, WatchEvents, withTimeout, type WireEvent as WatchEvent } from '../support/watch-events.ts';
 
 // The packagerevisionresources watch, its handler called alone: it follows the package revisions'
 // events (same resourceVersions) with each revision's files read from git.
@@ -26,26 +27,16 @@ interface WireObject {
   rows?: { cells: unknown[] }[];
 }
 
-interface WireEvent {
-  type: string;
-  object: WireObject;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
+type WireEvent = WatchEvent<WireObject>;
 
 /** Reads a watch body as events. */
-class Events {
+class Events extends WatchEvents<WireEvent> {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly decoder = new TextDecoder();
   private buf = '';
-  readonly seen: WireEvent[] = [];
 
   constructor(res: Response) {
+    super();
     if (!res.body) throw new Error('no body');
     this.reader = res.body.getReader();
   }
@@ -65,23 +56,10 @@ class Events {
     }
   }
 
-  /** Events up to and including the first that matches. */
-  async until(pred: (ev: WireEvent) => boolean, what: string): Promise<WireEvent[]> {
-    const out: WireEvent[] = [];
-    for (;;) {
-      const ev = await this.next();
-      if (!ev) throw new Error(`watch ended before ${what}; got ${JSON.stringify(out.map((e) => [e.type, e.object.metadata?.name]))}`);
-      out.push(ev);
-      if (pred(ev)) return out;
-    }
-  }
-
   cancel(): Promise<void> {
     return this.reader.cancel();
   }
 }
-
-const named = (name: string, type?: string) => (ev: WireEvent) => ev.object.metadata?.name === name && (!type || ev.type === type);
 
 describe('packagerevisionresources watch', () => {
   let ctx: AppContext;
