@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PackageRevision } from '../../lib/api/porch.ts';
 import type { AppContext } from '../../lib/context.ts';
@@ -8,8 +5,8 @@ import type { UserInfo } from '../../lib/auth/user.ts';
 import { errors } from '../../lib/errors.ts';
 import listPackageRevisionResources from '../../handlers/list-packagerevisionresources.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
-import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
-import { porchRepo } from '../support/git-fixtures.ts';
+import { blueprintsContext } from '../support/blueprints-context.ts';
+import { jsonRequest } from '../support/context.ts';
 import { named, WatchEvents, withTimeout, type WireEvent as WatchEvent } from '../support/watch-events.ts';
 
 // The packagerevisionresources watch, its handler called alone: it follows the package revisions'
@@ -64,7 +61,6 @@ class Events extends WatchEvents<WireEvent> {
 describe('packagerevisionresources watch', () => {
   let ctx: AppContext;
   let cleanup: () => Promise<void>;
-  let dir: string;
   const opened: Events[] = [];
 
   const watch = async (query = '', headers: Record<string, string> = {}) => {
@@ -84,16 +80,12 @@ describe('packagerevisionresources watch', () => {
     ({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { packageName: pkg, workspaceName: ws, repository: 'blueprints' } }) as PackageRevision;
 
   beforeEach(async () => {
-    ({ ctx, cleanup } = await testContext());
-    dir = await mkdtemp(join(tmpdir(), 'prr-watch-'));
-    const bare = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1, drafts: ['wip'] }]);
-    await registerRepository(ctx, 'blueprints', bare);
+    ({ ctx, cleanup } = await blueprintsContext([{ path: 'basens', revisions: 1, drafts: ['wip'] }]));
   });
   afterEach(async () => {
     for (const e of opened.splice(0)) await e.cancel().catch(() => undefined);
     vi.restoreAllMocks();
     await cleanup();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('starts with every revision and its files, in list order, then marks the end of the initial events', async () => {
