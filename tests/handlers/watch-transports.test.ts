@@ -265,11 +265,7 @@ describe('watch transports against the gateway', () => {
     await w.until(named('second', 'DELETED'), 'the deleted repository');
     // The engine drops the repository's cache from the store watch, a moment later: the tests after
     // this one watch revisions and must not see the second repository's (shared) packages.
-    const deadline = Date.now() + 30_000;
-    while (ctx.engine.repository('default', 'second')) {
-      if (Date.now() > deadline) throw new Error('the deleted repository was not closed');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor('the deleted repository to be closed', () => !ctx.engine.repository('default', 'second'));
   });
 
   it('WebSocket: each event is one JSON text message', async () => {
