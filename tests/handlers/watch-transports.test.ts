@@ -473,17 +473,16 @@ describe('slow watch clients over a real socket', () => {
   }
 
   // Raw requests from a client that never reads: whatever the server sends piles up.
-  const stalledClients = [
-    { transport: 'a chunked watch', request: 'GET /watch HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n' },
-    {
-      transport: 'a WebSocket watch',
-      request:
-        'GET /watch?watch=true HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  const stalledClients: [transport: string, request: string][] = [
+    ['a chunked watch', 'GET /watch HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n'],
+    [
+      'a WebSocket watch',
+      'GET /watch?watch=true HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    },
+    ],
   ];
 
-  it.each(stalledClients)('cuts off $transport whose client reads nothing, then drops its connection', async ({ request }) => {
+  it.each(stalledClients)('cuts off %s whose client reads nothing, then drops its connection', async (_transport, request) => {
     const { client, closed } = await serverSocketClosed(gw, async () => {
       const s = connect(Number(new URL(gw.url).port), '127.0.0.1');
       await once(s, 'connect');

@@ -88,23 +88,23 @@ describe('kpt merge keys on the resources of a cloned package', () => {
   });
 
   // One resource in, one out: where the kpt-merge comment ends up.
-  it.each([
-    {
-      where: 'on the metadata line, once, where a rewrite left several',
-      input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # kpt-merge: /a\n  # kpt-merge: /a\n  # keep me\n  name: a\n',
-      output: "apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # keep me\n  name: a\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|default|a'\n",
-    },
-    {
-      where: 'on the metadata line, where a rewrite left it below',
-      input: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # kpt-merge: base/a\n  name: b\n',
-      output: "apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: base/a\n  name: b\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|base|a'\n",
-    },
-    {
-      where: 'in place of another comment on the metadata line, as kpt does, keeping comments below it',
-      input: 'apiVersion: v1\nkind: Secret\nmetadata: # owner: team-a\n  # the name is fixed\n  name: s\n',
-      output: "apiVersion: v1\nkind: Secret\nmetadata: # kpt-merge: /s\n  # the name is fixed\n  name: s\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|Secret|default|s'\n",
-    },
-  ])('puts the kpt-merge comment $where', ({ input, output }) => {
+  it.each<[where: string, input: string, output: string]>([
+    [
+      'on the metadata line, once, where a rewrite left several',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # kpt-merge: /a\n  # kpt-merge: /a\n  # keep me\n  name: a\n',
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # keep me\n  name: a\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|default|a'\n",
+    ],
+    [
+      'on the metadata line, where a rewrite left it below',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # kpt-merge: base/a\n  name: b\n',
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: base/a\n  name: b\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|base|a'\n",
+    ],
+    [
+      'in place of another comment on the metadata line, as kpt does, keeping comments below it',
+      'apiVersion: v1\nkind: Secret\nmetadata: # owner: team-a\n  # the name is fixed\n  name: s\n',
+      "apiVersion: v1\nkind: Secret\nmetadata: # kpt-merge: /s\n  # the name is fixed\n  name: s\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|Secret|default|s'\n",
+    ],
+  ])('puts the kpt-merge comment %s', (_where, input, output) => {
     expect(mergeKeysOf(input)).toBe(output);
   });
 
