@@ -22,6 +22,8 @@ const IDX_MAGIC = 0xff744f63;
 const FANOUT = 8;
 const NAMES = FANOUT + 256 * 4;
 const WINDOW_BYTES = 16 * 1024;
+/** Packs up to this size are read whole while an ObjectReader is told to read in bulk. */
+const WHOLE_PACK_BYTES = 64 * 1024 * 1024;
 const OID_HEX = /^[0-9a-f]{40}$/;
 
 /** One pack: its .idx kept as the raw buffer (binary search), the .pack read at offsets on demand. */
@@ -35,6 +37,7 @@ class Pack {
   /** The last chunk read from the pack: objects are mostly read in pack order, many per chunk. */
   private window: Buffer | undefined;
   private windowAt = 0;
+  private whole = false;
 
   private constructor(
     readonly id: number,
@@ -142,6 +145,15 @@ class Pack {
     const w = this.window;
     if (w && offset >= this.windowAt && offset + len <= this.windowAt + w.length) return w.subarray(offset - this.windowAt, offset - this.windowAt + len);
     const fd = this.open();
+    if (this.whole && this.size <= WHOLE_PACK_BYTES) {
+      // A listing reads objects from all over the pack: one read of it all rather than a 16 KiB
+      // window at a time (read again and again, each an allocation and a system call).
+      const all = Buffer.allocUnsafe(this.size);
+      if (fs.readSync(fd, all, 0, this.size, 0) !== this.size) throw new Error(`short read in ${this.packPath}`);
+      this.window = all;
+      this.windowAt = 0;
+      return all.subarray(offset, offset + len);
+    }
     const size = Math.min(Math.max(len, WINDOW_BYTES), this.size - offset);
     const buf = Buffer.allocUnsafe(size);
     if (fs.readSync(fd, buf, 0, size, offset) !== size) throw new Error(`short read in ${this.packPath}`);
@@ -150,6 +162,17 @@ class Pack {
       this.windowAt = offset;
     }
     return buf.subarray(0, len);
+  }
+
+  /** Read the pack whole (when small enough) until release(). */
+  hold(): void {
+    this.whole = true;
+  }
+
+  /** Let go of the bytes read (the file stays open). */
+  release(): void {
+    this.whole = false;
+    this.window = undefined;
   }
 
   close(): void {
@@ -212,6 +235,7 @@ export class ObjectReader {
   private packs: Pack[] | undefined;
   private packNames = '';
   private nextPackId = 0;
+  private bulkReads = false;
   /** Pack indexes the last scan could not read: their objects are only known to isomorphic-git. */
   private unreadablePacks = 0;
   /**
@@ -251,6 +275,7 @@ export class ObjectReader {
       }
       try {
         const p = Pack.open(this.nextPackId++, idxPath);
+        if (p && this.bulkReads) p.hold();
         if (p) next.push(p);
         else unreadable++;
       } catch {
@@ -263,6 +288,15 @@ export class ObjectReader {
     this.unreadablePacks = unreadable;
     this.packNames = key;
     return true;
+  }
+
+  /**
+   * Reading many objects from all over the packs (a listing) until trim(): small packs are read whole
+   * and kept, rather than a window at a time.
+   */
+  bulk(): void {
+    this.bulkReads = true;
+    for (const p of this.packs ?? []) p.hold();
   }
 
   read(oid: string): RawObject | undefined {
@@ -324,8 +358,10 @@ export class ObjectReader {
     return obj;
   }
 
-  /** Drop decoded objects (pack indexes stay open). */
+  /** Drop decoded objects and the packs read whole, and end bulk reading (pack indexes stay open). */
   trim(): void {
+    this.bulkReads = false;
+    for (const p of this.packs ?? []) p.release();
     this.young = new Map();
     this.old = new Map();
     this.youngBytes = 0;

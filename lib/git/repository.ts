@@ -45,6 +45,8 @@ const WRITE = 'write';
 const OID = /^[0-9a-f]{40}$/;
 /** Loose ref files tolerated before they are packed: every listing reads each one. */
 const LOOSE_REFS_LIMIT = 256;
+/** Refs beyond which a first listing reads the packs whole (see ObjectReader.bulk). */
+const BULK_LISTING_REFS = 256;
 /** How fresh open()'s sync must be for the listing after it to list without fetching again. */
 const OPEN_SYNC_REUSE_MS = 1000;
 
@@ -661,6 +663,24 @@ export class IsoGitRepository {
     else if (opts.fetch !== false && !this.justOpened()) await this.sync();
     else await this.ensureMirror();
     const refs = await this.allRefs();
+    // A first listing of many refs reads objects from all over the packs: they are read whole.
+    if (!previous?.size && refs.size > BULK_LISTING_REFS) this.io.bulk();
+    let listing: RevisionListing;
+    try {
+      listing = await this.describeListing(refs, previous);
+    } finally {
+      this.trimCaches();
+    }
+    if (this.looseRefs > LOOSE_REFS_LIMIT) {
+      // Only an optimisation: refs stay correct either way, so a failure (say, another writer holding
+      // packed-refs.lock) just means trying again after a later listing.
+      await this.lock.run(WRITE, () => packRefs(this.gitdir, (oid) => this.io.peel(oid))).catch(() => undefined);
+      this.looseRefs = 0;
+    }
+    return listing;
+  }
+
+  private async describeListing(refs: ReadonlyMap<string, string>, previous: ReadonlyMap<string, GitPackageRevision> | undefined): Promise<RevisionListing> {
     const out: GitPackageRevision[] = [];
     const skipped: SkippedRef[] = [];
     const branchCommit = refs.get(this.branchRef()) ?? '';
@@ -691,13 +711,6 @@ export class IsoGitRepository {
       if (prevPlaceholders.length && prevPlaceholders.every((p) => p.commit === branchCommit)) out.push(...prevPlaceholders);
       else out.push(...(await this.placeholders(branchCommit)));
       if (this.branchSkipped?.head === branchCommit) skipped.push(...this.branchSkipped.refs);
-    }
-    this.trimCaches();
-    if (this.looseRefs > LOOSE_REFS_LIMIT) {
-      // Only an optimisation: refs stay correct either way, so a failure (say, another writer holding
-      // packed-refs.lock) just means trying again after a later listing.
-      await this.lock.run(WRITE, () => packRefs(this.gitdir, (oid) => this.io.peel(oid))).catch(() => undefined);
-      this.looseRefs = 0;
     }
     return { revisions: out, branchCommit, skipped };
   }

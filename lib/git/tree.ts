@@ -289,6 +289,11 @@ export class TreeIO {
     return oid;
   }
 
+  /** Many objects are about to be read (a listing), until trim(). */
+  bulk(): void {
+    this.objects.bulk();
+  }
+
   /**
    * Forget what was read: a long-lived repository holds its listing, not the trees and commits that
    * produced it, so memory stays proportional to the revisions rather than to the last listing's reads.

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGitRepository, revisionKey, type IsoGitRepository } from '../../../lib/git/repository.ts';
 import type { GitPackageRevision } from '../../../lib/git/types.ts';
-import { fsck, kptfile, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
+import { fsck, git, kptfile, packageFiles, PorchRepoWriter, tempDir } from '../../support/git-fixtures.ts';
+import { buildRepo, expectedRevisions, packagePath, type RepoShape } from '../../bench/fixture.ts';
 
 const INIT = { type: 'init', init: { description: 'network namespace' } };
 const EDIT = { type: 'edit', edit: { sourceRef: { name: 'repo.net.basens.ws1' } } };
@@ -266,6 +267,29 @@ describe('branch placeholders as the branch moves', () => {
     w.updateRef('refs/heads/main', w.commit({ tree: w.treeOf(side), parents: [head, side], message: 'merge side branch', author: who('Heidi') }));
     r = await authors(repo, w.gitdir, prev, step++);
     expect(r.incremental).toEqual(r.full);
+    await repo.close();
+  });
+});
+
+describe('a first listing of many refs (packs read whole)', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  it('lists what a listing of the same refs one at a time lists, and reads packages afterwards', async () => {
+    const shape: RepoShape = { packages: 60, revisions: 5, drafts: 10 };
+    const bare = await buildRepo(tmp.path, 'many', shape);
+    const repo = open(bare, join(tmp.path, 'work'));
+    const bulk = (await repo.listRevisions()).revisions;
+    expect(bulk).toHaveLength(expectedRevisions(shape));
+    // With a previous listing nothing is read in bulk; the one entry handed back is all it saves.
+    const first = bulk.find((r) => r.kind === 'published')!;
+    const single = (await repo.listRevisions(new Map([[revisionKey(first), first]]))).revisions;
+    expect(single).toEqual(bulk);
+    const v3 = bulk.find((r) => r.ref === `refs/tags/${packagePath(shape, 42)}/v3`)!;
+    expect(v3.commit).toBe(git(bare, ['rev-parse', v3.ref]));
+    expect(v3.kptfile).toBe(git(bare, ['show', `${v3.ref}:${v3.packagePath}/Kptfile`]) + '\n');
+    expect(v3.tasks).toEqual([{ type: 'edit', edit: { sourceRef: { name: `many.${packagePath(shape, 42).replace('/', '.')}.v2` } } }]);
+    expect((await repo.readResources(v3.commit, v3.packagePath))['cm.yaml']).toContain('revision: "3"');
     await repo.close();
   });
 });
