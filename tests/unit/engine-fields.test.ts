@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PackageRevision, PorchPackage } from '../../lib/api/porch.ts';
-import { parseFieldSelector, parseLabelSelector } from '../../lib/api/selectors.ts';
+import { parseFieldSelector, parseLabelSelector, type FieldSelector, type LabelSelector } from '../../lib/api/selectors.ts';
 import { normalisePackageFieldSelector, normaliseRevisionFieldSelector, packageMatcher, revisionMatcher } from '../../lib/engine/fields.ts';
 import { StatusError } from '../../lib/errors.ts';
 
@@ -29,53 +29,60 @@ function code(fn: () => unknown): number | undefined {
   }
 }
 
-describe('package revision field selectors', () => {
-  const matches = (fields: string, namespace?: string, labels = '') =>
-    revisionMatcher(namespace, parseLabelSelector(labels), normaliseRevisionFieldSelector(parseFieldSelector(fields)))(revision);
-  const cases: [string, boolean][] = [
-    ['metadata.name=repo.app.v2', true],
-    ['metadata.namespace=other', false],
-    ['spec.revision=v2', true],
-    ['spec.revision=3', false],
-    ['spec.packageName=app,spec.repository=repo', true],
-    ['spec.workspaceName!=v2', false],
-    ['spec.lifecycle=Published', true],
-    ['spec.packageMetadata.labels[team]=a', true],
-    ['spec.packageMetadata.labels[missing]=', true],
-  ];
-  for (const [sel, want] of cases) it(`${sel} → ${want}`, () => expect(matches(sel)).toBe(want));
+type Match = (fields: string, namespace?: string, labels?: string) => boolean;
 
-  it('applies the namespace and label selector too', () => {
-    expect(matches('', 'ns', 'tier=front')).toBe(true);
-    expect(matches('', 'other')).toBe(false);
-    expect(matches('', undefined, 'tier=back')).toBe(false);
+/** Whether `obj` is in a list filtered by a namespace and the selectors, as the list handlers filter. */
+function selecting<T>(
+  matcher: (namespace: string | undefined, labels: LabelSelector, fields: FieldSelector) => (o: T) => boolean,
+  normalise: (sel: FieldSelector) => FieldSelector,
+  obj: T,
+): Match {
+  return (fields, namespace, labels = '') => matcher(namespace, parseLabelSelector(labels), normalise(parseFieldSelector(fields)))(obj);
+}
+
+const kinds: { kind: string; matches: Match; cases: [string, boolean][]; unsupported: string[] }[] = [
+  {
+    kind: 'PackageRevision',
+    matches: selecting(revisionMatcher, normaliseRevisionFieldSelector, revision),
+    cases: [
+      ['metadata.name=repo.app.v2', true],
+      ['metadata.namespace=other', false],
+      ['spec.revision=v2', true],
+      ['spec.revision=3', false],
+      ['spec.packageName=app,spec.repository=repo', true],
+      ['spec.workspaceName!=v2', false],
+      ['spec.lifecycle=Published', true],
+      ['spec.packageMetadata.labels[team]=a', true],
+      ['spec.packageMetadata.labels[missing]=', true],
+    ],
+    unsupported: ['spec.tasks=x', 'status.publishedBy=x', 'spec.revision=two', 'spec.lifecycle=Gone', 'toString=x'],
+  },
+  {
+    kind: 'PorchPackage',
+    matches: selecting(packageMatcher, normalisePackageFieldSelector, pkg),
+    cases: [
+      ['metadata.name=repo.app', true],
+      ['metadata.namespace=ns', true],
+      ['spec.packageName=other', false],
+      ['spec.repository!=repo', false],
+    ],
+    // The fields only revisions have are unknown here.
+    unsupported: ['spec.revision=1', 'spec.lifecycle=Published', 'spec.workspaceName=v1', 'spec.packageMetadata.labels[a]=b', 'constructor=x'],
+  },
+];
+
+for (const { kind, matches, cases, unsupported } of kinds)
+  describe(`${kind} field selectors`, () => {
+    for (const [sel, want] of cases) it(`${sel} → ${want}`, () => expect(matches(sel)).toBe(want));
+
+    it('applies the namespace and label selector too', () => {
+      expect(matches('', 'ns', 'tier=front')).toBe(true);
+      expect(matches('', 'other')).toBe(false);
+      expect(matches('', undefined, 'tier=back')).toBe(false);
+      expect(matches('', undefined, '!tier')).toBe(false);
+    });
+
+    it('refuses unknown fields and bad values with 400', () => {
+      for (const bad of unsupported) expect(code(() => matches(bad)), bad).toBe(400);
+    });
   });
-
-  it('refuses unknown fields and bad values with 400', () => {
-    for (const bad of ['spec.tasks=x', 'status.publishedBy=x', 'spec.revision=two', 'spec.lifecycle=Gone', 'toString=x'])
-      expect(code(() => normaliseRevisionFieldSelector(parseFieldSelector(bad))), bad).toBe(400);
-  });
-});
-
-describe('package field selectors', () => {
-  const matches = (fields: string, namespace?: string, labels = '') =>
-    packageMatcher(namespace, parseLabelSelector(labels), normalisePackageFieldSelector(parseFieldSelector(fields)))(pkg);
-  const cases: [string, boolean][] = [
-    ['metadata.name=repo.app', true],
-    ['metadata.namespace=ns', true],
-    ['spec.packageName=other', false],
-    ['spec.repository!=repo', false],
-  ];
-  for (const [sel, want] of cases) it(`${sel} → ${want}`, () => expect(matches(sel)).toBe(want));
-
-  it('applies the namespace and label selector too', () => {
-    expect(matches('', 'ns', 'tier=front')).toBe(true);
-    expect(matches('', 'other')).toBe(false);
-    expect(matches('', undefined, '!tier')).toBe(false);
-  });
-
-  it('refuses the fields only revisions have with 400', () => {
-    for (const bad of ['spec.revision=1', 'spec.lifecycle=Published', 'spec.workspaceName=v1', 'spec.packageMetadata.labels[a]=b', 'constructor=x'])
-      expect(code(() => normalisePackageFieldSelector(parseFieldSelector(bad))), bad).toBe(400);
-  });
-});
