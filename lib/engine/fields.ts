@@ -6,25 +6,25 @@ import { errors } from '../errors.ts';
 const LABEL_FIELD = /^spec\.packageMetadata\.labels\[(.+)\]$/;
 
 /** The fields a kind can be selected by, each with how an object answers it. */
-type Fields<T> = Readonly<Record<string, (o: T) => string | undefined>>;
+type Fields<T> = ReadonlyMap<string, (o: T) => string | undefined>;
 
 // Both kinds are selected by name, namespace, package and repository, as in Porch.
-const PACKAGE_FIELDS: Fields<PorchPackage | PackageRevision> = {
-  'metadata.name': (o) => o.metadata.name,
-  'metadata.namespace': (o) => o.metadata.namespace,
-  'spec.packageName': (o) => o.spec.packageName,
-  'spec.repository': (o) => o.spec.repository,
-};
+const PACKAGE_FIELDS: Fields<PorchPackage | PackageRevision> = new Map<string, (o: PorchPackage | PackageRevision) => string | undefined>([
+  ['metadata.name', (o) => o.metadata.name],
+  ['metadata.namespace', (o) => o.metadata.namespace],
+  ['spec.packageName', (o) => o.spec.packageName],
+  ['spec.repository', (o) => o.spec.repository],
+]);
 
-const REVISION_FIELDS: Fields<PackageRevision> = {
+const REVISION_FIELDS: Fields<PackageRevision> = new Map<string, (pr: PackageRevision) => string | undefined>([
   ...PACKAGE_FIELDS,
-  'spec.revision': (pr) => String(pr.spec.revision ?? 0),
-  'spec.workspaceName': (pr) => pr.spec.workspaceName,
-  'spec.lifecycle': (pr) => pr.spec.lifecycle,
-};
+  ['spec.revision', (pr) => String(pr.spec.revision ?? 0)],
+  ['spec.workspaceName', (pr) => pr.spec.workspaceName],
+  ['spec.lifecycle', (pr) => pr.spec.lifecycle],
+]);
 
 function revisionField(pr: PackageRevision, field: string): string | undefined {
-  const known = Object.hasOwn(REVISION_FIELDS, field) ? REVISION_FIELDS[field] : undefined;
+  const known = REVISION_FIELDS.get(field);
   if (known) return known(pr);
   const m = LABEL_FIELD.exec(field);
   if (m) return pr.spec.packageMetadata?.labels?.[m[1]] ?? '';
@@ -32,7 +32,7 @@ function revisionField(pr: PackageRevision, field: string): string | undefined {
 }
 
 function packageField(p: PorchPackage, field: string): string | undefined {
-  return Object.hasOwn(PACKAGE_FIELDS, field) ? PACKAGE_FIELDS[field](p) : undefined;
+  return PACKAGE_FIELDS.get(field)?.(p);
 }
 
 function unsupported(field: string) {
@@ -52,13 +52,13 @@ export function normaliseRevisionFieldSelector(sel: FieldSelector): FieldSelecto
     }
     if (r.field === 'spec.lifecycle' && !(LIFECYCLES as readonly string[]).includes(r.value))
       throw errors.badRequest(`invalid value for spec.lifecycle: "${r.value}"; must be one of ${LIFECYCLES.join(', ')}`);
-    if (!Object.hasOwn(REVISION_FIELDS, r.field) && !LABEL_FIELD.test(r.field)) throw unsupported(r.field);
+    if (!REVISION_FIELDS.has(r.field) && !LABEL_FIELD.test(r.field)) throw unsupported(r.field);
     return r;
   });
 }
 
 export function normalisePackageFieldSelector(sel: FieldSelector): FieldSelector {
-  for (const r of sel) if (!Object.hasOwn(PACKAGE_FIELDS, r.field)) throw unsupported(r.field);
+  for (const r of sel) if (!PACKAGE_FIELDS.has(r.field)) throw unsupported(r.field);
   return sel;
 }
 
