@@ -50,48 +50,9 @@ export class UsageError extends Error {}
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 // parseArgs booleans take no value in Node 20: `--tls=false` becomes `--no-tls`, so each of these has
-// a `no-` twin.
+// a `no-` twin in the option table.
 const NEGATABLE = ['tls', 'allow-anonymous', 'delegated-auth', 'allow-insecure-git-credentials'] as const;
-const BOOLEANS = ['authentication-skip-lookup', 'store-only'] as const;
-const STRINGS = [
-  'tls-cert',
-  'tls-key',
-  'token-file',
-  'rbac-file',
-  'client-ca',
-  'requestheader-client-ca',
-  'requestheader-allowed-names',
-  'port',
-  'host',
-  'data-dir',
-  'kubeconfig',
-  'log-level',
-  'sync-interval',
-  'sync-timeout',
-  'stale-draft-age',
-  'max-body-bytes',
-  'max-package-bytes',
-  'mode',
-  'cluster-kubeconfig',
-  'function-config',
-  'function-runner',
-] as const;
-
 type Negatable = (typeof NEGATABLE)[number];
-type PlainBoolean = (typeof BOOLEANS)[number];
-type BooleanFlag = Negatable | `no-${Negatable}` | PlainBoolean;
-type StringFlag = (typeof STRINGS)[number];
-type FlagOptions = { [F in BooleanFlag]: { type: 'boolean' } } & { [F in StringFlag]: { type: 'string' } } & {
-  'local-repo-root': { type: 'string'; multiple: true };
-};
-
-function flagOptions(): FlagOptions {
-  const options: Record<string, { type: 'boolean' | 'string'; multiple?: boolean }> = {};
-  for (const f of [...NEGATABLE, ...NEGATABLE.map((n) => `no-${n}`), ...BOOLEANS]) options[f] = { type: 'boolean' };
-  for (const f of STRINGS) options[f] = { type: 'string' };
-  options['local-repo-root'] = { type: 'string', multiple: true };
-  return options as FlagOptions;
-}
 
 const NEGATION = new RegExp(`^--(${NEGATABLE.join('|')})=(.*)$`);
 
@@ -105,11 +66,52 @@ function normalizeBooleans(argv: readonly string[]): string[] {
 
 function readFlags(argv: readonly string[]) {
   try {
-    return parseArgs({ args: normalizeBooleans(argv), options: flagOptions(), allowPositionals: false }).values;
+    return parseArgs({
+      args: normalizeBooleans(argv),
+      options: {
+        tls: { type: 'boolean' },
+        'no-tls': { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'token-file': { type: 'string' },
+        'rbac-file': { type: 'string' },
+        'client-ca': { type: 'string' },
+        'requestheader-client-ca': { type: 'string' },
+        'requestheader-allowed-names': { type: 'string' },
+        'allow-anonymous': { type: 'boolean' },
+        'no-allow-anonymous': { type: 'boolean' },
+        'no-allow-insecure-git-credentials': { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'log-level': { type: 'string' },
+        'sync-interval': { type: 'string' },
+        'sync-timeout': { type: 'string' },
+        'stale-draft-age': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        'local-repo-root': { type: 'string', multiple: true },
+        'allow-insecure-git-credentials': { type: 'boolean' },
+        'max-package-bytes': { type: 'string' },
+        mode: { type: 'string' },
+        'cluster-kubeconfig': { type: 'string' },
+        'delegated-auth': { type: 'boolean' },
+        'no-delegated-auth': { type: 'boolean' },
+        'authentication-skip-lookup': { type: 'boolean' },
+        'store-only': { type: 'boolean' },
+        'function-config': { type: 'string' },
+        'function-runner': { type: 'string' },
+      },
+      allowPositionals: false,
+    }).values;
   } catch (err) {
     throw new UsageError(errMessage(err));
   }
 }
+
+type Flags = ReturnType<typeof readFlags>;
+type StringFlag = { [F in keyof Flags]-?: Flags[F] extends string | undefined ? F : never }[keyof Flags];
+type BooleanFlag = { [F in keyof Flags]-?: Flags[F] extends boolean | undefined ? F : never }[keyof Flags];
 
 const envBool = (v: string | undefined): boolean | undefined => (v === undefined || v === '' ? undefined : /^(true|1|yes)$/i.test(v));
 
@@ -121,8 +123,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const flags = readFlags(argv);
   // A flag wins over its environment variable.
   const setting = (flag: StringFlag): string | undefined => flags[flag] ?? env[envName(flag)];
-  const negated = (flag: string): boolean => (flags as Readonly<Record<string, unknown>>)[`no-${flag}`] === true;
-  const toggle = (flag: Negatable | PlainBoolean): boolean | undefined => (negated(flag) ? false : (flags[flag] ?? envBool(env[envName(flag)])));
+  const negated = (flag: BooleanFlag): boolean => (NEGATABLE as readonly string[]).includes(flag) && flags[`no-${flag as Negatable}`] === true;
+  const toggle = (flag: BooleanFlag): boolean | undefined => (negated(flag) ? false : (flags[flag] ?? envBool(env[envName(flag)])));
   const optPath = (flag: StringFlag): string | undefined => {
     const v = setting(flag);
     return v ? resolve(cwd, v) : undefined;
