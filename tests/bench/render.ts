@@ -6,6 +6,7 @@ import type { BenchClient } from './http.ts';
 import { PORCH, ensureNamespace, registerRepository, revisionCount, type BenchServer } from './server.ts';
 import { buildRepo, expectedRevisions } from './fixture.ts';
 import { summarize, waitFor, type Summary } from './stats.ts';
+import { mutator } from '../support/kpt-pipeline.ts';
 
 // Render + save of a 20-resource package: PUT of its PackageRevisionResources with a pipeline of three
 // built-in mutators, against the same PUT without a pipeline (the baseline, same run, same server);
@@ -24,17 +25,12 @@ export async function writeExecFunction(dir: string): Promise<{ config: string; 
   return { config, exec };
 }
 
-const BUILTINS = `    - image: gcr.io/kpt-fn/set-namespace:v0.4.1
-      configMap:
-        namespace: bench
-    - image: gcr.io/kpt-fn/set-labels:v0.2.0
-      configMap:
-        tier: web
-    - image: gcr.io/kpt-fn/apply-setters:v0.2.0
-      configMap:
-        replicas: "3"
-`;
-const EXEC = '    - image: example.com/bench/passthrough:v1\n';
+const BUILTINS = [
+  mutator('gcr.io/kpt-fn/set-namespace:v0.4.1', { namespace: 'bench' }),
+  mutator('gcr.io/kpt-fn/set-labels:v0.2.0', { tier: 'web' }),
+  mutator('gcr.io/kpt-fn/apply-setters:v0.2.0', { replicas: '3' }),
+].join('');
+const EXEC = mutator('example.com/bench/passthrough:v1');
 
 function kptfile(name: string, functions: string | undefined): string {
   const head = `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${name}\ninfo:\n  description: bench\n`;
