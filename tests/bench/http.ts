@@ -9,6 +9,12 @@ export interface HttpResult {
   headers: http.IncomingHttpHeaders;
 }
 
+class StaleSocketError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
 export class BenchClient {
   readonly agent: http.Agent;
 
@@ -19,7 +25,18 @@ export class BenchClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets });
   }
 
-  request(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  async request(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+    try {
+      return await this.send(method, path, opts);
+    } catch (err) {
+      // A kept-alive socket the server closed while this process was busy is only found dead on reuse
+      // (node's documented race): the request never reached the server, so it is sent once more.
+      if (!(err instanceof StaleSocketError)) throw err;
+      return this.send(method, path, opts);
+    }
+  }
+
+  private send(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> }): Promise<HttpResult> {
     const url = new URL(path, this.baseUrl);
     const payload = opts.body === undefined ? undefined : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
@@ -34,7 +51,7 @@ export class BenchClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleSocketError(err) : err));
       req.end(payload);
     });
   }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
 import { PorchRepoWriter } from '../support/git-fixtures.ts';
 import { repositoryYaml } from '../support/manifests.ts';
+import { until } from '../support/wait-for.ts';
 
 // Scheduled repository sync end to end: the dev server (gateway/main.ts, --sync-timeout 3s) and the
 // real kubectl, a local bare repository synced every two seconds by its cron schedule, and a
@@ -43,15 +44,6 @@ describe('scheduled repository sync through kubectl', () => {
     return obj.status ?? {};
   };
   const ready = (s: RepoStatus) => s.conditions?.find((c) => c.type === 'Ready');
-  async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
   const revisions = async () => (await ok(['get', 'packagerevisions', '-o', 'name'])).split('\n').filter(Boolean);
 
   const repoYaml = (name: string, url: string, sync?: { schedule?: string }) => repositoryYaml({ name, repo: url, sync });

@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
@@ -18,8 +17,9 @@ import { createStoreObject } from '../../handlers/store-object/create.ts';
 import { deleteStoreObject } from '../../handlers/store-object/delete.ts';
 import { patchStoreObject } from '../../handlers/store-object/patch.ts';
 import { updateStoreObject } from '../../handlers/store-object/update.ts';
-import { jsonRequest, syncRepository, testContext, registerRepository } from '../support/context.ts';
-import { git, porchRepo } from '../support/git-fixtures.ts';
+import { blueprintsContext } from '../support/blueprints-context.ts';
+import { jsonRequest, syncRepository } from '../support/context.ts';
+import { git } from '../support/git-fixtures.ts';
 
 // Server-side dry run (dryRun=All) of every write: the answer is what the write would answer, and
 // nothing changes: no git ref or object, no store file, no watch event.
@@ -60,7 +60,6 @@ describe('server-side dry run', () => {
   let ctx: AppContext;
   let cleanup: () => Promise<void>;
   let dataDir: string;
-  let dir: string;
   let bare: string;
   let events: string[];
   let unsubscribe: () => void;
@@ -100,10 +99,7 @@ describe('server-side dry run', () => {
   });
 
   beforeEach(async () => {
-    ({ ctx, cleanup, dataDir } = await testContext());
-    dir = await mkdtemp(join(tmpdir(), 'dry-'));
-    bare = porchRepo(dir, 'repo', []);
-    await registerRepository(ctx, 'blueprints', bare);
+    ({ ctx, cleanup, dataDir, bare } = await blueprintsContext());
     events = [];
     const hub = (type: string, name?: string) => events.push(`${type} ${name}`);
     const a = ctx.engine.revisionHub.subscribe({ filter: () => true, send: (ev) => hub(ev.type, ev.object.metadata.name) });
@@ -114,7 +110,6 @@ describe('server-side dry run', () => {
   afterEach(async () => {
     unsubscribe();
     await cleanup();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('create answers the draft it would make, with its labels, and makes nothing', async () => {

@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/context.ts';
 import approvePackageRevision from '../../handlers/approve-packagerevision.ts';
@@ -12,42 +8,22 @@ import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
 import listPackages from '../../handlers/list-packages.ts';
 import updatePackageRevision from '../../handlers/update-packagerevision.ts';
 import updateResources from '../../handlers/update-resources.ts';
-import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
+import { blueprintsContext } from '../support/blueprints-context.ts';
+import { jsonRequest } from '../support/context.ts';
+import { git } from '../support/git-fixtures.ts';
 
 const NS = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
-}
-
-/** An empty bare repository with a main branch holding only a README. */
-function bareRepo(dir: string): string {
-  const bare = join(dir, 'repo.git');
-  const work = join(dir, 'work');
-  git(dir, 'init', '-q', '--bare', '-b', 'main', bare);
-  git(dir, 'init', '-q', '-b', 'main', work);
-  execFileSync('sh', ['-c', 'echo hello > README.md'], { cwd: work });
-  git(work, 'add', '.');
-  git(work, 'commit', '-qm', 'init');
-  git(work, 'push', '-q', bare, 'main');
-  return bare;
-}
 
 describe('PackageRevision handlers, each invoked alone', () => {
   let ctx: AppContext;
   let cleanup: () => Promise<void>;
-  let dir: string;
   let bare: string;
 
   beforeEach(async () => {
-    ({ ctx, cleanup } = await testContext());
-    dir = await mkdtemp(join(tmpdir(), 'prh-'));
-    bare = bareRepo(dir);
-    await registerRepository(ctx, 'blueprints', bare);
+    ({ ctx, cleanup, bare } = await blueprintsContext());
   });
   afterEach(async () => {
     await cleanup();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const draft = (pkg: string, ws: string) => ({
@@ -64,7 +40,7 @@ describe('PackageRevision handlers, each invoked alone', () => {
     expect(pr.metadata.name).toBe('blueprints.net.basens.v1');
     expect(pr.spec.lifecycle).toBe('Draft');
     expect(pr.spec.tasks[0].type).toBe('init');
-    expect(git(bare, 'for-each-ref', '--format=%(refname)')).toContain('refs/heads/drafts/net/basens/v1');
+    expect(git(bare, ['for-each-ref', '--format=%(refname)'])).toContain('refs/heads/drafts/net/basens/v1');
 
     const prr = await (await getPackageRevisionResources(ctx).request(jsonRequest('GET', `${NS}/packagerevisionresources/${pr.metadata.name}`))).json();
     expect(Object.keys(prr.spec.resources).sort()).toEqual(['Kptfile', 'README.md', 'package-context.yaml']);
@@ -89,7 +65,7 @@ describe('PackageRevision handlers, each invoked alone', () => {
     expect(a.spec.lifecycle).toBe('Published');
     expect(a.spec.revision).toBe(1);
     expect(a.metadata.labels['kpt.dev/latest-revision']).toBe('true');
-    expect(git(bare, 'tag', '-l')).toContain('net/basens/v1');
+    expect(git(bare, ['tag', '-l'])).toContain('net/basens/v1');
 
     const pkgs = await (await listPackages(ctx).request(jsonRequest('GET', `${NS}/packages`))).json();
     expect(pkgs.items.map((x: { metadata: { name: string }; status: { latestRevision: number } }) => [x.metadata.name, x.status.latestRevision])).toEqual([
@@ -99,7 +75,7 @@ describe('PackageRevision handlers, each invoked alone', () => {
 
   it('refuses illegal transitions and edits of published revisions, changing nothing in git', async () => {
     const pr = await (await createPackageRevision(ctx).request(jsonRequest('POST', `${NS}/packagerevisions`, draft('app', 'ws')))).json();
-    const refsBefore = git(bare, 'for-each-ref', '--format=%(refname) %(objectname)');
+    const refsBefore = git(bare, ['for-each-ref', '--format=%(refname) %(objectname)']);
     const approveDraft = await approvePackageRevision(ctx).request(
       jsonRequest('PUT', `${NS}/packagerevisions/${pr.metadata.name}/approval`, { ...pr, spec: { ...pr.spec, lifecycle: 'Published' } }),
     );
@@ -114,7 +90,7 @@ describe('PackageRevision handlers, each invoked alone', () => {
       jsonRequest('PUT', `${NS}/packagerevisions/${pr.metadata.name}`, { ...pr, metadata: { ...pr.metadata, resourceVersion: '1' }, spec: { ...pr.spec, lifecycle: 'Proposed' } }),
     );
     expect(stale.status).toBe(409);
-    expect(git(bare, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(refsBefore);
+    expect(git(bare, ['for-each-ref', '--format=%(refname) %(objectname)'])).toBe(refsBefore);
 
     const badKptfile = await updateResources(ctx).request(
       jsonRequest('PUT', `${NS}/packagerevisionresources/${pr.metadata.name}`, {
@@ -128,14 +104,14 @@ describe('PackageRevision handlers, each invoked alone', () => {
     const causes = (await badKptfile.json()).details.causes.map((c: { field: string }) => c.field);
     expect(causes).toContain('spec.resources[../escape.yaml]');
     expect(causes).toContain('spec.resources[Kptfile]');
-    expect(git(bare, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(refsBefore);
+    expect(git(bare, ['for-each-ref', '--format=%(refname) %(objectname)'])).toBe(refsBefore);
   });
 
   it('deletes drafts, refuses to delete a published revision directly', async () => {
     const pr = await (await createPackageRevision(ctx).request(jsonRequest('POST', `${NS}/packagerevisions`, draft('gone', 'ws')))).json();
     const del = await deletePackageRevision(ctx).request(jsonRequest('DELETE', `${NS}/packagerevisions/${pr.metadata.name}`));
     expect(del.status).toBe(200);
-    expect(git(bare, 'for-each-ref', '--format=%(refname)')).not.toContain('drafts/gone');
+    expect(git(bare, ['for-each-ref', '--format=%(refname)'])).not.toContain('drafts/gone');
     const missing = await deletePackageRevision(ctx).request(jsonRequest('DELETE', `${NS}/packagerevisions/${pr.metadata.name}`));
     expect(missing.status).toBe(404);
   });

@@ -47,6 +47,12 @@ describe('release tags and the branch placeholder', () => {
     const res = await getPackageRevision(ctx).request(jsonRequest('GET', `${NS}/packagerevisions/${name}`));
     return { status: res.status, body: (await res.json()) as PR };
   };
+  /** Creates a PackageRevision of `spec` through the handler; it must answer 201. */
+  const create = async (spec: Record<string, unknown>) => {
+    const res = await createPackageRevision(ctx).request(jsonRequest('POST', `${NS}/packagerevisions`, { apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec }));
+    expect(res.status, await res.clone().text()).toBe(201);
+    return (await res.json()) as PR;
+  };
   const approval = async (pr: PR, lifecycle: string) => {
     const res = await approvePackageRevision(ctx).request(jsonRequest('PUT', `${NS}/packagerevisions/${pr.metadata.name}/approval`, { ...pr, spec: { ...pr.spec, lifecycle } }));
     return { status: res.status, body: (await res.json()) as PR & { message: string } };
@@ -62,16 +68,7 @@ describe('release tags and the branch placeholder', () => {
     // A release tag is never the latest revision: that is the highest vN.
     expect((await get('catalog.workloads.oai.du.v2')).body.metadata).toMatchObject({ labels: { 'kpt.dev/latest-revision': 'true' } });
 
-    const created = await createPackageRevision(ctx).request(
-      jsonRequest('POST', `${NS}/packagerevisions`, {
-        apiVersion: 'porch.kpt.dev/v1alpha1',
-        kind: 'PackageRevision',
-        metadata: { namespace: 'default' },
-        spec: { repository: 'deploy', packageName: 'du', workspaceName: 'ws', tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'catalog.workloads.oai.du.v2.0.0' } } } }] },
-      }),
-    );
-    expect(created.status, await created.clone().text()).toBe(201);
-    const pr = (await created.json()) as PR;
+    const pr = await create({ repository: 'deploy', packageName: 'du', workspaceName: 'ws', tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'catalog.workloads.oai.du.v2.0.0' } } } }] });
     expect(pr.status?.upstreamLock?.git).toMatchObject({ ref: 'workloads/oai/du/v2.0.0', directory: 'workloads/oai/du' });
     const prr = (await (await getPackageRevisionResources(ctx).request(jsonRequest('GET', `${NS}/packagerevisionresources/${pr.metadata.name}`))).json()) as {
       spec: { resources: Record<string, string> };
@@ -130,16 +127,7 @@ describe('release tags and the branch placeholder', () => {
     // No sync ran since: the writes themselves brought status up to date.
     await expect.poll(async () => (await repoStatus()).packageCount, budget).toBe(1);
     await expect.poll(async () => (await repoStatus()).gitCommitHash, budget).toBe(git(catalog, ['rev-parse', 'main']));
-    const created = await createPackageRevision(ctx).request(
-      jsonRequest('POST', `${NS}/packagerevisions`, {
-        apiVersion: 'porch.kpt.dev/v1alpha1',
-        kind: 'PackageRevision',
-        metadata: { namespace: 'default' },
-        spec: { repository: 'catalog', packageName: 'other', workspaceName: 'v1' },
-      }),
-    );
-    expect(created.status, await created.clone().text()).toBe(201);
-    const pr = (await created.json()) as PR;
+    const pr = await create({ repository: 'catalog', packageName: 'other', workspaceName: 'v1' });
     expect(pr.metadata.name).toBe('catalog.other.v1');
     expect(pr.spec.lifecycle).toBe('Draft');
     expect((pr.spec.tasks ?? []).filter((t) => t.type === 'init')).toHaveLength(1);

@@ -19,6 +19,7 @@ import { patchStoreObject } from '../../handlers/store-object/patch.ts';
 import { FakeClock } from '../unit/sync/fake-clock.ts';
 import { jsonRequest } from '../support/context.ts';
 import { PorchRepoWriter } from '../support/git-fixtures.ts';
+import { until as pollUntil, type Check } from '../support/wait-for.ts';
 
 // The sync-repositories handler and the engine's sync behind it, with a real local bare repository
 // and a real HTTP server that accepts git's requests and never answers.
@@ -70,15 +71,8 @@ function repository(name: string, url: string, sync?: Record<string, string>) {
   };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+// Syncs here take milliseconds: poll often.
+const until = <T>(what: string, check: Check<T>) => pollUntil(what, check, 30_000, 25);
 
 describe('sync-repositories handler and repository sync', () => {
   let dataDir: string;

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PackageRevision } from '../../lib/api/porch.ts';
 import type { AppContext } from '../../lib/context.ts';
@@ -8,8 +5,9 @@ import type { UserInfo } from '../../lib/auth/user.ts';
 import { errors } from '../../lib/errors.ts';
 import listPackageRevisionResources from '../../handlers/list-packagerevisionresources.ts';
 import listPackageRevisions from '../../handlers/list-packagerevisions.ts';
-import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
-import { porchRepo } from '../support/git-fixtures.ts';
+import { blueprintsContext } from '../support/blueprints-context.ts';
+import { jsonRequest } from '../support/context.ts';
+import { named, WatchEvents, withTimeout, type WireEvent as WatchEvent } from '../support/watch-events.ts';
 
 // The packagerevisionresources watch, its handler called alone: it follows the package revisions'
 // events (same resourceVersions) with each revision's files read from git.
@@ -26,26 +24,16 @@ interface WireObject {
   rows?: { cells: unknown[] }[];
 }
 
-interface WireEvent {
-  type: string;
-  object: WireObject;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
+type WireEvent = WatchEvent<WireObject>;
 
 /** Reads a watch body as events. */
-class Events {
+class Events extends WatchEvents<WireEvent> {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly decoder = new TextDecoder();
   private buf = '';
-  readonly seen: WireEvent[] = [];
 
   constructor(res: Response) {
+    super();
     if (!res.body) throw new Error('no body');
     this.reader = res.body.getReader();
   }
@@ -65,28 +53,14 @@ class Events {
     }
   }
 
-  /** Events up to and including the first that matches. */
-  async until(pred: (ev: WireEvent) => boolean, what: string): Promise<WireEvent[]> {
-    const out: WireEvent[] = [];
-    for (;;) {
-      const ev = await this.next();
-      if (!ev) throw new Error(`watch ended before ${what}; got ${JSON.stringify(out.map((e) => [e.type, e.object.metadata?.name]))}`);
-      out.push(ev);
-      if (pred(ev)) return out;
-    }
-  }
-
   cancel(): Promise<void> {
     return this.reader.cancel();
   }
 }
 
-const named = (name: string, type?: string) => (ev: WireEvent) => ev.object.metadata?.name === name && (!type || ev.type === type);
-
 describe('packagerevisionresources watch', () => {
   let ctx: AppContext;
   let cleanup: () => Promise<void>;
-  let dir: string;
   const opened: Events[] = [];
 
   const watch = async (query = '', headers: Record<string, string> = {}) => {
@@ -106,16 +80,12 @@ describe('packagerevisionresources watch', () => {
     ({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { packageName: pkg, workspaceName: ws, repository: 'blueprints' } }) as PackageRevision;
 
   beforeEach(async () => {
-    ({ ctx, cleanup } = await testContext());
-    dir = await mkdtemp(join(tmpdir(), 'prr-watch-'));
-    const bare = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1, drafts: ['wip'] }]);
-    await registerRepository(ctx, 'blueprints', bare);
+    ({ ctx, cleanup } = await blueprintsContext([{ path: 'basens', revisions: 1, drafts: ['wip'] }]));
   });
   afterEach(async () => {
     for (const e of opened.splice(0)) await e.cancel().catch(() => undefined);
     vi.restoreAllMocks();
     await cleanup();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('starts with every revision and its files, in list order, then marks the end of the initial events', async () => {

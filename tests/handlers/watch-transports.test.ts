@@ -22,6 +22,8 @@ import { listStoreObjects } from '../../handlers/store-object/list.ts';
 import { watchResponse } from '../../handlers/http/watch-stream.ts';
 import { jsonRequest, registerRepository, testContext } from '../support/context.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
+import { until } from '../support/wait-for.ts';
+import { named, WatchEvents, withTimeout, type WireEvent as WatchEvent } from '../support/watch-events.ts';
 
 // Watches through the real transports: the gateway served by @hono/node-server on a loopback port,
 // chunked HTTP read with node:http and WebSocket with the ws client.
@@ -32,10 +34,7 @@ const CORE = '/api/v1/namespaces/default';
 const CONFIG = '/apis/config.porch.kpt.dev/v1alpha1/namespaces/default';
 const PORCH = '/apis/porch.kpt.dev/v1alpha1/namespaces/default';
 
-interface WireEvent {
-  type: string;
-  object: KubeObject & { code?: number; reason?: string };
-}
+type WireEvent = WatchEvent<KubeObject & { code?: number; reason?: string }>;
 
 /** Counts the store watches handlers hold open: the embedded store keeps its hubs to itself. */
 class CountingStore implements Store {
@@ -74,25 +73,11 @@ class CountingStore implements Store {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
-
 /** Polls a condition the server reaches asynchronously (a socket close it learns of later). */
-async function waitFor(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (what: string, cond: () => boolean) => until(what, cond, 30_000, 10);
 
 /** Events as a transport delivers them, awaited one by one. */
-class EventQueue {
-  readonly seen: WireEvent[] = [];
+class EventQueue extends WatchEvents<WireEvent> {
   private readonly queue: WireEvent[] = [];
   private waiter: (() => void) | undefined;
   ended = false;
@@ -111,16 +96,6 @@ class EventQueue {
   async next(ms = 30_000): Promise<WireEvent | undefined> {
     while (!this.queue.length && !this.ended) await withTimeout(new Promise<void>((r) => (this.waiter = r)), ms, 'the next watch event');
     return this.queue.shift();
-  }
-
-  async until(pred: (ev: WireEvent) => boolean, what: string): Promise<WireEvent[]> {
-    const out: WireEvent[] = [];
-    for (;;) {
-      const ev = await this.next();
-      if (!ev) throw new Error(`watch ended before ${what}; got ${JSON.stringify(out.map((e) => [e.type, e.object.metadata?.name]))}`);
-      out.push(ev);
-      if (pred(ev)) return out;
-    }
   }
 }
 
@@ -234,7 +209,6 @@ const secret = (name: string, labels?: Record<string, string>) => ({
   stringData: { k: 'v' },
 });
 
-const named = (name: string, type?: string) => (ev: WireEvent) => ev.object.metadata?.name === name && (!type || ev.type === type);
 const summary = (evs: WireEvent[]) => evs.map((e) => `${e.type} ${e.object.metadata?.name}`);
 
 describe('watch transports against the gateway', () => {
@@ -291,11 +265,7 @@ describe('watch transports against the gateway', () => {
     await w.until(named('second', 'DELETED'), 'the deleted repository');
     // The engine drops the repository's cache from the store watch, a moment later: the tests after
     // this one watch revisions and must not see the second repository's (shared) packages.
-    const deadline = Date.now() + 30_000;
-    while (ctx.engine.repository('default', 'second')) {
-      if (Date.now() > deadline) throw new Error('the deleted repository was not closed');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor('the deleted repository to be closed', () => !ctx.engine.repository('default', 'second'));
   });
 
   it('WebSocket: each event is one JSON text message', async () => {
@@ -502,36 +472,26 @@ describe('slow watch clients over a real socket', () => {
     return { client, closed: new Promise((r) => serverSide.once('close', r)) };
   }
 
-  it('cuts off a chunked watch whose client reads nothing, then drops its connection', async () => {
+  // Raw requests from a client that never reads: whatever the server sends piles up.
+  const stalledClients: [transport: string, request: string][] = [
+    ['a chunked watch', 'GET /watch HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n'],
+    [
+      'a WebSocket watch',
+      'GET /watch?watch=true HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    ],
+  ];
+
+  it.each(stalledClients)('cuts off %s whose client reads nothing, then drops its connection', async (_transport, request) => {
     const { client, closed } = await serverSocketClosed(gw, async () => {
       const s = connect(Number(new URL(gw.url).port), '127.0.0.1');
       await once(s, 'connect');
-      s.write(`GET /watch HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n`);
-      // Never read: whatever the server sends piles up.
+      s.write(request);
       s.pause();
       return s;
     });
     await waitFor('the watch to subscribe', () => hub.size === 1);
     // 8 KiB events; 20,000 of them would be ~160 MiB if the server kept buffering.
-    const published = await publishUntilCutOff(20_000);
-    expect(hub.size).toBe(0);
-    expect(published).toBeLessThan(20_000);
-    await withTimeout(closed, 30_000, 'the server to drop the connection');
-    client.destroy();
-  });
-
-  it('cuts off a WebSocket watch whose client reads nothing, then drops its connection', async () => {
-    const { client, closed } = await serverSocketClosed(gw, async () => {
-      const s = connect(Number(new URL(gw.url).port), '127.0.0.1');
-      await once(s, 'connect');
-      s.write(
-        'GET /watch?watch=true HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      );
-      s.pause();
-      return s;
-    });
-    await waitFor('the watch to subscribe', () => hub.size === 1);
     const published = await publishUntilCutOff(20_000);
     expect(hub.size).toBe(0);
     expect(published).toBeLessThan(20_000);

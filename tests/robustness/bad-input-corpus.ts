@@ -31,6 +31,19 @@ interface Target {
   creatable: boolean;
 }
 
+/** A creatable resource whose valid object is its kind, a name in default, and `rest` (the same for POST and PUT). */
+function plain(base: string, apiVersion: string, resource: string, kind: string, existing: string, rest: Record<string, unknown>): Target {
+  return {
+    resource,
+    collection: `${base}/${resource}`,
+    existing,
+    apiVersion,
+    kind,
+    valid: (name) => ({ apiVersion, kind, metadata: { name, namespace: 'default' }, ...rest }),
+    creatable: true,
+  };
+}
+
 export function corpus(draft: string, published: string, repoUrl: string): BadRequest[] {
   const targets: Target[] = [
     {
@@ -61,51 +74,11 @@ export function corpus(draft: string, published: string, repoUrl: string): BadRe
       }),
       creatable: false,
     },
-    {
-      resource: 'repositories',
-      collection: `${CONFIG}/repositories`,
-      existing: 'blue',
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'Repository',
-      valid: (name) => ({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name, namespace: 'default' }, spec: { type: 'git', git: { repo: repoUrl, branch: 'main' } } }),
-      creatable: true,
-    },
-    {
-      resource: 'packagevariants',
-      collection: `${CONFIG}/packagevariants`,
-      existing: 'pv1',
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'PackageVariant',
-      valid: (name) => ({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageVariant', metadata: { name, namespace: 'default' }, spec: {} }),
-      creatable: true,
-    },
-    {
-      resource: 'packagevariantsets',
-      collection: `${CONFIG}/packagevariantsets`,
-      existing: 'pvs1',
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'PackageVariantSet',
-      valid: (name) => ({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageVariantSet', metadata: { name, namespace: 'default' }, spec: {} }),
-      creatable: true,
-    },
-    {
-      resource: 'packagerevs',
-      collection: `${CONFIG}/packagerevs`,
-      existing: 'pr1',
-      apiVersion: 'config.porch.kpt.dev/v1alpha1',
-      kind: 'PackageRev',
-      valid: (name) => ({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'PackageRev', metadata: { name, namespace: 'default' } }),
-      creatable: true,
-    },
-    {
-      resource: 'secrets',
-      collection: `${CORE}/secrets`,
-      existing: 'creds',
-      apiVersion: 'v1',
-      kind: 'Secret',
-      valid: (name) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, stringData: { a: 'b' } }),
-      creatable: true,
-    },
+    plain(CONFIG, 'config.porch.kpt.dev/v1alpha1', 'repositories', 'Repository', 'blue', { spec: { type: 'git', git: { repo: repoUrl, branch: 'main' } } }),
+    plain(CONFIG, 'config.porch.kpt.dev/v1alpha1', 'packagevariants', 'PackageVariant', 'pv1', { spec: {} }),
+    plain(CONFIG, 'config.porch.kpt.dev/v1alpha1', 'packagevariantsets', 'PackageVariantSet', 'pvs1', { spec: {} }),
+    plain(CONFIG, 'config.porch.kpt.dev/v1alpha1', 'packagerevs', 'PackageRev', 'pr1', {}),
+    plain(CORE, 'v1', 'secrets', 'Secret', 'creds', { stringData: { a: 'b' } }),
   ];
 
   const out: BadRequest[] = [];

@@ -9,6 +9,7 @@ import { porchRepo } from '../support/git-fixtures.ts';
 import { client, CONFIG, PORCH } from './api.ts';
 import { STALE_LOCK_MS } from '../../lib/git/refstore.ts';
 import { stressSize } from '../support/stress.ts';
+import { until } from '../support/wait-for.ts';
 
 const run = promisify(execFile);
 
@@ -31,14 +32,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 10));
-  }
 }
 
 interface Draft {
@@ -185,7 +178,7 @@ describe('SIGKILL at random points during writes', () => {
       // However slow the machine, each round gets at least one acknowledged write before its kill,
       // which then lands at a random point of what follows.
       const acked = acks;
-      await Promise.race([until(`round ${round}: a write acknowledged`, () => acks > acked), loop]);
+      await Promise.race([until(`round ${round}: a write acknowledged`, () => acks > acked, 120_000, 10), loop]);
       await new Promise((ok) => setTimeout(ok, random() * 400));
       stop.dead = true;
       await server.kill('SIGKILL');

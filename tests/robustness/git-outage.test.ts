@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../support/dev-server.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
+import { until as pollUntil, type Check } from '../support/wait-for.ts';
 import { client, CONFIG, PORCH } from './api.ts';
 
 const run = promisify(execFile);
@@ -34,15 +35,7 @@ describe('git server outages', () => {
     return { ...r, obj: JSON.parse(r.text) as Obj };
   };
   const ready = async () => (await req('GET', REPO)).obj.status?.conditions?.find((c) => c.type === 'Ready');
-  async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
-  }
+  const until = <T>(what: string, check: Check<T>) => pollUntil(what, check, 30_000, 100);
   const remoteRefs = async () => (await run('git', ['for-each-ref', '--format=%(refname) %(objectname)'], { cwd: join(dir, 'blue.git') })).stdout;
 
   beforeAll(async () => {

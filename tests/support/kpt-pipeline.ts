@@ -7,19 +7,19 @@ export interface FunctionStep {
   configMap?: Record<string, string>;
 }
 
-/** The YAML of `steps` as the items of `pipeline.mutators`. */
-function mutatorsYaml(steps: FunctionStep[]): string {
-  return steps
-    .map((s) => {
-      const head = s.exec !== undefined ? `    - exec: ${s.exec}\n` : `    - image: ${s.image ?? ''}\n`;
-      const config = Object.entries(s.configMap ?? {}).map(([key, value]) => `        ${key}: ${JSON.stringify(value)}\n`);
-      return config.length ? `${head}      configMap:\n${config.join('')}` : head;
-    })
-    .join('');
+/**
+ * One entry of a Kptfile's `pipeline.mutators` (or validators), indented to sit under that key, with its
+ * inline configMap when it has one.
+ */
+export function mutator(step: FunctionStep): string {
+  const head = step.exec !== undefined ? `    - exec: ${step.exec}\n` : `    - image: ${step.image ?? ''}\n`;
+  const entries = Object.entries(step.configMap ?? {});
+  const config = entries.length ? `      configMap:\n${entries.map(([k, v]) => `        ${k}: ${JSON.stringify(v)}\n`).join('')}` : '';
+  return `${head}${config}`;
 }
 
 /** A Kptfile for package `name` with `description`; with `steps`, their mutator pipeline. */
 export function pipelineKptfile(name: string, description: string, steps: FunctionStep[] = []): string {
   const head = `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${name}\ninfo:\n  description: ${description}\n`;
-  return steps.length ? `${head}pipeline:\n  mutators:\n${mutatorsYaml(steps)}` : head;
+  return steps.length ? `${head}pipeline:\n  mutators:\n${steps.map(mutator).join('')}` : head;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, request, type Server } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDelegatedAuth, type GatewayAuth } from '../../gateway/auth.ts';
@@ -10,6 +10,7 @@ import { SUBJECT_ACCESS_REVIEW_PATH } from '../../lib/auth/subject-access-review
 import { TOKEN_REVIEW_PATH } from '../../lib/auth/token-review.ts';
 import { createCertificateAuthority, generateServingCertificate, type CertificateAuthority, type PemPair } from '../../lib/auth/tls.ts';
 import { errors, StatusError } from '../../lib/errors.ts';
+import { httpsText } from '../support/https-text.ts';
 
 type Json = Record<string, unknown>;
 
@@ -166,17 +167,7 @@ describe('delegated authentication and authorization (cluster mode) wiring', () 
       await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
     });
 
-    const call = (cert: PemPair, headers: Record<string, string> = {}) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(url, { cert: cert.certPem, key: cert.keyPem, ca: serving.certPem, headers }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    const call = (cert: PemPair, headers: Record<string, string> = {}) => httpsText(url, { cert: cert.certPem, key: cert.keyPem, ca: serving.certPem, headers });
 
     it('believes the front proxy named in the ConfigMap, with its header names', async () => {
       const proxy = await frontProxyCA.issue({ commonName: 'front-proxy-client' });

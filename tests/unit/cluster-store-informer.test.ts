@@ -5,6 +5,7 @@ import { silentLogger } from '../../lib/log.ts';
 import { Informer, parseResourceVersion, type InformerSource } from '../../lib/store/cluster-informer.ts';
 import type { RawWatchEvent } from '../../lib/store/kube-client.ts';
 import type { WatchEvent } from '../../lib/watch/types.ts';
+import { until as pollUntil } from '../support/wait-for.ts';
 
 // The informer's list/watch/relist logic, driven by a FAKE list-watch source (an in-memory stand-in
 // for the API server's list and watch endpoints) so each step of the protocol can be played exactly.
@@ -55,13 +56,8 @@ function fakeSource() {
   return { state, source };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+// The informer reacts within milliseconds of the stand-in source: poll often.
+const until = (what: string, check: () => boolean) => pollUntil(what, check, 30_000, 5);
 
 const summary = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`);
 

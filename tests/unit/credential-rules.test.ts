@@ -4,22 +4,18 @@ import { RbacAuthorizer } from '../../lib/auth/rbac.ts';
 import { requireSecretAccess } from '../../lib/auth/requester.ts';
 import { insecureCredentialProblem } from '../../lib/engine/credentials.ts';
 import { StatusError } from '../../lib/errors.ts';
+import { roleBindingYaml } from '../support/rbac-yaml.ts';
 
 // When the server may use a Secret's credentials on a requester's behalf: only if the requester may
 // read the Secret, and never in clear over the network.
 
-const RBAC = parseRbacYaml(`
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: secret-reader, namespace: team-a }
-rules: [{ apiGroups: [""], resources: [secrets], verbs: [get], resourceNames: [git-creds] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: reader, namespace: team-a }
-subjects: [{ kind: User, name: alice }]
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader }
-`);
+const RBAC = parseRbacYaml(
+  roleBindingYaml({
+    role: { kind: 'Role', name: 'secret-reader', namespace: 'team-a', rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['git-creds'] }] },
+    binding: { kind: 'RoleBinding', name: 'reader', namespace: 'team-a' },
+    user: 'alice',
+  }),
+);
 
 describe('using a Secret on a requester’s behalf', () => {
   const authorizer = new RbacAuthorizer(RBAC);

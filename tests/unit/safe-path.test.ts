@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileDirectoryClashes, isGitDirName, packagePathProblems, unsafePathProblem } from '../../lib/api/safe-path.ts';
+import { cpuTimed } from '../support/cpu-time.ts';
 
 // The names git refuses to check out are refused as package file paths, whatever their spelling.
 
@@ -61,8 +62,8 @@ describe('package file paths', () => {
   it('checks a deep path in time linear in its length', () => {
     const deep = Array.from({ length: 2000 }, (_, i) => `d${i}`).join('/');
     const paths = Array.from({ length: 2000 }, (_, i) => `${deep}/f${i}`);
-    const start = performance.now();
-    expect(fileDirectoryClashes(paths)).toEqual([]);
-    expect(performance.now() - start).toBeLessThan(5000);
+    const { ms, value } = cpuTimed(() => fileDirectoryClashes(paths));
+    expect(value).toEqual([]);
+    expect(ms).toBeLessThan(5000);
   });
 });

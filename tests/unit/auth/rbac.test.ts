@@ -9,6 +9,7 @@ import { bootstrapPolicy } from '../../../lib/auth/default-policy.ts';
 import { parseRbacYaml } from '../../../lib/auth/rbac-objects.ts';
 import type { UserInfo } from '../../../lib/auth/user.ts';
 import { rbacFixture } from '../../support/rbac-fixtures.ts';
+import { roleBindingYaml } from '../../support/rbac-yaml.ts';
 
 const P = '/apis/porch.kpt.dev/v1alpha1';
 const user = (username: string, ...groups: string[]): UserInfo => ({ username, groups: [...groups, 'system:authenticated'] });
@@ -136,18 +137,13 @@ describe('RBAC authorizer', () => {
   });
 
   it('a Role is only visible to bindings in its own namespace', async () => {
-    const objs = parseRbacYaml(`
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: r, namespace: ns1 }
-rules: [{ apiGroups: [""], resources: [configmaps], verbs: [get] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: b, namespace: ns2 }
-subjects: [{ kind: User, name: u }]
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: r }
-`);
+    const objs = parseRbacYaml(
+      roleBindingYaml({
+        role: { kind: 'Role', name: 'r', namespace: 'ns1', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] },
+        binding: { kind: 'RoleBinding', name: 'b', namespace: 'ns2' },
+        user: 'u',
+      }),
+    );
     const a = new RbacAuthorizer(objs);
     const d = await a.authorize(user('u'), requestAttributes('GET', '/api/v1/namespaces/ns2/configmaps/c'));
     expect(d.allowed).toBe(false);
@@ -156,18 +152,13 @@ roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: r }
 
   it('a RoleBinding in a namespace grants get on that Namespace object', async () => {
     const a = new RbacAuthorizer(
-      parseRbacYaml(`
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: ns-viewer }
-rules: [{ apiGroups: [""], resources: [namespaces], verbs: [get] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: b, namespace: team-a }
-subjects: [{ kind: User, name: u }]
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ns-viewer }
-`),
+      parseRbacYaml(
+        roleBindingYaml({
+          role: { kind: 'ClusterRole', name: 'ns-viewer', rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }] },
+          binding: { kind: 'RoleBinding', name: 'b', namespace: 'team-a' },
+          user: 'u',
+        }),
+      ),
     );
     expect((await a.authorize(user('u'), requestAttributes('GET', '/api/v1/namespaces/team-a'))).allowed).toBe(true);
     expect((await a.authorize(user('u'), requestAttributes('GET', '/api/v1/namespaces/team-b'))).allowed).toBe(false);

@@ -58,6 +58,20 @@ function summary(list: readonly GitPackageRevision[]): string[] {
   return list.map((r) => `${r.kind} ${r.packagePath} ${r.workspace} ${r.revision} ${r.commit} ${r.tree}`).sort();
 }
 
+const WEB_PROPOSED = 'refs/heads/proposed/web/ws1';
+const WEB_V1 = 'refs/tags/web/v1';
+
+/** A remote of its own, opened, on which this client has proposed package web (a Kptfile alone). */
+async function proposedWeb(): Promise<{ w: PorchRepoWriter; remote: IsoGitRepository; src: string }> {
+  const w = seeded();
+  const remote = connect(w);
+  await remote.open();
+  const src = await remote.commitPackage({ ref: WEB_PROPOSED, packagePath: 'web', resources: { Kptfile: kptfile('web') }, message: 'm', author: ALICE, expectedOld: null });
+  return { w, remote, src };
+}
+
+const publishWeb = (remote: IsoGitRepository, src: string) => remote.publish({ packagePath: 'web', sourceRef: WEB_PROPOSED, sourceCommit: src, tag: WEB_V1, message: 'm', author: ALICE });
+
 function parents(w: PorchRepoWriter, commit: string): string[] {
   return w.git(['rev-list', '--parents', '-n1', commit]).split(' ').slice(1);
 }
@@ -143,32 +157,26 @@ describe('a remote over smart HTTP with basic auth', () => {
   });
 
   it('publishes onto a branch that moved on the remote (one fetch and retry)', async () => {
-    const w = seeded();
-    const remote = connect(w);
-    await remote.open();
-    const src = await remote.commitPackage({ ref: 'refs/heads/proposed/web/ws1', packagePath: 'web', resources: { Kptfile: kptfile('web') }, message: 'm', author: ALICE, expectedOld: null });
+    const { w, remote, src } = await proposedWeb();
     // Someone else publishes meanwhile; our mirror has not seen it.
     const theirs = w.publish('other', 'ws1', 1);
-    const merge = await remote.publish({ packagePath: 'web', sourceRef: 'refs/heads/proposed/web/ws1', sourceCommit: src, tag: 'refs/tags/web/v1', message: 'm', author: ALICE });
+    const merge = await publishWeb(remote, src);
     expect(parents(w, merge)).toEqual([theirs, src]);
     expect(w.git(['ls-tree', '--name-only', merge]).split('\n').sort()).toEqual(['README.md', 'app', 'net', 'other', 'web'].filter((x) => x !== 'app'));
-    expect(w.resolve('refs/tags/web/v1')).toBe(merge);
+    expect(w.resolve(WEB_V1)).toBe(merge);
     fsck(w.gitdir);
     await remote.close();
   });
 
   it('publishes atomically: a tag taken on the remote meanwhile leaves the branch and the source where they were', async () => {
-    const w = seeded();
-    const remote = connect(w);
-    await remote.open();
-    const src = await remote.commitPackage({ ref: 'refs/heads/proposed/web/ws1', packagePath: 'web', resources: { Kptfile: kptfile('web') }, message: 'm', author: ALICE, expectedOld: null });
+    const { w, remote, src } = await proposedWeb();
     const head = w.head();
     // Someone else takes the tag; our mirror has not seen it, so the push names it as new.
-    w.git(['update-ref', 'refs/tags/web/v1', head!]);
-    await expect(remote.publish({ packagePath: 'web', sourceRef: 'refs/heads/proposed/web/ws1', sourceCommit: src, tag: 'refs/tags/web/v1', message: 'm', author: ALICE })).rejects.toBeInstanceOf(GitConflictError);
+    w.git(['update-ref', WEB_V1, head!]);
+    await expect(publishWeb(remote, src)).rejects.toBeInstanceOf(GitConflictError);
     expect(w.head()).toBe(head);
-    expect(w.resolve('refs/tags/web/v1')).toBe(head);
-    expect(w.resolve('refs/heads/proposed/web/ws1')).toBe(src);
+    expect(w.resolve(WEB_V1)).toBe(head);
+    expect(w.resolve(WEB_PROPOSED)).toBe(src);
     fsck(w.gitdir);
     await remote.close();
   });

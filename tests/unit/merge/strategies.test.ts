@@ -14,6 +14,18 @@ const input: MergeInput = {
   local: { Kptfile: kf('down', upstream), 'cm.yaml': cm('a', 'x: "local"'), 'old.yaml': cm('old', 'o: "1"'), 'mine.yaml': cm('mine', 'm: "1"'), 'README.md': 'v1\n' },
 };
 
+/**
+ * `input` upgraded by copy-merge, and by resource-merge too: upstream changed every field the local
+ * package changed, so upstream's value wins either way; local-only files stay, upstream's deletions go.
+ */
+const UPGRADED = {
+  Kptfile: kf('down', upstream).replace('blueprint', 'blueprint v2'),
+  'cm.yaml': cm('a', 'x: "2"'),
+  'new.yaml': cm('new', 'n: "1"'),
+  'mine.yaml': cm('mine', 'm: "1"'),
+  'README.md': 'v2\n',
+};
+
 describe('fast-forward', () => {
   it('refuses a package changed locally, with a MergeError listing the changed files', () => {
     expect(() => fastForwardPackage(input)).toThrow(MergeError);
@@ -46,13 +58,7 @@ describe('force-delete-replace', () => {
 
 describe('copy-merge', () => {
   it('copies upstream’s files over local ones, removes files upstream deleted, keeps local-only files, merges the Kptfile', () => {
-    expect(copyMerge(input)).toEqual({
-      Kptfile: kf('down', upstream).replace('blueprint', 'blueprint v2'),
-      'cm.yaml': cm('a', 'x: "2"'),
-      'new.yaml': cm('new', 'n: "1"'),
-      'mine.yaml': cm('mine', 'm: "1"'),
-      'README.md': 'v2\n',
-    });
+    expect(copyMerge(input)).toEqual(UPGRADED);
   });
 });
 
@@ -61,12 +67,6 @@ describe('upgradePackage', () => {
     expect(upgradePackage('force-delete-replace', input)).toEqual(forceDeleteReplace(input));
     expect(upgradePackage('copy-merge', input)).toEqual(copyMerge(input));
     expect(() => upgradePackage('fast-forward', input)).toThrow(MergeError);
-    expect(upgradePackage(undefined, input)).toEqual({
-      Kptfile: kf('down', upstream).replace('blueprint', 'blueprint v2'),
-      'cm.yaml': cm('a', 'x: "2"'),
-      'new.yaml': cm('new', 'n: "1"'),
-      'mine.yaml': cm('mine', 'm: "1"'),
-      'README.md': 'v2\n',
-    });
+    expect(upgradePackage(undefined, input)).toEqual(UPGRADED);
   });
 });

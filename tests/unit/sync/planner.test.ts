@@ -30,14 +30,18 @@ function setup(defaultPeriodMs = 0, fire?: (req: SyncRequest) => Promise<void>) 
       if (fire) await fire(req);
     },
   });
-  return { clock, fired, planner };
+  /** Takes in the repository and answers when it is next to sync. */
+  const plan = (r: Repository) => {
+    planner.upsert(r);
+    return planner.nextSyncTime(r.metadata.namespace ?? 'default', r.metadata.name!)?.toISOString();
+  };
+  return { clock, fired, planner, plan };
 }
 
 describe('SyncPlanner: cron schedule', () => {
   it('fires at each time the cron expression names, in UTC, and nowhere else', async () => {
-    const { clock, fired, planner } = setup(10 * MIN);
-    planner.upsert(repo('blueprints', { schedule: '*/15 * * * *' }));
-    expect(planner.nextSyncTime('default', 'blueprints')?.toISOString()).toBe('2025-01-01T00:15:00.000Z');
+    const { clock, fired, planner, plan } = setup(10 * MIN);
+    expect(plan(repo('blueprints', { schedule: '*/15 * * * *' }))).toBe('2025-01-01T00:15:00.000Z');
     await clock.advanceTo(Date.parse('2025-01-01T01:05:00Z'));
     expect(fired.map((f) => f.at)).toEqual([
       '2025-01-01T00:15:00.000Z',
@@ -147,9 +151,8 @@ describe('SyncPlanner: runOnceAt', () => {
   });
 
   it('re-plans when runOnceAt moves before it fires, and keeps the periodic schedule alongside', async () => {
-    const { clock, fired, planner } = setup(0);
-    planner.upsert(repo('r', { schedule: '0 * * * *', runOnceAt: '2025-01-01T00:30:00Z' }));
-    expect(planner.nextSyncTime('default', 'r')?.toISOString()).toBe('2025-01-01T00:30:00.000Z');
+    const { clock, fired, planner, plan } = setup(0);
+    expect(plan(repo('r', { schedule: '0 * * * *', runOnceAt: '2025-01-01T00:30:00Z' }))).toBe('2025-01-01T00:30:00.000Z');
     planner.upsert(repo('r', { schedule: '0 * * * *', runOnceAt: '2025-01-01T00:10:00Z' }));
     await clock.advanceTo(Date.parse('2025-01-01T01:30:00Z'));
     expect(fired.map((f) => `${f.req.cause}@${f.at}`)).toEqual(['runOnceAt@2025-01-01T00:10:00.000Z', 'schedule@2025-01-01T01:00:00.000Z']);
@@ -158,12 +161,10 @@ describe('SyncPlanner: runOnceAt', () => {
 
 describe('SyncPlanner: changes and deletion', () => {
   it('re-plans from now when the schedule changes, and falls back to the period when it is removed', async () => {
-    const { clock, fired, planner } = setup(45 * MIN);
-    planner.upsert(repo('r', { schedule: '0 * * * *' }));
-    expect(planner.nextSyncTime('default', 'r')?.toISOString()).toBe('2025-01-01T01:00:00.000Z');
+    const { clock, fired, planner, plan } = setup(45 * MIN);
+    expect(plan(repo('r', { schedule: '0 * * * *' }))).toBe('2025-01-01T01:00:00.000Z');
     await clock.advanceTo(Date.parse('2025-01-01T00:10:00Z'));
-    planner.upsert(repo('r', { schedule: '*/5 * * * *' }));
-    expect(planner.nextSyncTime('default', 'r')?.toISOString()).toBe('2025-01-01T00:15:00.000Z');
+    expect(plan(repo('r', { schedule: '*/5 * * * *' }))).toBe('2025-01-01T00:15:00.000Z');
     await clock.advanceTo(Date.parse('2025-01-01T00:21:00Z'));
     planner.upsert(repo('r'));
     expect(planner.planned('default', 'r')).toMatchObject({ periodicCause: 'period' });

@@ -71,6 +71,8 @@ describe('the Kptfile of a package made from an upstream', () => {
 });
 
 describe('kpt merge keys on the resources of a cloned package', () => {
+  const mergeKeysOf = (text: string) => ensureMergeKeys({ 'f.yaml': text })['f.yaml'];
+
   it('adds the kpt-merge comment and the upstream-identifier annotation, and is idempotent', () => {
     const files = {
       'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: prod\ndata:\n  a: "1"\n',
@@ -85,24 +87,31 @@ describe('kpt merge keys on the resources of a cloned package', () => {
     expect(ensureMergeKeys(out)).toEqual(out);
   });
 
-  it('keeps one kpt-merge comment, on the metadata line, where a rewrite left it below or left several', () => {
-    const piled = 'apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # kpt-merge: /a\n  # kpt-merge: /a\n  # keep me\n  name: a\n';
-    const below = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # kpt-merge: base/a\n  name: b\n';
-    const out = ensureMergeKeys({ 'p.yaml': piled, 'b.yaml': below });
-    expect(out['p.yaml']).toBe("apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # keep me\n  name: a\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|default|a'\n");
-    expect(out['b.yaml']).toBe("apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: base/a\n  name: b\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|base|a'\n");
+  // One resource in, one out: where the kpt-merge comment ends up.
+  it.each<[where: string, input: string, output: string]>([
+    [
+      'on the metadata line, once, where a rewrite left several',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # kpt-merge: /a\n  # kpt-merge: /a\n  # keep me\n  name: a\n',
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: /a\n  # keep me\n  name: a\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|default|a'\n",
+    ],
+    [
+      'on the metadata line, where a rewrite left it below',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # kpt-merge: base/a\n  name: b\n',
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: # kpt-merge: base/a\n  name: b\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|ConfigMap|base|a'\n",
+    ],
+    [
+      'in place of another comment on the metadata line, as kpt does, keeping comments below it',
+      'apiVersion: v1\nkind: Secret\nmetadata: # owner: team-a\n  # the name is fixed\n  name: s\n',
+      "apiVersion: v1\nkind: Secret\nmetadata: # kpt-merge: /s\n  # the name is fixed\n  name: s\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|Secret|default|s'\n",
+    ],
+  ])('puts the kpt-merge comment %s', (_where, input, output) => {
+    expect(mergeKeysOf(input)).toBe(output);
   });
 
   it('keeps an existing kpt-merge comment: a resource renamed downstream keeps its upstream identity', () => {
-    const renamed = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: # kpt-merge: base/web\n  name: web-prod\n  namespace: prod\n';
-    const out = ensureMergeKeys({ 'd.yaml': renamed })['d.yaml'];
+    const out = mergeKeysOf('apiVersion: apps/v1\nkind: Deployment\nmetadata: # kpt-merge: base/web\n  name: web-prod\n  namespace: prod\n');
     expect(out).toContain('metadata: # kpt-merge: base/web\n');
     expect(YAML.parse(out).metadata.annotations).toEqual({ 'internal.kpt.dev/upstream-identifier': 'apps|Deployment|base|web' });
-  });
-
-  it('replaces another comment on the metadata line, as kpt does, and keeps comments below it', () => {
-    const out = ensureMergeKeys({ 'x.yaml': 'apiVersion: v1\nkind: Secret\nmetadata: # owner: team-a\n  # the name is fixed\n  name: s\n' })['x.yaml'];
-    expect(out).toBe("apiVersion: v1\nkind: Secret\nmetadata: # kpt-merge: /s\n  # the name is fixed\n  name: s\n  annotations:\n    internal.kpt.dev/upstream-identifier: '|Secret|default|s'\n");
   });
 
   it('records kyaml’s "~X" namespace as "~C", and leaves alone what has no identity or is not YAML', () => {
@@ -119,8 +128,7 @@ describe('kpt merge keys on the resources of a cloned package', () => {
   });
 
   it('keeps each resource’s own sequence indentation', () => {
-    const src = 'apiVersion: v1\nkind: A\nmetadata:\n  name: a\nlist:\n- x\n---\napiVersion: v1\nkind: B\nmetadata:\n  name: b\nlist:\n  - y\n';
-    const out = ensureMergeKeys({ 'f.yaml': src })['f.yaml'];
+    const out = mergeKeysOf('apiVersion: v1\nkind: A\nmetadata:\n  name: a\nlist:\n- x\n---\napiVersion: v1\nkind: B\nmetadata:\n  name: b\nlist:\n  - y\n');
     expect(out).toContain('list:\n- x\n');
     expect(out).toContain('list:\n  - y\n');
   });
