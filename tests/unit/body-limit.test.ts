@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { readObjectBody } from '../../handlers/http/body.ts';
+import type { HandlerEnv } from '../../handlers/http/env.ts';
 import { StatusError } from '../../lib/errors.ts';
 
 // A body over the limit gets 413, and is read to its end first (up to four times the limit), so a
@@ -9,7 +10,7 @@ import { StatusError } from '../../lib/errors.ts';
 const LIMIT = 100;
 
 function app() {
-  const a = new Hono();
+  const a = new Hono<HandlerEnv>();
   a.post('/', async (c) => {
     try {
       return c.json(await readObjectBody(c, LIMIT));
