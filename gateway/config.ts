@@ -49,12 +49,16 @@ export class UsageError extends Error {}
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-// parseArgs booleans take no value in Node 20: `--tls=false` becomes `--no-tls`.
-const NEGATABLE = /^--(allow-anonymous|delegated-auth|tls|allow-insecure-git-credentials)=(.*)$/;
+// parseArgs booleans take no value in Node 20: `--tls=false` becomes `--no-tls`, so each of these has
+// a `no-` twin in the option table.
+const NEGATABLE = ['tls', 'allow-anonymous', 'delegated-auth', 'allow-insecure-git-credentials'] as const;
+type Negatable = (typeof NEGATABLE)[number];
+
+const NEGATION = new RegExp(`^--(${NEGATABLE.join('|')})=(.*)$`);
 
 function normalizeBooleans(argv: readonly string[]): string[] {
   return argv.map((a) => {
-    const m = NEGATABLE.exec(a);
+    const m = NEGATION.exec(a);
     if (!m) return a;
     return /^(false|0|no)$/i.test(m[2]) ? `--no-${m[1]}` : `--${m[1]}`;
   });
@@ -105,52 +109,64 @@ function readFlags(argv: readonly string[]) {
   }
 }
 
+type Flags = ReturnType<typeof readFlags>;
+type StringFlag = { [F in keyof Flags]-?: Flags[F] extends string | undefined ? F : never }[keyof Flags];
+type BooleanFlag = { [F in keyof Flags]-?: Flags[F] extends boolean | undefined ? F : never }[keyof Flags];
+
 const envBool = (v: string | undefined): boolean | undefined => (v === undefined || v === '' ? undefined : /^(true|1|yes)$/i.test(v));
 
-function duration(flag: string, value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new UsageError(`invalid --${flag}: ${errMessage(err)}`);
-  }
-}
+/** A flag's environment variable: its name in capitals after PORCH_, `-` as `_`. */
+const envName = (flag: string): string => `PORCH_${flag.toUpperCase().replaceAll('-', '_')}`;
 
 /** The server's configuration from its arguments (without node and script) and environment. */
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Config {
   const flags = readFlags(argv);
-  const optPath = (flag: string | undefined, envValue: string | undefined): string | undefined => {
-    const v = flag ?? envValue;
+  // A flag wins over its environment variable.
+  const setting = (flag: StringFlag): string | undefined => flags[flag] ?? env[envName(flag)];
+  const negated = (flag: BooleanFlag): boolean => (NEGATABLE as readonly string[]).includes(flag) && flags[`no-${flag as Negatable}`] === true;
+  const toggle = (flag: BooleanFlag): boolean | undefined => (negated(flag) ? false : (flags[flag] ?? envBool(env[envName(flag)])));
+  const optPath = (flag: StringFlag): string | undefined => {
+    const v = setting(flag);
     return v ? resolve(cwd, v) : undefined;
   };
+  const duration = (flag: StringFlag, fallback: string): number => {
+    try {
+      return parseDuration(setting(flag) ?? fallback);
+    } catch (err) {
+      throw new UsageError(`invalid --${flag}: ${errMessage(err)}`);
+    }
+  };
+  const byteCount = (flag: StringFlag, fallback: number): number => {
+    const n = Number(setting(flag) ?? fallback);
+    if (!Number.isSafeInteger(n) || n < 1024) throw new UsageError(`invalid --${flag} ${String(setting(flag))} (a byte count of at least 1024)`);
+    return n;
+  };
 
-  const mode = flags.mode ?? env.PORCH_MODE ?? 'dev';
+  const mode = setting('mode') ?? 'dev';
   if (mode !== 'dev' && mode !== 'cluster') throw new UsageError(`invalid --mode ${mode} (dev or cluster)`);
-  const logLevel = flags['log-level'] ?? env.PORCH_LOG_LEVEL ?? 'info';
+  const logLevel = setting('log-level') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new UsageError(`invalid --log-level ${logLevel} (${LOG_LEVELS.join(', ')})`);
 
-  const dataDir = resolve(cwd, flags['data-dir'] ?? env.PORCH_DATA_DIR ?? '.porch-ts');
-  const tlsCert = optPath(flags['tls-cert'], env.PORCH_TLS_CERT);
-  const tlsKey = optPath(flags['tls-key'], env.PORCH_TLS_KEY);
+  const dataDir = resolve(cwd, setting('data-dir') ?? '.porch-ts');
+  const tlsCert = optPath('tls-cert');
+  const tlsKey = optPath('tls-key');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key must be given together');
   // Dev mode serves HTTPS unless told not to: kubectl sends bearer tokens over TLS only, so over plain
   // http every request would run as system:anonymous.
-  const tlsChosen = flags['no-tls'] ? false : (flags.tls ?? envBool(env.PORCH_TLS) ?? mode === 'dev');
-  const tls = tlsChosen || tlsCert !== undefined;
-  const tokenFile = optPath(flags['token-file'], env.PORCH_TOKEN_FILE);
-  const rbacFile = optPath(flags['rbac-file'], env.PORCH_RBAC_FILE);
-  const clientCA = optPath(flags['client-ca'], env.PORCH_CLIENT_CA);
-  const requestheaderClientCA = optPath(flags['requestheader-client-ca'], env.PORCH_REQUESTHEADER_CLIENT_CA);
-  const requestheaderAllowedNames = (flags['requestheader-allowed-names'] ?? env.PORCH_REQUESTHEADER_ALLOWED_NAMES ?? '')
+  const tls = (toggle('tls') ?? mode === 'dev') || tlsCert !== undefined;
+  const tokenFile = optPath('token-file');
+  const rbacFile = optPath('rbac-file');
+  const clientCA = optPath('client-ca');
+  const requestheaderClientCA = optPath('requestheader-client-ca');
+  const requestheaderAllowedNames = (setting('requestheader-allowed-names') ?? '')
     .split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '');
-  const allowAnonymous = flags['no-allow-anonymous']
-    ? false
-    : (flags['allow-anonymous'] ?? envBool(env.PORCH_ALLOW_ANONYMOUS) ?? (tokenFile === undefined && rbacFile === undefined));
-  const clusterKubeconfig = optPath(flags['cluster-kubeconfig'], env.PORCH_CLUSTER_KUBECONFIG);
-  const delegatedAuth = mode === 'cluster' && (flags['no-delegated-auth'] ? false : (flags['delegated-auth'] ?? envBool(env.PORCH_DELEGATED_AUTH) ?? true));
-  const skipLookup = flags['authentication-skip-lookup'] ?? envBool(env.PORCH_AUTHENTICATION_SKIP_LOOKUP) ?? false;
-  const storeOnly = flags['store-only'] ?? envBool(env.PORCH_STORE_ONLY) ?? false;
+  const allowAnonymous = toggle('allow-anonymous') ?? (tokenFile === undefined && rbacFile === undefined);
+  const clusterKubeconfig = optPath('cluster-kubeconfig');
+  const delegatedAuth = mode === 'cluster' && (toggle('delegated-auth') ?? true);
+  const skipLookup = toggle('authentication-skip-lookup') ?? false;
+  const storeOnly = toggle('store-only') ?? false;
 
   if (mode === 'cluster' && storeOnly) throw new UsageError('--store-only is for dev mode (a stand-in kube-apiserver)');
   if (delegatedAuth && !tls)
@@ -159,26 +175,22 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     throw new UsageError('--token-file and --rbac-file apply when authentication is not delegated (dev mode, or --delegated-auth=false)');
   if ((clientCA || requestheaderClientCA) && !tls) throw new UsageError('--client-ca and --requestheader-client-ca need --tls');
 
-  const syncIntervalMs = duration('sync-interval', flags['sync-interval'] ?? env.PORCH_SYNC_INTERVAL ?? '10m');
-  const repositorySyncTimeoutMs = duration('sync-timeout', flags['sync-timeout'] ?? env.PORCH_SYNC_TIMEOUT ?? '2m');
-  const staleDraftAgeMs = duration('stale-draft-age', flags['stale-draft-age'] ?? env.PORCH_STALE_DRAFT_AGE ?? '30d');
+  const syncIntervalMs = duration('sync-interval', '10m');
+  const repositorySyncTimeoutMs = duration('sync-timeout', '2m');
+  const staleDraftAgeMs = duration('stale-draft-age', '30d');
   if (repositorySyncTimeoutMs <= 0) throw new UsageError('--sync-timeout must be more than 0');
 
-  const maxBodyBytes = Number(flags['max-body-bytes'] ?? env.PORCH_MAX_BODY_BYTES ?? 8 * 1024 * 1024);
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024)
-    throw new UsageError(`invalid --max-body-bytes ${String(flags['max-body-bytes'] ?? env.PORCH_MAX_BODY_BYTES)} (a byte count of at least 1024)`);
-  const maxPackageBytes = Number(flags['max-package-bytes'] ?? env.PORCH_MAX_PACKAGE_BYTES ?? 64 * 1024 * 1024);
-  if (!Number.isSafeInteger(maxPackageBytes) || maxPackageBytes < 1024)
-    throw new UsageError(`invalid --max-package-bytes ${String(flags['max-package-bytes'] ?? env.PORCH_MAX_PACKAGE_BYTES)} (a byte count of at least 1024)`);
+  const maxBodyBytes = byteCount('max-body-bytes', 8 * 1024 * 1024);
+  const maxPackageBytes = byteCount('max-package-bytes', 64 * 1024 * 1024);
   const localRepoRoots = (flags['local-repo-root'] ?? (env.PORCH_LOCAL_REPO_ROOTS ?? '').split(':'))
     .filter((r) => r !== '')
     .map((r) => resolve(cwd, r));
-  const allowInsecureGitCredentials = flags['no-allow-insecure-git-credentials'] ? false : flags['allow-insecure-git-credentials'] ?? envBool(env.PORCH_ALLOW_INSECURE_GIT_CREDENTIALS) ?? false;
-  const port = Number(flags.port ?? env.PORCH_PORT ?? 7007);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${String(flags.port ?? env.PORCH_PORT)}`);
+  const allowInsecureGitCredentials = toggle('allow-insecure-git-credentials') ?? false;
+  const port = Number(setting('port') ?? 7007);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${String(setting('port'))}`);
 
-  const functionConfig = optPath(flags['function-config'], env.PORCH_FUNCTION_CONFIG);
-  const functionRunner = flags['function-runner'] ?? env.PORCH_FUNCTION_RUNNER ?? undefined;
+  const functionConfig = optPath('function-config');
+  const functionRunner = setting('function-runner');
   if (functionRunner !== undefined && !validHostPort(functionRunner)) throw new UsageError(`invalid --function-runner ${functionRunner} (HOST:PORT)`);
 
   return {
@@ -186,8 +198,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     storeOnly,
     dataDir,
     port,
-    host: flags.host ?? env.PORCH_HOST ?? '127.0.0.1',
-    kubeconfigPath: resolve(cwd, flags.kubeconfig ?? env.PORCH_KUBECONFIG ?? join(dataDir, 'kubeconfig')),
+    host: setting('host') ?? '127.0.0.1',
+    kubeconfigPath: resolve(cwd, setting('kubeconfig') ?? join(dataDir, 'kubeconfig')),
     logLevel: logLevel as LogLevel,
     tls,
     tlsCert,

@@ -1,8 +1,7 @@
-import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
 import { readObjectBody } from './http/body.ts';
-import { endpoint } from './http/endpoint.ts';
-import { userOf, type HandlerEnv } from './http/env.ts';
+import { route } from './http/endpoint.ts';
+import { userOf } from './http/env.ts';
 import { collectionPath } from './http/paths.ts';
 import { decodePackageRevision } from './http/porch-input.ts';
 import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
@@ -12,18 +11,13 @@ import { requireNamespace } from '../lib/store/verbs.ts';
 
 /** POST packagerevisions: a new Draft (init, or a task such as edit). */
 export default function createPackageRevision(ctx: AppContext) {
-  const app = new Hono<HandlerEnv>();
-  app.post(
-    collectionPath(PACKAGEREVISIONS),
-    endpoint(ctx.log, async (c) => {
-      const dryRun = isDryRun(c);
-      const namespace = c.req.param('namespace') ?? '';
-      const body = await readObjectBody(c, ctx.config.maxBodyBytes);
-      const input = decodePackageRevision(body, namespace, undefined, c.req.query('fieldValidation'));
-      await requireNamespace(ctx.store, PACKAGEREVISIONS, namespace);
-      const pr = await ctx.ops.create(namespace, input, userOf(c), { dryRun, authorizer: c.get('authorizer') });
-      return objectResponse(c, PACKAGEREVISIONS, pr, 201);
-    }),
-  );
-  return app;
+  return route(ctx, 'POST', collectionPath(PACKAGEREVISIONS), async (c) => {
+    const dryRun = isDryRun(c);
+    const namespace = c.req.param('namespace') ?? '';
+    const body = await readObjectBody(c, ctx.config.maxBodyBytes);
+    const input = decodePackageRevision(body, namespace, undefined, c.req.query('fieldValidation'));
+    await requireNamespace(ctx.store, PACKAGEREVISIONS, namespace);
+    const pr = await ctx.ops.create(namespace, input, userOf(c), { dryRun, authorizer: c.get('authorizer') });
+    return objectResponse(c, PACKAGEREVISIONS, pr, 201);
+  });
 }

@@ -1,22 +1,16 @@
-import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
 import { readDeleteOptions } from './http/delete-options.ts';
-import { endpoint } from './http/endpoint.ts';
-import { userOf, type HandlerEnv } from './http/env.ts';
+import { route } from './http/endpoint.ts';
+import { userOf } from './http/env.ts';
 import { itemPath } from './http/paths.ts';
 import { PACKAGEREVISIONS } from '../lib/api/resources.ts';
 import { objectResponse } from './http/respond.ts';
 
 /** DELETE packagerevisions/<name>: Draft, Proposed, DeletionProposed and the branch placeholder. */
 export default function deletePackageRevision(ctx: AppContext) {
-  const app = new Hono<HandlerEnv>();
-  app.delete(
-    itemPath(PACKAGEREVISIONS),
-    endpoint(ctx.log, async (c) => {
-      const opts = await readDeleteOptions(c, ctx.config.maxBodyBytes);
-      const pr = await ctx.ops.delete(c.req.param('namespace') ?? '', c.req.param('name') ?? '', opts.preconditions, { dryRun: opts.dryRun }, userOf(c));
-      return objectResponse(c, PACKAGEREVISIONS, pr);
-    }),
-  );
-  return app;
+  return route(ctx, 'DELETE', itemPath(PACKAGEREVISIONS), async (c) => {
+    const opts = await readDeleteOptions(c, ctx.config.maxBodyBytes);
+    const pr = await ctx.ops.delete(c.req.param('namespace') ?? '', c.req.param('name') ?? '', opts.preconditions, { dryRun: opts.dryRun }, userOf(c));
+    return objectResponse(c, PACKAGEREVISIONS, pr);
+  });
 }

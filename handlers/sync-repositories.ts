@@ -1,11 +1,9 @@
-import { Hono } from 'hono';
 import type { AppContext } from '../lib/context.ts';
 import { errors } from '../lib/errors.ts';
 import type { SyncReport } from '../lib/sync/runner.ts';
 import { SYNC_PATH } from '../lib/sync/scheduler.ts';
 import { parseTime } from '../lib/sync/schedule.ts';
-import { endpoint } from './http/endpoint.ts';
-import type { HandlerEnv } from './http/env.ts';
+import { route } from './http/endpoint.ts';
 import { jsonResponse } from './http/respond.ts';
 
 export { SYNC_PATH };
@@ -18,20 +16,15 @@ export { SYNC_PATH };
  * not an error.
  */
 export default function syncRepositories(ctx: AppContext) {
-  const app = new Hono<HandlerEnv>();
-  app.post(
-    SYNC_PATH,
-    endpoint(ctx.log, async (c) => {
-      const namespace = c.req.query('namespace') || undefined;
-      const name = c.req.query('name') || undefined;
-      const runOnceAt = c.req.query('runOnceAt') || undefined;
-      if (name && !namespace) throw errors.badRequest('name needs namespace');
-      if (runOnceAt && !name) throw errors.badRequest('runOnceAt needs namespace and name');
-      if (runOnceAt && parseTime(runOnceAt) === undefined) throw errors.badRequest(`runOnceAt "${runOnceAt}" is not an RFC 3339 time`);
-      const started = performance.now();
-      const synced: SyncReport[] = namespace && name ? [await ctx.sync.sync(namespace, name, { runOnceAt })] : await ctx.sync.syncAll(namespace);
-      return jsonResponse({ synced, ms: Math.round(performance.now() - started) });
-    }),
-  );
-  return app;
+  return route(ctx, 'POST', SYNC_PATH, async (c) => {
+    const namespace = c.req.query('namespace') || undefined;
+    const name = c.req.query('name') || undefined;
+    const runOnceAt = c.req.query('runOnceAt') || undefined;
+    if (name && !namespace) throw errors.badRequest('name needs namespace');
+    if (runOnceAt && !name) throw errors.badRequest('runOnceAt needs namespace and name');
+    if (runOnceAt && parseTime(runOnceAt) === undefined) throw errors.badRequest(`runOnceAt "${runOnceAt}" is not an RFC 3339 time`);
+    const started = performance.now();
+    const synced: SyncReport[] = namespace && name ? [await ctx.sync.sync(namespace, name, { runOnceAt })] : await ctx.sync.syncAll(namespace);
+    return jsonResponse({ synced, ms: Math.round(performance.now() - started) });
+  });
 }

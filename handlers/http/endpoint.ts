@@ -1,5 +1,7 @@
+import { Hono } from 'hono';
+import type { AppContext } from '../../lib/context.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { HandlerContext } from './env.ts';
+import type { HandlerContext, HandlerEnv } from './env.ts';
 import { statusResponse } from './respond.ts';
 
 /** Wraps a handler body so anything it throws becomes a Status response, even when called alone. */
@@ -11,4 +13,11 @@ export function endpoint(log: Logger, fn: (c: HandlerContext) => Promise<Respons
       return statusResponse(err, log);
     }
   };
+}
+
+/** A handler of one route: `method` at `path`, answered by `fn` as an endpoint. */
+export function route(ctx: AppContext, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, fn: (c: HandlerContext) => Promise<Response> | Response): Hono<HandlerEnv> {
+  const app = new Hono<HandlerEnv>();
+  app.on(method, path, endpoint(ctx.log, fn));
+  return app;
 }

@@ -1,10 +1,9 @@
-import { Hono } from 'hono';
 import type { ResourceDescriptor } from '../../lib/api/resources.ts';
 import type { UserInfo } from '../../lib/auth/user.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { readObjectBody } from './body.ts';
-import { endpoint } from './endpoint.ts';
-import { userOf, type HandlerEnv } from './env.ts';
+import { route } from './endpoint.ts';
+import { userOf } from './env.ts';
 import { collectionPath } from './paths.ts';
 import { jsonResponse } from './respond.ts';
 
@@ -20,16 +19,10 @@ export interface ReviewAnswer {
  * the spec and a status, 201.
  */
 export function reviewEndpoint(res: ResourceDescriptor, answer: (body: Record<string, unknown>, user: UserInfo) => Promise<ReviewAnswer> | ReviewAnswer) {
-  return (ctx: AppContext) => {
-    const app = new Hono<HandlerEnv>();
-    app.post(
-      collectionPath(res),
-      endpoint(ctx.log, async (c) => {
-        const body = await readObjectBody(c, ctx.config.maxBodyBytes);
-        const { spec, status } = await answer(body, userOf(c));
-        return jsonResponse({ apiVersion: `${res.group}/${res.version}`, kind: res.kind, metadata: { creationTimestamp: null }, spec, status }, 201);
-      }),
-    );
-    return app;
-  };
+  return (ctx: AppContext) =>
+    route(ctx, 'POST', collectionPath(res), async (c) => {
+      const body = await readObjectBody(c, ctx.config.maxBodyBytes);
+      const { spec, status } = await answer(body, userOf(c));
+      return jsonResponse({ apiVersion: `${res.group}/${res.version}`, kind: res.kind, metadata: { creationTimestamp: null }, spec, status }, 201);
+    });
 }

@@ -1,10 +1,11 @@
 import * as v from 'valibot';
-import { objectSchema } from './meta.ts';
+import { objectSchema, specStatusSchema } from './meta.ts';
 
-export const NamespaceSchema = objectSchema('Namespace provides a scope for names.', {
-  spec: v.optional(v.object({ finalizers: v.optional(v.nullable(v.array(v.string()))) })),
-  status: v.optional(v.object({ phase: v.optional(v.string()) })),
-});
+export const NamespaceSchema = specStatusSchema(
+  'Namespace provides a scope for names.',
+  v.object({ finalizers: v.optional(v.nullable(v.array(v.string()))) }),
+  v.object({ phase: v.optional(v.string()) }),
+);
 
 export const SecretSchema = objectSchema('Secret holds secret data of a certain type.', {
   type: v.optional(v.pipe(v.string(), v.description('Used to facilitate programmatic handling of secret data.'))),

@@ -58,6 +58,13 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** An object of one kind with the spec and status it is always served with. */
+export interface KindObject<K extends string, Spec, Status> extends KubeObject {
+  kind: K;
+  spec: Spec;
+  status: Status;
+}
+
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -81,4 +88,9 @@ export function dnsSubdomainProblem(value: string): string | undefined {
  */
 export function objectSchema<const E extends v.ObjectEntries>(description: string, entries: E) {
   return v.pipe(v.object({ apiVersion: v.optional(v.string()), kind: v.optional(v.string()), metadata: ObjectMetaSchema, ...entries }), v.description(description));
+}
+
+/** The schema of a kind whose own fields are a spec and a status, as most kinds' are. */
+export function specStatusSchema<const S extends v.GenericSchema, const T extends v.GenericSchema>(description: string, spec: S, status: T) {
+  return objectSchema(description, { spec: v.optional(spec), status: v.optional(status) });
 }

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { ObjectMetaSchema, type ObjectMeta } from './meta.ts';
+import { KptConditionSchema } from './conditions.ts';
+import { objectSchema, specStatusSchema, type KindObject } from './meta.ts';
 
 export const PORCH_GROUP = 'porch.kpt.dev';
 export const PORCH_VERSION = 'v1alpha1';
@@ -67,13 +68,6 @@ const LockSchema = v.object({
   git: v.optional(v.object({ repo: v.optional(v.string()), directory: v.optional(v.string()), ref: v.optional(v.string()), commit: v.optional(v.string()) })),
 });
 
-const PrConditionSchema = v.object({
-  type: v.string(),
-  status: v.string(),
-  reason: v.optional(v.string()),
-  message: v.optional(v.string()),
-});
-
 export const PackageRevisionSpecSchema = v.pipe(
   v.object({
     packageName: v.optional(v.pipe(v.string(), v.description('Name of the package; may contain "/" for nested paths.'))),
@@ -95,6 +89,7 @@ export const PackageRevisionSpecSchema = v.pipe(
   }),
   v.description('PackageRevisionSpec defines the desired state of PackageRevision.'),
 );
+export type PackageRevisionSpec = v.InferOutput<typeof PackageRevisionSpecSchema>;
 
 export const PackageRevisionStatusSchema = v.pipe(
   v.object({
@@ -103,93 +98,46 @@ export const PackageRevisionStatusSchema = v.pipe(
     publishedBy: v.optional(v.string()),
     publishTimestamp: v.optional(v.string()),
     deployment: v.optional(v.boolean()),
-    conditions: v.optional(v.nullable(v.array(PrConditionSchema))),
+    conditions: v.optional(v.nullable(v.array(KptConditionSchema))),
   }),
   v.description('PackageRevisionStatus defines the observed state of PackageRevision.'),
 );
-
-export const PackageRevisionSchema = v.pipe(
-  v.object({
-    apiVersion: v.optional(v.string()),
-    kind: v.optional(v.string()),
-    metadata: ObjectMetaSchema,
-    spec: v.optional(PackageRevisionSpecSchema),
-    status: v.optional(PackageRevisionStatusSchema),
-  }),
-  v.description('PackageRevision is one revision of a kpt package in a repository.'),
-);
-
-export type PackageRevisionSpec = v.InferOutput<typeof PackageRevisionSpecSchema>;
 export type PackageRevisionStatus = v.InferOutput<typeof PackageRevisionStatusSchema>;
 
-export interface PackageRevision {
-  apiVersion: string;
-  kind: 'PackageRevision';
-  metadata: ObjectMeta;
-  spec: PackageRevisionSpec;
-  status: PackageRevisionStatus;
-  [key: string]: unknown;
-}
+export const PackageRevisionSchema = specStatusSchema('PackageRevision is one revision of a kpt package in a repository.', PackageRevisionSpecSchema, PackageRevisionStatusSchema);
+export type PackageRevision = KindObject<'PackageRevision', PackageRevisionSpec, PackageRevisionStatus>;
 
-export const PackageRevisionResourcesSchema = v.pipe(
-  v.object({
-    apiVersion: v.optional(v.string()),
-    kind: v.optional(v.string()),
-    metadata: ObjectMetaSchema,
-    spec: v.optional(
-      v.object({
-        packageName: v.optional(v.string()),
-        workspaceName: v.optional(v.string()),
-        revision: v.optional(v.number()),
-        repository: v.optional(v.string()),
-        resources: v.optional(v.nullable(v.pipe(v.record(v.string(), v.string()), v.description('File name to file content.')))),
-      }),
-    ),
-    status: v.optional(
-      v.object({
-        renderStatus: v.optional(
-          v.object({
-            result: v.optional(v.looseObject({})),
-            error: v.optional(v.string()),
-          }),
-        ),
-      }),
-    ),
-  }),
-  v.description('PackageRevisionResources holds the files of a package revision.'),
-);
+export const PackageRevisionResourcesSchema = objectSchema('PackageRevisionResources holds the files of a package revision.', {
+  spec: v.optional(
+    v.object({
+      packageName: v.optional(v.string()),
+      workspaceName: v.optional(v.string()),
+      revision: v.optional(v.number()),
+      repository: v.optional(v.string()),
+      resources: v.optional(v.nullable(v.pipe(v.record(v.string(), v.string()), v.description('File name to file content.')))),
+    }),
+  ),
+  status: v.optional(
+    v.object({
+      renderStatus: v.optional(
+        v.object({
+          result: v.optional(v.looseObject({})),
+          error: v.optional(v.string()),
+        }),
+      ),
+    }),
+  ),
+});
 
-export interface PackageRevisionResources {
-  apiVersion: string;
-  kind: 'PackageRevisionResources';
-  metadata: ObjectMeta;
-  spec: {
-    packageName: string;
-    workspaceName: string;
-    revision?: number;
-    repository: string;
-    resources: Record<string, string>;
-  };
-  status: { renderStatus?: { result?: Record<string, unknown>; error?: string } };
-  [key: string]: unknown;
-}
+export type PackageRevisionResources = KindObject<
+  'PackageRevisionResources',
+  { packageName: string; workspaceName: string; revision?: number; repository: string; resources: Record<string, string> },
+  { renderStatus?: { result?: Record<string, unknown>; error?: string } }
+>;
 
-export const PorchPackageSchema = v.pipe(
-  v.object({
-    apiVersion: v.optional(v.string()),
-    kind: v.optional(v.string()),
-    metadata: ObjectMetaSchema,
-    spec: v.optional(v.object({ packageName: v.optional(v.string()), repository: v.optional(v.string()) })),
-    status: v.optional(v.object({ latestRevision: v.optional(v.number()) })),
-  }),
-  v.description('PorchPackage is a package and the latest of its published revisions.'),
-);
+export const PorchPackageSchema = objectSchema('PorchPackage is a package and the latest of its published revisions.', {
+  spec: v.optional(v.object({ packageName: v.optional(v.string()), repository: v.optional(v.string()) })),
+  status: v.optional(v.object({ latestRevision: v.optional(v.number()) })),
+});
 
-export interface PorchPackage {
-  apiVersion: string;
-  kind: 'PorchPackage';
-  metadata: ObjectMeta;
-  spec: { packageName: string; repository: string };
-  status: { latestRevision?: number };
-  [key: string]: unknown;
-}
+export type PorchPackage = KindObject<'PorchPackage', { packageName: string; repository: string }, { latestRevision?: number }>;

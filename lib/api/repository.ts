@@ -1,5 +1,8 @@
 import * as v from 'valibot';
-import { objectSchema, type ObjectMeta } from './meta.ts';
+import { ConditionSchema } from './conditions.ts';
+import { specStatusSchema, type KubeObject } from './meta.ts';
+
+export type { Condition } from './conditions.ts';
 
 export const CONFIG_GROUP = 'config.porch.kpt.dev';
 export const CONFIG_VERSION = 'v1alpha1';
@@ -56,15 +59,7 @@ export const RepositorySpecSchema = v.pipe(
   }),
   v.description('RepositorySpec defines the desired state of Repository.'),
 );
-
-export const ConditionSchema = v.object({
-  type: v.string(),
-  status: v.picklist(['True', 'False', 'Unknown']),
-  reason: v.optional(v.string()),
-  message: v.optional(v.string()),
-  lastTransitionTime: v.optional(v.string()),
-  observedGeneration: v.optional(v.number()),
-});
+export type RepositorySpec = v.InferOutput<typeof RepositorySpecSchema>;
 
 export const RepositoryStatusSchema = v.pipe(
   v.object({
@@ -78,23 +73,14 @@ export const RepositoryStatusSchema = v.pipe(
   }),
   v.description('RepositoryStatus defines the observed state of Repository.'),
 );
-
-export const RepositorySchema = objectSchema('Repository registers a git repository (or OCI registry) holding kpt packages.', {
-  spec: v.optional(RepositorySpecSchema),
-  status: v.optional(RepositoryStatusSchema),
-});
-
-export type Condition = v.InferOutput<typeof ConditionSchema>;
-export type RepositorySpec = v.InferOutput<typeof RepositorySpecSchema>;
 export type RepositoryStatus = v.InferOutput<typeof RepositoryStatusSchema>;
 
-export interface Repository {
-  apiVersion: string;
+export const RepositorySchema = specStatusSchema('Repository registers a git repository (or OCI registry) holding kpt packages.', RepositorySpecSchema, RepositoryStatusSchema);
+
+export interface Repository extends KubeObject {
   kind: 'Repository';
-  metadata: ObjectMeta;
   spec: RepositorySpec;
   status?: RepositoryStatus;
-  [key: string]: unknown;
 }
 
 /** Fields Porch treats as immutable once a Repository exists. */

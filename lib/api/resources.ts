@@ -145,124 +145,110 @@ export const REPOSITORIES: ResourceDescriptor<Repository> = {
   backend: 'store',
 };
 
-export const PACKAGEREVS: ResourceDescriptor = {
-  group: CONFIG_GROUP,
-  version: CONFIG_VERSION,
-  plural: 'packagerevs',
-  singular: 'packagerev',
-  kind: 'PackageRev',
-  listKind: 'PackageRevList',
-  namespaced: true,
-  shortNames: [],
-  categories: [],
-  verbs: ALL,
-  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
-  schema: preservingSchema('PackageRev carries the metadata of a package revision that git cannot hold.'),
-  printerColumns: [],
-  backend: 'store',
-};
+/**
+ * A config.porch.kpt.dev kind kept in the store as written, with a status subresource; its name follows
+ * the regular pattern (lower-case singular, plural with "s").
+ */
+function storedConfigKind(kind: string, categories: string[], description: string): ResourceDescriptor {
+  const singular = kind.toLowerCase();
+  return {
+    group: CONFIG_GROUP,
+    version: CONFIG_VERSION,
+    plural: `${singular}s`,
+    singular,
+    kind,
+    listKind: `${kind}List`,
+    namespaced: true,
+    shortNames: [],
+    categories,
+    verbs: ALL,
+    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+    schema: preservingSchema(description),
+    printerColumns: [],
+    backend: 'store',
+  };
+}
 
-export const PACKAGEVARIANTS: ResourceDescriptor = {
-  group: CONFIG_GROUP,
-  version: CONFIG_VERSION,
-  plural: 'packagevariants',
-  singular: 'packagevariant',
-  kind: 'PackageVariant',
-  listKind: 'PackageVariantList',
-  namespaced: true,
-  shortNames: [],
-  categories: ['porch'],
-  verbs: ALL,
-  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
-  schema: preservingSchema('PackageVariant keeps a downstream package in sync with an upstream one.'),
-  printerColumns: [],
-  backend: 'store',
-};
+export const PACKAGEREVS = storedConfigKind('PackageRev', [], 'PackageRev carries the metadata of a package revision that git cannot hold.');
+export const PACKAGEVARIANTS = storedConfigKind('PackageVariant', ['porch'], 'PackageVariant keeps a downstream package in sync with an upstream one.');
+export const PACKAGEVARIANTSETS = storedConfigKind('PackageVariantSet', ['porch'], 'PackageVariantSet creates PackageVariants from a template.');
 
-export const PACKAGEVARIANTSETS: ResourceDescriptor = {
-  group: CONFIG_GROUP,
-  version: CONFIG_VERSION,
-  plural: 'packagevariantsets',
-  singular: 'packagevariantset',
-  kind: 'PackageVariantSet',
-  listKind: 'PackageVariantSetList',
-  namespaced: true,
-  shortNames: [],
-  categories: ['porch'],
-  verbs: ALL,
-  subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
-  schema: preservingSchema('PackageVariantSet creates PackageVariants from a template.'),
-  printerColumns: [],
-  backend: 'store',
-};
+/** Columns the porch.kpt.dev kinds share: each shows the package it belongs to in the same words. */
+const PACKAGE_COLUMNS = {
+  package: { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
+  workspaceName: { name: 'WorkspaceName', type: 'string', cell: (o) => str(o, 'spec', 'workspaceName') },
+  revision: { name: 'Revision', type: 'integer', cell: (o) => Number(path(o, 'spec', 'revision') ?? 0) },
+  repository: { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
+} satisfies Record<string, PrinterColumn>;
 
-export const PACKAGEREVISIONS: ResourceDescriptor<PackageRevision> = {
-  group: PORCH_GROUP,
-  version: PORCH_VERSION,
+type EngineKind<T extends KubeObject> = Pick<ResourceDescriptor<T>, 'plural' | 'singular' | 'kind' | 'verbs' | 'subresources' | 'schema' | 'printerColumns'>;
+
+/** A porch.kpt.dev kind: namespaced, computed by the engine from git, without short names or categories. */
+function engineKind<T extends KubeObject>(d: EngineKind<T>): ResourceDescriptor<T> {
+  return {
+    group: PORCH_GROUP,
+    version: PORCH_VERSION,
+    plural: d.plural,
+    singular: d.singular,
+    kind: d.kind,
+    listKind: `${d.kind}List`,
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: d.verbs,
+    subresources: d.subresources,
+    schema: d.schema,
+    printerColumns: d.printerColumns,
+    backend: 'engine',
+  };
+}
+
+export const PACKAGEREVISIONS = engineKind<PackageRevision>({
   plural: 'packagerevisions',
   singular: 'packagerevision',
   kind: 'PackageRevision',
-  listKind: 'PackageRevisionList',
-  namespaced: true,
-  shortNames: [],
-  categories: [],
   verbs: CRUD,
   subresources: [{ name: 'approval', verbs: ['get', 'update', 'patch'] }],
   schema: PackageRevisionSchema,
   printerColumns: [
-    { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
-    { name: 'WorkspaceName', type: 'string', cell: (o) => str(o, 'spec', 'workspaceName') },
-    { name: 'Revision', type: 'integer', cell: (o) => Number(path(o, 'spec', 'revision') ?? 0) },
+    PACKAGE_COLUMNS.package,
+    PACKAGE_COLUMNS.workspaceName,
+    PACKAGE_COLUMNS.revision,
     { name: 'Latest', type: 'boolean', cell: (o) => str(o, 'metadata', 'labels', 'kpt.dev/latest-revision') === 'true' },
     { name: 'Lifecycle', type: 'string', cell: (o) => str(o, 'spec', 'lifecycle') },
-    { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
+    PACKAGE_COLUMNS.repository,
   ],
-  backend: 'engine',
-};
+});
 
-export const PACKAGEREVISIONRESOURCES: ResourceDescriptor<PackageRevisionResources> = {
-  group: PORCH_GROUP,
-  version: PORCH_VERSION,
+export const PACKAGEREVISIONRESOURCES = engineKind<PackageRevisionResources>({
   plural: 'packagerevisionresources',
   singular: 'packagerevisionresources',
   kind: 'PackageRevisionResources',
-  listKind: 'PackageRevisionResourcesList',
-  namespaced: true,
-  shortNames: [],
-  categories: [],
   verbs: ['get', 'list', 'watch', 'update', 'patch'],
   subresources: [],
   schema: PackageRevisionResourcesSchema,
   printerColumns: [
-    { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
-    { name: 'WorkspaceName', type: 'string', cell: (o) => str(o, 'spec', 'workspaceName') },
-    { name: 'Revision', type: 'integer', cell: (o) => Number(path(o, 'spec', 'revision') ?? 0) },
-    { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
+    PACKAGE_COLUMNS.package,
+    PACKAGE_COLUMNS.workspaceName,
+    PACKAGE_COLUMNS.revision,
+    PACKAGE_COLUMNS.repository,
     { name: 'Files', type: 'integer', cell: (o) => Object.keys((path(o, 'spec', 'resources') as object | undefined) ?? {}).length },
   ],
-  backend: 'engine',
-};
+});
 
-export const PACKAGES: ResourceDescriptor<PorchPackage> = {
-  group: PORCH_GROUP,
-  version: PORCH_VERSION,
+export const PACKAGES = engineKind<PorchPackage>({
   plural: 'packages',
   singular: 'package',
   kind: 'PorchPackage',
-  listKind: 'PorchPackageList',
-  namespaced: true,
-  shortNames: [],
-  categories: [],
   verbs: ['get', 'list', 'watch'],
   subresources: [],
   schema: PorchPackageSchema,
   printerColumns: [
-    { name: 'Package', type: 'string', cell: (o) => str(o, 'spec', 'packageName') },
-    { name: 'Repository', type: 'string', cell: (o) => str(o, 'spec', 'repository') },
+    PACKAGE_COLUMNS.package,
+    PACKAGE_COLUMNS.repository,
     { name: 'Latest Revision', type: 'integer', cell: (o) => Number(path(o, 'status', 'latestRevision') ?? 0) },
   ],
-  backend: 'engine',
-};
+});
 
 /** Every resource this server knows, in discovery order. */
 export const RESOURCES: ResourceDescriptor[] = [NAMESPACES, SECRETS, REPOSITORIES, PACKAGEREVS, PACKAGEVARIANTS, PACKAGEVARIANTSETS, PACKAGEREVISIONS, PACKAGEREVISIONRESOURCES, PACKAGES];

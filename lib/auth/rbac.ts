@@ -1,3 +1,4 @@
+import { matchesLabels, type LabelRequirement } from '../api/selectors.ts';
 import type { UserInfo } from './user.ts';
 import type { RequestAttributes } from './attributes.ts';
 import { ALL_RULES, forbiddenMessage, type Authorizer, type Decision, type RuleList } from './authorizer.ts';
@@ -72,27 +73,18 @@ function describeSubject(s: Subject, bindingNamespace: string): string {
   return `${s.kind} ${JSON.stringify(s.name)}`;
 }
 
-export function labelSelectorMatches(sel: LabelSelector, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+/** A metav1.LabelSelector as the requirements a `labelSelector` query parses to, so both match by one rule. */
+function requirementsOf(sel: LabelSelector): LabelRequirement[] {
+  const out: LabelRequirement[] = Object.entries(sel.matchLabels ?? {}).map(([key, value]) => ({ key, op: 'eq', value }));
   for (const e of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[e.key])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[e.key])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-    }
+    if (e.operator === 'In' || e.operator === 'NotIn') out.push({ key: e.key, op: e.operator === 'In' ? 'in' : 'notin', values: e.values ?? [] });
+    else out.push({ key: e.key, op: e.operator === 'Exists' ? 'exists' : 'notexists' });
   }
-  return true;
+  return out;
+}
+
+export function labelSelectorMatches(sel: LabelSelector, labels: Record<string, string>): boolean {
+  return matchesLabels(requirementsOf(sel), labels);
 }
 
 function sameRule(a: PolicyRule, b: PolicyRule): boolean {

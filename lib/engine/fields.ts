@@ -1,31 +1,42 @@
 import { LIFECYCLES, type PackageRevision, type PorchPackage } from '../api/porch.ts';
+import type { ObjectMeta } from '../api/meta.ts';
 import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from '../api/selectors.ts';
 import { errors } from '../errors.ts';
 
 const LABEL_FIELD = /^spec\.packageMetadata\.labels\[(.+)\]$/;
-const REVISION_FIELDS = new Set(['metadata.name', 'metadata.namespace', 'spec.revision', 'spec.packageName', 'spec.repository', 'spec.workspaceName', 'spec.lifecycle']);
-const PACKAGE_FIELDS = new Set(['metadata.name', 'metadata.namespace', 'spec.packageName', 'spec.repository']);
+
+/** The fields a kind can be selected by, each with how an object answers it. */
+type Fields<T> = ReadonlyMap<string, (o: T) => string | undefined>;
+
+// Both kinds are selected by name, namespace, package and repository, as in Porch.
+const PACKAGE_FIELDS: Fields<PorchPackage | PackageRevision> = new Map<string, (o: PorchPackage | PackageRevision) => string | undefined>([
+  ['metadata.name', (o) => o.metadata.name],
+  ['metadata.namespace', (o) => o.metadata.namespace],
+  ['spec.packageName', (o) => o.spec.packageName],
+  ['spec.repository', (o) => o.spec.repository],
+]);
+
+const REVISION_FIELDS: Fields<PackageRevision> = new Map<string, (pr: PackageRevision) => string | undefined>([
+  ...PACKAGE_FIELDS,
+  ['spec.revision', (pr) => String(pr.spec.revision ?? 0)],
+  ['spec.workspaceName', (pr) => pr.spec.workspaceName],
+  ['spec.lifecycle', (pr) => pr.spec.lifecycle],
+]);
 
 function revisionField(pr: PackageRevision, field: string): string | undefined {
-  switch (field) {
-    case 'metadata.name':
-      return pr.metadata.name;
-    case 'metadata.namespace':
-      return pr.metadata.namespace;
-    case 'spec.revision':
-      return String(pr.spec.revision ?? 0);
-    case 'spec.packageName':
-      return pr.spec.packageName;
-    case 'spec.repository':
-      return pr.spec.repository;
-    case 'spec.workspaceName':
-      return pr.spec.workspaceName;
-    case 'spec.lifecycle':
-      return pr.spec.lifecycle;
-  }
+  const known = REVISION_FIELDS.get(field);
+  if (known) return known(pr);
   const m = LABEL_FIELD.exec(field);
   if (m) return pr.spec.packageMetadata?.labels?.[m[1]] ?? '';
   return undefined;
+}
+
+function packageField(p: PorchPackage, field: string): string | undefined {
+  return PACKAGE_FIELDS.get(field)?.(p);
+}
+
+function unsupported(field: string) {
+  return errors.badRequest(`field label not supported: ${field}`);
 }
 
 /**
@@ -41,43 +52,24 @@ export function normaliseRevisionFieldSelector(sel: FieldSelector): FieldSelecto
     }
     if (r.field === 'spec.lifecycle' && !(LIFECYCLES as readonly string[]).includes(r.value))
       throw errors.badRequest(`invalid value for spec.lifecycle: "${r.value}"; must be one of ${LIFECYCLES.join(', ')}`);
-    if (!REVISION_FIELDS.has(r.field) && !LABEL_FIELD.test(r.field))
-      throw errors.badRequest(`field label not supported: ${r.field}`);
+    if (!REVISION_FIELDS.has(r.field) && !LABEL_FIELD.test(r.field)) throw unsupported(r.field);
     return r;
   });
 }
 
-export function revisionMatcher(namespace: string | undefined, labels: LabelSelector, fields: FieldSelector): (pr: PackageRevision) => boolean {
-  return (pr) =>
-    (namespace === undefined || pr.metadata.namespace === namespace) &&
-    (!labels.length || matchesLabels(labels, pr.metadata.labels)) &&
-    (!fields.length || matchesFields(fields, (f) => revisionField(pr, f)));
-}
-
-function packageField(p: PorchPackage, field: string): string | undefined {
-  switch (field) {
-    case 'metadata.name':
-      return p.metadata.name;
-    case 'metadata.namespace':
-      return p.metadata.namespace;
-    case 'spec.packageName':
-      return p.spec.packageName;
-    case 'spec.repository':
-      return p.spec.repository;
-  }
-  return undefined;
-}
-
 export function normalisePackageFieldSelector(sel: FieldSelector): FieldSelector {
-  for (const r of sel)
-    if (!PACKAGE_FIELDS.has(r.field))
-      throw errors.badRequest(`field label not supported: ${r.field}`);
+  for (const r of sel) if (!PACKAGE_FIELDS.has(r.field)) throw unsupported(r.field);
   return sel;
 }
 
-export function packageMatcher(namespace: string | undefined, labels: LabelSelector, fields: FieldSelector): (p: PorchPackage) => boolean {
-  return (p) =>
-    (namespace === undefined || p.metadata.namespace === namespace) &&
-    (!labels.length || matchesLabels(labels, p.metadata.labels)) &&
-    (!fields.length || matchesFields(fields, (f) => packageField(p, f)));
+/** A list's filter: the namespace (undefined for all), then the label and field selectors. */
+function matcher<T extends { metadata: ObjectMeta }>(field: (o: T, name: string) => string | undefined) {
+  return (namespace: string | undefined, labels: LabelSelector, fields: FieldSelector) =>
+    (o: T): boolean =>
+      (namespace === undefined || o.metadata.namespace === namespace) &&
+      (!labels.length || matchesLabels(labels, o.metadata.labels)) &&
+      (!fields.length || matchesFields(fields, (f) => field(o, f)));
 }
+
+export const revisionMatcher = matcher(revisionField);
+export const packageMatcher = matcher(packageField);

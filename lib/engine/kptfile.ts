@@ -20,7 +20,11 @@ export function readKptfile(text: string): KptfileInfo {
   } catch {
     return {};
   }
-  if (!isRecord(doc)) return {};
+  return isRecord(doc) ? kptfileInfoOf(doc) : {};
+}
+
+/** What a PackageRevision shows of a parsed Kptfile document. */
+export function kptfileInfoOf(doc: Record<string, unknown>): KptfileInfo {
   const info: KptfileInfo = {};
   if (isRecord(doc.upstream)) info.upstream = doc.upstream;
   if (isRecord(doc.upstreamLock)) info.upstreamLock = doc.upstreamLock;

@@ -10,9 +10,9 @@ import {
 import type { Repository } from '../api/repository.ts';
 import type { RevisionContext } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
-import { isMap, simpleYamlMapping, type SimpleMap } from '../api/yaml-subset.ts';
+import { simpleYamlMapping } from '../api/yaml-subset.ts';
 import { deepFreeze, flatString, nowTimestamp, trimSlashes } from '../util.ts';
-import { readKptfile, type KptfileInfo } from './kptfile.ts';
+import { kptfileInfoOf, readKptfile, type KptfileInfo } from './kptfile.ts';
 import { deterministicUid, packageName } from '../api/names.ts';
 
 
@@ -34,17 +34,6 @@ function timestamp(seconds: number): string {
 // simpleYamlMapping (lib/api/yaml-subset.ts) gives the value YAML.parse would, and anything else goes
 // to readKptfile unchanged. Results are shared by identical Kptfile texts.
 
-/** What readKptfile takes from a document: with only mappings and strings there are no lists to read. */
-function infoFromSimple(doc: SimpleMap): KptfileInfo {
-  const info: KptfileInfo = {};
-  if (isMap(doc.upstream)) info.upstream = doc.upstream;
-  if (isMap(doc.upstreamLock)) info.upstreamLock = doc.upstreamLock;
-  const meta = isMap(doc.metadata) ? doc.metadata : {};
-  if (isMap(meta.labels)) info.labels = meta.labels as Record<string, string>;
-  if (isMap(meta.annotations)) info.annotations = meta.annotations as Record<string, string>;
-  return info;
-}
-
 const kptfileInfos = new Map<string, KptfileInfo>();
 /** Equal infos as one object: Kptfiles differ per revision (descriptions), what a revision shows rarely does. */
 const sharedInfos = new Map<string, KptfileInfo>();
@@ -55,7 +44,7 @@ export function kptfileInfo(text: string): KptfileInfo {
   const hit = kptfileInfos.get(text);
   if (hit) return hit;
   const simple = text ? simpleYamlMapping(text) : undefined;
-  const parsed = simple ? infoFromSimple(simple) : readKptfile(text);
+  const parsed = simple ? kptfileInfoOf(simple) : readKptfile(text);
   const key = JSON.stringify(parsed);
   let info = sharedInfos.get(key);
   if (!info) {

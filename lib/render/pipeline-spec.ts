@@ -39,25 +39,32 @@ function stringMap(v: unknown): Record<string, string> | undefined {
   return out;
 }
 
-function selectorsOf(v: unknown, field: string, problems: PipelineProblem[]): Selector[] {
+/** An optional list: absent is empty, anything but a list is a problem; `item` reads each entry at its own field. */
+function listOf<T>(v: unknown, field: string, what: string, problems: PipelineProblem[], item: (x: unknown, at: string) => T | undefined): T[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
-    problems.push({ field, message: 'must be a list of selectors' });
+    problems.push({ field, message: `must be a list of ${what}` });
     return [];
   }
-  return v.map((s, i) => {
-    if (!isRecord(s)) {
-      problems.push({ field: `${field}[${i}]`, message: 'must be an object' });
-      return {};
-    }
-    const sel: Selector = {};
-    for (const k of SELECTOR_KEYS) if (typeof s[k] === 'string' && s[k]) sel[k] = s[k] as string;
-    const labels = stringMap(s.labels);
-    const annotations = stringMap(s.annotations);
-    if (labels && Object.keys(labels).length) sel.labels = labels;
-    if (annotations && Object.keys(annotations).length) sel.annotations = annotations;
-    return sel;
-  });
+  return v.flatMap((x, i) => item(x, `${field}[${i}]`) ?? []);
+}
+
+function selectorOf(s: unknown, field: string, problems: PipelineProblem[]): Selector {
+  if (!isRecord(s)) {
+    problems.push({ field, message: 'must be an object' });
+    return {};
+  }
+  const sel: Selector = {};
+  for (const k of SELECTOR_KEYS) if (typeof s[k] === 'string' && s[k]) sel[k] = s[k] as string;
+  const labels = stringMap(s.labels);
+  const annotations = stringMap(s.annotations);
+  if (labels && Object.keys(labels).length) sel.labels = labels;
+  if (annotations && Object.keys(annotations).length) sel.annotations = annotations;
+  return sel;
+}
+
+function selectorsOf(v: unknown, field: string, problems: PipelineProblem[]): Selector[] {
+  return listOf(v, field, 'selectors', problems, (s, at) => selectorOf(s, at, problems));
 }
 
 /** A path inside the package: relative, no `..` segment leaving it. */
@@ -99,13 +106,8 @@ function functionOf(v: unknown, field: string, problems: PipelineProblem[]): Fun
   return spec;
 }
 
-function listOf(v: unknown, field: string, problems: PipelineProblem[]): FunctionSpec[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) {
-    problems.push({ field, message: 'must be a list of functions' });
-    return [];
-  }
-  return v.flatMap((f, i) => functionOf(f, `${field}[${i}]`, problems) ?? []);
+function functionsOf(v: unknown, field: string, problems: PipelineProblem[]): FunctionSpec[] {
+  return listOf(v, field, 'functions', problems, (f, at) => functionOf(f, at, problems));
 }
 
 /** The pipeline of a Kptfile and what is wrong with it; a Kptfile without one has an empty pipeline. */
@@ -121,6 +123,6 @@ export function readPipeline(kptfile: string): { pipeline: Pipeline; problems: P
   const p = isRecord(doc) ? doc.pipeline : undefined;
   if (p === undefined || p === null) return { pipeline: { mutators: [], validators: [] }, problems };
   if (!isRecord(p)) return { pipeline: { mutators: [], validators: [] }, problems: [{ field: 'pipeline', message: 'must be an object' }] };
-  const pipeline = { mutators: listOf(p.mutators, 'pipeline.mutators', problems), validators: listOf(p.validators, 'pipeline.validators', problems) };
+  const pipeline = { mutators: functionsOf(p.mutators, 'pipeline.mutators', problems), validators: functionsOf(p.validators, 'pipeline.validators', problems) };
   return { pipeline, problems };
 }

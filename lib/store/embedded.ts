@@ -117,12 +117,24 @@ export class EmbeddedStore implements Store {
     return { group: res.group, resource: res.plural };
   }
 
+  /**
+   * Runs `fn` holding the lock of one object, with its bucket, key and namespace (none for a
+   * cluster-scoped kind): writes to one object are serialised, writes to different ones are not.
+   */
+  private withObject(
+    res: ResourceDescriptor,
+    namespace: string | undefined,
+    name: string,
+    fn: (b: Bucket, key: string, namespace: string | undefined) => Promise<KubeObject>,
+  ): Promise<KubeObject> {
+    const ns = res.namespaced ? namespace : undefined;
+    const key = objKey(ns, name);
+    return this.locks.run(`${resKey(res)}|${key}`, () => fn(this.bucket(res), key, ns));
+  }
+
   async create<T extends KubeObject>(res: ResourceDescriptor<T>, input: KubeObject, opts: DryRunOption = {}): Promise<T> {
-    const namespace = res.namespaced ? input.metadata.namespace : undefined;
     const name = input.metadata.name ?? '';
-    const stored = await this.locks.run(`${resKey(res)}|${objKey(namespace, name)}`, async () => {
-      const b = this.bucket(res);
-      const key = objKey(namespace, name);
+    const stored = await this.withObject(res, input.metadata.namespace, name, async (b, key, namespace) => {
       if (b.objects.has(key)) throw errors.alreadyExists(this.gr(res), name);
       const obj = structuredClone(input);
       obj.apiVersion = apiVersionOf(res);
@@ -146,11 +158,8 @@ export class EmbeddedStore implements Store {
   }
 
   async update<T extends KubeObject>(res: ResourceDescriptor<T>, input: KubeObject, opts: UpdateOptions = {}): Promise<T> {
-    const namespace = res.namespaced ? input.metadata.namespace : undefined;
     const name = input.metadata.name ?? '';
-    const stored = await this.locks.run(`${resKey(res)}|${objKey(namespace, name)}`, async () => {
-      const b = this.bucket(res);
-      const key = objKey(namespace, name);
+    const stored = await this.withObject(res, input.metadata.namespace, name, async (b, key, namespace) => {
       const cur = b.objects.get(key);
       if (!cur) throw errors.notFound(this.gr(res), name);
       const wantRV = input.metadata.resourceVersion;
@@ -196,10 +205,7 @@ export class EmbeddedStore implements Store {
   }
 
   async delete<T extends KubeObject>(res: ResourceDescriptor<T>, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
-    const ns = res.namespaced ? namespace : undefined;
-    const stored = await this.locks.run(`${resKey(res)}|${objKey(ns, name)}`, async () => {
-      const b = this.bucket(res);
-      const key = objKey(ns, name);
+    const stored = await this.withObject(res, namespace, name, async (b, key) => {
       const cur = b.objects.get(key);
       if (!cur) throw errors.notFound(this.gr(res), name);
       if (opts.resourceVersion && opts.resourceVersion !== cur.metadata.resourceVersion)

@@ -5,8 +5,8 @@ import type { PackageRevision } from '../../lib/api/porch.ts';
 import type { BenchClient } from './http.ts';
 import { PORCH, ensureNamespace, registerRepository, revisionCount, type BenchServer } from './server.ts';
 import { buildRepo, expectedRevisions } from './fixture.ts';
+import { pipelineKptfile, type FunctionStep } from '../support/kpt-pipeline.ts';
 import { summarize, waitFor, type Summary } from './stats.ts';
-import { mutator } from '../support/kpt-pipeline.ts';
 
 // Render + save of a 20-resource package: PUT of its PackageRevisionResources with a pipeline of three
 // built-in mutators, against the same PUT without a pipeline (the baseline, same run, same server);
@@ -25,17 +25,12 @@ export async function writeExecFunction(dir: string): Promise<{ config: string; 
   return { config, exec };
 }
 
-const BUILTINS = [
-  mutator('gcr.io/kpt-fn/set-namespace:v0.4.1', { namespace: 'bench' }),
-  mutator('gcr.io/kpt-fn/set-labels:v0.2.0', { tier: 'web' }),
-  mutator('gcr.io/kpt-fn/apply-setters:v0.2.0', { replicas: '3' }),
-].join('');
-const EXEC = mutator('example.com/bench/passthrough:v1');
-
-function kptfile(name: string, functions: string | undefined): string {
-  const head = `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${name}\ninfo:\n  description: bench\n`;
-  return functions ? `${head}pipeline:\n  mutators:\n${functions}` : head;
-}
+const BUILTINS: FunctionStep[] = [
+  { image: 'gcr.io/kpt-fn/set-namespace:v0.4.1', configMap: { namespace: 'bench' } },
+  { image: 'gcr.io/kpt-fn/set-labels:v0.2.0', configMap: { tier: 'web' } },
+  { image: 'gcr.io/kpt-fn/apply-setters:v0.2.0', configMap: { replicas: '3' } },
+];
+const EXEC: FunctionStep[] = [{ image: 'example.com/bench/passthrough:v1' }];
 
 /** Ten Deployments with a setter and ten ConfigMaps; `round` changes one value so every save commits. */
 function resources(round: number): Record<string, string> {
@@ -61,12 +56,12 @@ async function draft(client: BenchClient, pkg: string): Promise<string> {
 }
 
 /** Latencies of `rounds` saves of the package (after two warm-ups), each a new commit. */
-async function saves(client: BenchClient, name: string, functions: string | undefined, rounds: number, expectFunctions: number): Promise<number[]> {
+async function saves(client: BenchClient, name: string, functions: FunctionStep[], rounds: number, expectFunctions: number): Promise<number[]> {
   const path = `${PORCH}/namespaces/${NS}/packagerevisionresources/${name}`;
   let prr = await client.json<Prr>('GET', path);
   const out: number[] = [];
   for (let i = 0; i < rounds + 2; i++) {
-    const body = { ...prr, status: undefined, spec: { ...prr.spec, resources: { ...prr.spec.resources, Kptfile: kptfile(name, functions), ...resources(i) } } };
+    const body = { ...prr, status: undefined, spec: { ...prr.spec, resources: { ...prr.spec.resources, Kptfile: pipelineKptfile(name, 'bench', functions), ...resources(i) } } };
     const t = performance.now();
     prr = await client.json<Prr>('PUT', path, { body });
     if (i >= 2) out.push(performance.now() - t);
@@ -92,7 +87,7 @@ export async function renderCase(s: BenchServer, dir: string, rounds: number, ex
   const plainName = await draft(s.client, 'render-plain');
   const builtinName = await draft(s.client, 'render-builtin');
   const execName = await draft(s.client, 'render-exec');
-  const plain = summarize(await saves(s.client, plainName, undefined, rounds, 0));
+  const plain = summarize(await saves(s.client, plainName, [], rounds, 0));
   const builtin = summarize(await saves(s.client, builtinName, BUILTINS, rounds, 3));
   const exec = summarize(await saves(s.client, execName, EXEC, rounds, 1));
   const input = 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n';

@@ -1,14 +1,15 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { e2eScope } from '../support/e2e-scope.ts';
+import { kubectlAgainst, type KubectlSession } from '../support/kubectl-session.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
-import { repositoryYaml } from '../support/manifests.ts';
+import { packageRevisionYaml, repositoryYaml } from '../support/manifests.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 // Cluster mode end to end, two real processes and the real kubectl:
@@ -85,54 +86,43 @@ const repoYaml = (name: string, path: string) => repositoryYaml({ name, repo: pa
 
 // Generous per-test time: restarts and relists on a loaded machine; every wait polls for its condition.
 describe('cluster mode: porch-ts against a Kubernetes-style API server, with kubectl', { timeout: 180_000 }, () => {
-  let dir: string;
+  const scope = e2eScope('porch-cluster-e2e-');
   let api: DevServer;
   let porch: DevServer;
   let gate: WatchGate;
   const repos: Record<string, string> = {};
 
-  const run = (kubeconfig: () => string) => async (args: string[], input?: string) => kubectl(args, { kubeconfig: kubeconfig(), input });
-  const k1 = run(() => api.kubeconfig);
-  const k2 = run(() => porch.kubeconfig);
-  const ok = async (k: typeof k1, args: string[], input?: string) => {
-    const r = await k(args, input);
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
-  const names = async (k: typeof k1, resource: string): Promise<string[]> =>
-    (JSON.parse(await ok(k, ['get', resource, '-o', 'json'])) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
-  const revisionsOf = async (repo: string) => (await names(k2, 'packagerevisions')).filter((n) => n.startsWith(`${repo}.`));
+  const toApi = kubectlAgainst(() => api.kubeconfig);
+  const toPorch = kubectlAgainst(() => porch.kubeconfig);
+  const k1 = toApi.k;
+  const k2 = toPorch.k;
+  const names = async (on: KubectlSession, resource: string): Promise<string[]> =>
+    (JSON.parse(await on.ok(['get', resource, '-o', 'json'])) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
+  const revisionsOf = async (repo: string) => (await names(toPorch, 'packagerevisions')).filter((n) => n.startsWith(`${repo}.`));
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'porch-cluster-e2e-'));
-    repos.blueprints = porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 2 }]);
-    repos.catalog = porchRepo(dir, 'catalog', [{ path: 'web', revisions: 1 }]);
-    repos.scratch = porchRepo(dir, 'scratch', [{ path: 'tmp', revisions: 1 }]);
+    repos.blueprints = porchRepo(scope.dir, 'blueprints', [{ path: 'basens', revisions: 2 }]);
+    repos.catalog = porchRepo(scope.dir, 'catalog', [{ path: 'web', revisions: 1 }]);
+    repos.scratch = porchRepo(scope.dir, 'scratch', [{ path: 'tmp', revisions: 1 }]);
 
     // Bookmarks rarely, so a held-back watch cannot learn the newest resourceVersion from one.
-    api = await startDevServer({ args: ['--store-only', '--tls', '--sync-interval', '0'], env: { PORCH_BOOKMARK_INTERVAL_SECONDS: '3600' } });
+    api = scope.keep(await startDevServer({ args: ['--store-only', '--tls', '--sync-interval', '0'], env: { PORCH_BOOKMARK_INTERVAL_SECONDS: '3600' } }));
     const [certPem, keyPem] = await Promise.all([readFile(join(api.dataDir, 'serving.crt'), 'utf8'), readFile(join(api.dataDir, 'serving.key'), 'utf8')]);
-    gate = await startWatchGate(api.url, certPem, keyPem);
+    gate = scope.keep(await startWatchGate(api.url, certPem, keyPem), (g: WatchGate) => g.close());
 
     // The kubeconfig (1) wrote (its CA and admin token), with the proxy's address.
     const doc = YAML.parse(await readFile(api.kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
     doc.clusters[0].cluster.server = gate.url;
-    const clusterKubeconfig = join(dir, 'cluster-kubeconfig');
+    const clusterKubeconfig = join(scope.dir, 'cluster-kubeconfig');
     await writeFile(clusterKubeconfig, YAML.stringify(doc));
 
     // Cluster mode opens no local repository unless it lies under a --local-repo-root.
-    porch = await startDevServer({
-      args: ['--mode', 'cluster', '--cluster-kubeconfig', clusterKubeconfig, '--delegated-auth=false', '--tls', '--sync-interval', '0', '--local-repo-root', dir],
+    porch = scope.keep(await startDevServer({
+      args: ['--mode', 'cluster', '--cluster-kubeconfig', clusterKubeconfig, '--delegated-auth=false', '--tls', '--sync-interval', '0', '--local-repo-root', scope.dir],
       startTimeoutMs: 90_000,
-    });
+    }));
   });
 
-  afterAll(async () => {
-    await porch?.stop();
-    await gate?.close();
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('serves porch.kpt.dev only; the CRDs, Secrets and Namespaces stay with the API server', async () => {
     const served = (out: string) =>
@@ -141,9 +131,9 @@ describe('cluster mode: porch-ts against a Kubernetes-style API server, with kub
         .split('\n')
         .map((l) => l.split(/\s+/)[0])
         .sort();
-    expect(served(await ok(k2, ['api-resources', '--no-headers']))).toEqual(['packagerevisionresources', 'packagerevisions', 'packages']);
+    expect(served(await toPorch.ok(['api-resources', '--no-headers']))).toEqual(['packagerevisionresources', 'packagerevisions', 'packages']);
     // The stand-in kube-apiserver also serves the review kinds kubectl auth uses, as kube-apiserver does.
-    expect(served(await ok(k1, ['api-resources', '--no-headers']))).toEqual([
+    expect(served(await toApi.ok(['api-resources', '--no-headers']))).toEqual([
       'namespaces',
       'packagerevs',
       'packagevariants',
@@ -157,7 +147,7 @@ describe('cluster mode: porch-ts against a Kubernetes-style API server, with kub
     const notHere = await k2(['get', 'repositories']);
     expect(notHere.code).not.toBe(0);
     expect(notHere.stderr).toMatch(/the server doesn't have a resource type "repositories"/);
-    const index = JSON.parse(await ok(k2, ['get', '--raw', '/openapi/v3']));
+    const index = JSON.parse(await toPorch.ok(['get', '--raw', '/openapi/v3']));
     expect(Object.keys(index.paths)).toEqual(['apis/porch.kpt.dev/v1alpha1']);
     const configGroup = await k2(['get', '--raw', '/apis/config.porch.kpt.dev/v1alpha1']);
     expect(configGroup.code).not.toBe(0);
@@ -165,41 +155,24 @@ describe('cluster mode: porch-ts against a Kubernetes-style API server, with kub
   });
 
   it('lists the revisions of a Repository created in the API server, and writes its status there', async () => {
-    await ok(k1, ['apply', '-f', '-'], repoYaml('blueprints', repos.blueprints));
+    await toApi.ok(['apply', '-f', '-'], repoYaml('blueprints', repos.blueprints));
     const listed = await waitFor('revisions of blueprints through porch', async () => {
       const n = await revisionsOf('blueprints');
       return n.length === 3 ? n : undefined;
     });
     expect(listed).toEqual(['blueprints.basens.main', 'blueprints.basens.v1', 'blueprints.basens.v2']);
-    const repo = JSON.parse(await ok(k1, ['get', 'repository', 'blueprints', '-o', 'json']));
+    const repo = JSON.parse(await toApi.ok(['get', 'repository', 'blueprints', '-o', 'json']));
     expect(repo.status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Ready' })]);
     expect(repo.status.packageCount).toBe(1);
   });
 
   it('creates, proposes and approves through porch; the PackageRev lands in the API server', async () => {
-    const draft = `
-apiVersion: porch.kpt.dev/v1alpha1
-kind: PackageRevision
-metadata:
-  namespace: default
-  labels:
-    team: a
-spec:
-  packageName: app
-  workspaceName: first
-  repository: blueprints
-`;
-    await ok(k2, ['create', '-f', '-'], draft);
+    await toPorch.ok(['create', '-f', '-'], packageRevisionYaml({ repository: 'blueprints', packageName: 'app', workspaceName: 'first', labels: { team: 'a' } }));
     const name = 'blueprints.app.first';
-    const rev = JSON.parse(await ok(k1, ['get', 'packagerev', name, '-o', 'json']));
+    const rev = JSON.parse(await toApi.ok(['get', 'packagerev', name, '-o', 'json']));
     expect(rev.metadata.labels).toEqual({ team: 'a', 'internal.porch.kpt.dev/repository': 'blueprints' });
 
-    await ok(k2, ['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
-    const proposed = JSON.parse(await ok(k2, ['get', 'packagerevision', name, '-o', 'json']));
-    expect(proposed.spec.lifecycle).toBe('Proposed');
-    await ok(k2, ['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${name}/approval`, '-f', '-'],
-      JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } }));
-    const published = JSON.parse(await ok(k2, ['get', 'packagerevision', name, '-o', 'json']));
+    const published = await toPorch.publish(name);
     expect(published.spec).toMatchObject({ lifecycle: 'Published', revision: 1 });
     expect(published.metadata.labels).toMatchObject({ team: 'a', 'kpt.dev/latest-revision': 'true' });
   });
@@ -209,7 +182,7 @@ spec:
     // (2)'s cache stops hearing about changes; another writer then changes the PackageRev in (1).
     gate.hold();
     try {
-      await ok(k1, ['label', 'packagerev', name, 'other=x']);
+      await toApi.ok(['label', 'packagerev', name, 'other=x']);
       const refused = await k2(['label', 'packagerevision', name, 'team=b', '--overwrite']);
       expect(refused.code).not.toBe(0);
       // The resource named is (1)'s PackageRev, not (2)'s PackageRevision: the Status came from (1).
@@ -221,7 +194,7 @@ spec:
     }
     // Once the cache has caught up the same change goes through.
     await waitFor('the label change to go through', async () => ((await k2(['label', 'packagerevision', name, 'team=b', '--overwrite'])).code === 0 ? true : undefined));
-    const rev = JSON.parse(await ok(k1, ['get', 'packagerev', name, '-o', 'json']));
+    const rev = JSON.parse(await toApi.ok(['get', 'packagerev', name, '-o', 'json']));
     expect(rev.metadata.labels).toMatchObject({ team: 'b', other: 'x' });
   });
 
@@ -237,15 +210,15 @@ spec:
   });
 
   it('takes the revisions of a Repository deleted in the API server out of porch', async () => {
-    await ok(k1, ['apply', '-f', '-'], repoYaml('catalog', repos.catalog));
+    await toApi.ok(['apply', '-f', '-'], repoYaml('catalog', repos.catalog));
     await waitFor('revisions of catalog', async () => ((await revisionsOf('catalog')).length === 2 ? true : undefined));
-    await ok(k1, ['delete', 'repository', 'catalog']);
+    await toApi.ok(['delete', 'repository', 'catalog']);
     await waitFor('catalog revisions to go', async () => ((await revisionsOf('catalog')).length === 0 ? true : undefined));
     expect(await revisionsOf('blueprints')).toHaveLength(5);
   });
 
   it('lists again after 410 Gone and finds a deletion its watch never delivered', async () => {
-    await ok(k1, ['apply', '-f', '-'], repoYaml('scratch', repos.scratch));
+    await toApi.ok(['apply', '-f', '-'], repoYaml('scratch', repos.scratch));
     await waitFor('revisions of scratch', async () => ((await revisionsOf('scratch')).length === 2 ? true : undefined));
     const relistsBefore = (porch.output().stderr.match(/watch resourceVersion too old; listing again/g) ?? []).length;
 
@@ -253,7 +226,7 @@ spec:
     // starts with no watch history, so resuming from the old resourceVersion is 410 Gone.
     gate.hold();
     try {
-      await ok(k1, ['delete', 'repository', 'scratch']);
+      await toApi.ok(['delete', 'repository', 'scratch']);
       await api.restart();
     } finally {
       gate.release();
@@ -264,7 +237,7 @@ spec:
     expect(relists.some((l) => l.includes('"resource":"repositories.config.porch.kpt.dev"'))).toBe(true);
 
     // And the watch goes on after the relist: a new Repository shows up as before.
-    await ok(k1, ['apply', '-f', '-'], repoYaml('scratch', repos.scratch));
+    await toApi.ok(['apply', '-f', '-'], repoYaml('scratch', repos.scratch));
     await waitFor('scratch back', async () => ((await revisionsOf('scratch')).length === 2 ? true : undefined));
     expect(await revisionsOf('blueprints')).toHaveLength(5);
   });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { kubectlAgainst } from '../support/kubectl-session.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
 import { repositoryYaml } from '../support/manifests.ts';
@@ -21,11 +22,8 @@ describe('dev server defaults', () => {
   let dir: string;
   let gitServer: GitServer;
   let server: DevServer;
-  const ok = async (args: string[], input?: string) => {
-    const r = await kubectl(args, { kubeconfig: server.kubeconfig, input });
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const session = kubectlAgainst(() => server.kubeconfig);
+  const { ok } = session;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'porch-defaults-'));
@@ -43,10 +41,7 @@ describe('dev server defaults', () => {
     expect(server.url).toMatch(/^https:\/\//);
     expect(await readFile(server.kubeconfig, 'utf8')).toMatch(/certificate-authority-data: /);
     await ok(['apply', '-f', '-'], repositoryYaml({ name: 'blueprints', repo: `${gitServer.url}/blueprints.git` }));
-    await waitFor('repository ready', async () => {
-      const r = JSON.parse(await ok(['get', 'repository', 'blueprints', '-o', 'json']));
-      return r.status?.conditions?.find((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
-    });
+    await session.repositoryReady('blueprints');
     await ok(['create', '-f', '-'], JSON.stringify({
       apiVersion: 'porch.kpt.dev/v1alpha1',
       kind: 'PackageRevision',

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { kubectlAgainst } from '../support/kubectl-session.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
 import { repositoryYaml } from '../support/manifests.ts';
 
@@ -16,12 +17,8 @@ describe('server-side dry run through kubectl', () => {
   let bare: string;
   const NAME = 'blueprints.app.ws';
 
-  const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: server.kubeconfig, input, timeoutMs: 120_000 });
-  const ok = async (args: string[], input?: string) => {
-    const r = await k(args, input);
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const session = kubectlAgainst(() => server.kubeconfig, 120_000);
+  const { k, ok } = session;
   const refs = () => git(bare, ['for-each-ref', '--format=%(refname) %(objectname)']);
   const lifecycle = async () => JSON.parse(await ok(['get', 'packagerevision', NAME, '-o', 'json'])).spec.lifecycle;
 
@@ -47,13 +44,7 @@ describe('server-side dry run through kubectl', () => {
     bare = porchRepo(dir, 'blueprints', []);
     server = await startDevServer({ args: ['--sync-interval', '0'] });
     await ok(['apply', '-f', '-'], repositoryYaml({ name: 'blueprints', repo: bare }));
-    const end = Date.now() + 60_000;
-    for (;;) {
-      const r = JSON.parse(await ok(['get', 'repository', 'blueprints', '-o', 'json']));
-      if (r.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) break;
-      if (Date.now() > end) throw new Error('repository never became ready');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await session.repositoryReady('blueprints');
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { kubectlAgainst } from '../support/kubectl-session.ts';
 import { repositoryYaml } from '../support/manifests.ts';
 
 // The foundation as kubectl sees it: discovery, Repository CRUD, errors as Status, persistence.
@@ -8,12 +9,7 @@ const REPO = (name: string, extra = '') => repositoryYaml({ name, repo: `https:/
 
 describe('dev server driven by kubectl', () => {
   let server: DevServer;
-  const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: server.kubeconfig, input });
-  const ok = async (args: string[], input?: string) => {
-    const r = await k(args, input);
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const { k, ok } = kubectlAgainst(() => server.kubeconfig);
 
   beforeAll(async () => {
     // Repositories here point at a host that does not exist: syncs fail, which these tests do not look at.

@@ -60,19 +60,15 @@ interface ApiResource {
 // manifests use (as kube-apiserver 1.32 names them) plus the kinds of the generated CRDs, read from
 // infra/crds as kube-apiserver would serve them once installed. Every other request is a NotFound
 // Status, which is what kubectl expects for objects that do not exist yet.
+/** Kinds of one group/version, each namespaced or not; kube-apiserver's plural of each is its kind, lower case, plus "s". */
+const kinds = (group: string, version: string, namespaced: Record<string, boolean>): ApiResource[] =>
+  Object.entries(namespaced).map(([kind, ns]) => ({ group, version, plural: `${kind.toLowerCase()}s`, kind, namespaced: ns }));
 const BUILTIN: ApiResource[] = [
-  { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
-  { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
-  { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
-  { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
-  { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
-  { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole', namespaced: false },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role', namespaced: true },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding', namespaced: true },
-  { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false },
-  { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', kind: 'APIService', namespaced: false },
+  ...kinds('', 'v1', { Namespace: false, ServiceAccount: true, Service: true, Secret: true, ConfigMap: true }),
+  ...kinds('apps', 'v1', { Deployment: true }),
+  ...kinds('rbac.authorization.k8s.io', 'v1', { ClusterRole: false, ClusterRoleBinding: false, Role: true, RoleBinding: true }),
+  ...kinds('apiextensions.k8s.io', 'v1', { CustomResourceDefinition: false }),
+  ...kinds('apiregistration.k8s.io', 'v1', { APIService: false }),
 ];
 
 function crdApiResources(): ApiResource[] {
@@ -517,16 +513,21 @@ describe('Dockerfile', () => {
     });
 
     it('compiles with tsc, installs with npm ci --omit=dev and serves HTTPS from node dist/gateway/main.js', async () => {
+      // The stages are independent, as they are in the Dockerfile: build, install and the certificate
+      // run side by side (the install mostly waits on the disk, the build on the CPU).
       // Build stage: the same tsc invocation (the project's own devDependencies stand in for `npm ci`).
-      const build = await run(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], ROOT);
+      const building = run(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], ROOT);
+      // Dependency stage: production dependencies only, from the lock file (from npm's cache where it can).
+      const installing = Promise.all([copyFile(join(ROOT, 'package.json'), join(dir, 'package.json')), copyFile(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json'))]).then(() =>
+        run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], dir),
+      );
+      const certifying = makeServingCertificate(dir);
+      const [build, install, certs] = await Promise.all([building, installing, certifying]);
+
       expect(build.code, build.out).toBe(0);
       expect(statSync(join(dir, 'dist', 'gateway', 'main.js')).isFile()).toBe(true);
       expect(readFileSync(join(dir, 'dist', 'gateway', 'main.js'), 'utf8')).not.toMatch(/from '\.[^']*\.ts'/);
 
-      // Dependency stage: production dependencies only, from the lock file (from npm's cache where it can).
-      await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'));
-      await copyFile(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json'));
-      const install = await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], dir);
       expect(install.code, install.out).toBe(0);
       // npm marks what only development needs in the lock file; none of that may be installed.
       const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
@@ -537,7 +538,6 @@ describe('Dockerfile', () => {
 
       // Runtime stage: the entrypoint with the Deployment's TLS flags and a certificate made as README
       // "Deploying to a cluster" makes it; dev mode, as cluster mode needs a kube-apiserver.
-      const certs = await makeServingCertificate(dir);
       expect(certs.code, certs.out).toBe(0);
       const dataDir = join(dir, 'data');
       const args = ['dist/gateway/main.js', '--port', '0', '--data-dir', dataDir, '--sync-interval', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')];

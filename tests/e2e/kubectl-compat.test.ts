@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigDocument } from '../../gateway/kubeconfig.ts';
-import { kubectlUsers, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { kubectlUsers } from '../support/kubectl-session.ts';
 import { rbacFixture } from '../support/rbac-fixtures.ts';
 
 // What a kubectl user meets first in dev mode: core kinds sent as protobuf, `kubectl auth`, list order.

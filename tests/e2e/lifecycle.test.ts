@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { e2eScope } from '../support/e2e-scope.ts';
+import { kubectlAgainst } from '../support/kubectl-session.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
-import { repositoryYaml } from '../support/manifests.ts';
+import { packageRevisionYaml, repositoryYaml } from '../support/manifests.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const execFileAsync = promisify(execFile);
@@ -16,22 +16,12 @@ const execFileAsync = promisify(execFile);
 // (git http-backend with basic auth) holding a repository written the way Porch writes it.
 
 describe('package revision lifecycle through kubectl and a git server', () => {
-  let dir: string;
+  const scope = e2eScope('porch-e2e-');
   let gitServer: GitServer;
   let server: DevServer;
   let bare: string;
-  const k = async (args: string[], input?: string) => {
-    const t0 = Date.now();
-    const r = await kubectl(args, { kubeconfig: server.kubeconfig, input });
-    if (process.env.E2E_TRACE) console.error(`${Date.now() - t0}ms kubectl ${args.join(" ")}`);
-    return r;
-  };
-  const ok = async (args: string[], input?: string) => {
-    const r = await k(args, input);
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
-  const json = async (args: string[]) => JSON.parse(await ok([...args, '-o', 'json']));
+  const session = kubectlAgainst(() => server.kubeconfig);
+  const { k, ok, json } = session;
 
   const repoYaml = (name: string, url: string, secret: string) => repositoryYaml({ name, repo: url, secret });
   const secretYaml = (name: string, password: string) => `
@@ -48,26 +38,17 @@ stringData:
 
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'porch-e2e-'));
-    bare = porchRepo(dir, 'blueprints', [
+    bare = porchRepo(scope.dir, 'blueprints', [
       { path: 'basens', revisions: 2 },
       { path: 'net/router', revisions: 1, drafts: ['wip'] },
     ]);
-    gitServer = await startGitServer({ root: dir, username: 'porch', password: 's3cret' });
-    server = await startDevServer({ args: ['--sync-interval', '0'] });
+    gitServer = scope.keep(await startGitServer({ root: scope.dir, username: 'porch', password: 's3cret' }));
+    server = scope.keep(await startDevServer({ args: ['--sync-interval', '0'] }));
     await ok(['apply', '-f', '-'], secretYaml('git-creds', 's3cret'));
     await ok(['apply', '-f', '-'], repoYaml('blueprints', `${gitServer.url}/blueprints.git`, 'git-creds'));
-    await waitFor('repository ready', async () => {
-      const r = await json(['get', 'repository', 'blueprints']);
-      return r.status?.conditions?.find((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
-    });
+    await session.repositoryReady('blueprints');
   });
 
-  afterAll(async () => {
-    await server?.stop();
-    await gitServer?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('lists what Porch wrote to git, with names, revisions, lifecycles and the latest flag', async () => {
     const list = await json(['get', 'packagerevisions']);
@@ -104,16 +85,7 @@ stringData:
   });
 
   it('creates, edits, proposes, approves, edits again, publishes, proposes deletion and deletes', async () => {
-    const draft = `
-apiVersion: porch.kpt.dev/v1alpha1
-kind: PackageRevision
-metadata:
-  namespace: default
-spec:
-  packageName: app
-  workspaceName: first
-  repository: blueprints
-`;
+    const draft = packageRevisionYaml({ repository: 'blueprints', packageName: 'app', workspaceName: 'first' });
     await ok(['create', '-f', '-'], draft);
     const name = 'blueprints.app.first';
     const created = await json(['get', 'packagerevision', name]);
@@ -146,13 +118,7 @@ spec:
     expect(git(bare, ['for-each-ref', '--format=%(refname) %(objectname)'])).toBe(refsBefore);
 
     // Propose and approve.
-    await ok(['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
-    const proposed = await json(['get', 'packagerevision', name]);
-    expect(proposed.spec.lifecycle).toBe('Proposed');
-    await ok(['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${name}/approval`, '-f', '-'],
-      JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } }));
-    const published = await json(['get', 'packagerevision', name]);
-    expect(published.spec.lifecycle).toBe('Published');
+    const published = await session.publish(name);
     expect(published.spec.revision).toBe(1);
     expect(published.metadata.labels['kpt.dev/latest-revision']).toBe('true');
     // Asynchronously: the git server runs in this process and must keep answering meanwhile.
@@ -161,27 +127,10 @@ spec:
     expect(remoteRefs).not.toContain('proposed/app/first');
 
     // Edit into a new draft, publish it: revision 2, latest moves.
-    await ok(['create', '-f', '-'], `
-apiVersion: porch.kpt.dev/v1alpha1
-kind: PackageRevision
-metadata:
-  namespace: default
-spec:
-  packageName: app
-  workspaceName: second
-  repository: blueprints
-  tasks:
-  - type: edit
-    edit:
-      sourceRef:
-        name: ${name}
-`);
+    await ok(['create', '-f', '-'], packageRevisionYaml({ repository: 'blueprints', packageName: 'app', workspaceName: 'second', tasks: [{ type: 'edit', edit: { sourceRef: { name } } }] }));
     const second = 'blueprints.app.second';
     expect((await json(['get', 'packagerevisionresources', second])).spec.resources['deploy.yaml']).toMatch(/Deployment/);
-    await ok(['patch', 'packagerevision', second, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
-    const p2 = await json(['get', 'packagerevision', second]);
-    await ok(['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${second}/approval`, '-f', '-'],
-      JSON.stringify({ ...p2, spec: { ...p2.spec, lifecycle: 'Published' } }));
+    await session.publish(second);
     const latest = await json(['get', 'packagerevisions', '-l', 'kpt.dev/latest-revision=true', '--field-selector', 'spec.packageName=app']);
     expect(latest.items.map((i: { metadata: { name: string }; spec: { revision: number } }) => `${i.metadata.name}@${i.spec.revision}`)).toEqual([`${second}@2`]);
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { kubectlAgainst } from '../support/kubectl-session.ts';
 import { git, porchRepo } from '../support/git-fixtures.ts';
 import { repositoryYaml } from '../support/manifests.ts';
 
@@ -15,12 +16,8 @@ describe('release tags, the branch placeholder and kubectl apply of resources', 
   let dir: string;
   let server: DevServer;
   let catalog: string;
-  const ok = async (args: string[], input?: string) => {
-    const r = await kubectl(args, { kubeconfig: server.kubeconfig, input });
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const json = async (args: string[]) => JSON.parse((await ok([...args, '-o', 'json'])).stdout);
+  const session = kubectlAgainst(() => server.kubeconfig);
+  const { k, ok, json } = session;
   const budget = { timeout: 60_000, interval: 200 };
 
   beforeAll(async () => {
@@ -29,11 +26,7 @@ describe('release tags, the branch placeholder and kubectl apply of resources', 
     git(catalog, ['tag', 'workloads/du/v2.0.0', 'workloads/du/v1']);
     server = await startDevServer({ args: ['--sync-interval', '0'] });
     await ok(['apply', '-f', '-'], repositoryYaml({ name: 'catalog', repo: catalog }));
-    const ready = async () => (await json(['get', 'repository', 'catalog'])).status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
-    for (const end = Date.now() + budget.timeout; !(await ready()); ) {
-      if (Date.now() > end) throw new Error('repository catalog never became Ready');
-      await new Promise((r) => setTimeout(r, budget.interval));
-    }
+    await session.repositoryReady('catalog');
   }, 120_000);
 
   afterAll(async () => {
@@ -65,12 +58,14 @@ describe('release tags, the branch placeholder and kubectl apply of resources', 
     const extra = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n';
     const files = { ...prr.spec.resources, 'extra.yaml': extra };
 
-    const first = await ok(['apply', '-f', '-'], manifest(files));
+    const first = await k(['apply', '-f', '-'], manifest(files));
+    expect(first.code, first.stderr).toBe(0);
     // The first apply of an object kubectl did not create warns once, as with any kind.
     expect(first.stderr).toMatch(/missing the kubectl.kubernetes.io\/last-applied-configuration annotation/);
     const applied = await json(['get', 'packagerevisionresources', name]);
     expect(applied.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain('extra.yaml');
-    const second = await ok(['apply', '-f', '-'], manifest(files));
+    const second = await k(['apply', '-f', '-'], manifest(files));
+    expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toMatch(/last-applied-configuration/);
 
     const { 'extra.yaml': _dropped, ...without } = files;
@@ -89,14 +84,14 @@ describe('release tags, the branch placeholder and kubectl apply of resources', 
     expect((await json(['get', 'packagerevision', 'catalog.other.main'])).spec.lifecycle).toBe('DeletionProposed');
     await ok(approval('Published'));
     expect((await json(['get', 'packagerevision', 'catalog.other.main'])).spec.lifecycle).toBe('Published');
-    const refused = await kubectl(['delete', 'packagerevision', 'catalog.other.main'], { kubeconfig: server.kubeconfig });
+    const refused = await k(['delete', 'packagerevision', 'catalog.other.main']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/must be proposed for deletion/);
 
     await ok(approval('DeletionProposed'));
     await ok(['delete', 'packagerevision', 'catalog.other.main']);
     expect(git(catalog, ['log', '-1', '--format=%s', 'main'])).toBe('Delete other');
-    const gone = await kubectl(['get', 'packagerevision', 'catalog.other.main'], { kubeconfig: server.kubeconfig });
+    const gone = await k(['get', 'packagerevision', 'catalog.other.main']);
     expect(gone.stderr).toMatch(/NotFound|not found/);
   });
 });

@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { e2eScope } from '../support/e2e-scope.ts';
+import { kubectlAgainst } from '../support/kubectl-session.ts';
+import { pipelineKptfile, type FunctionStep } from '../support/kpt-pipeline.ts';
+import { repositoryYaml } from '../support/manifests.ts';
 import { startFunctionRunnerStandIn, type FunctionRunnerStandIn } from '../support/function-runner-stand-in.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
@@ -29,25 +32,12 @@ interface PRR {
 
 const PREFIX = 'error rendering package in kpt function pipeline';
 
-const kptfile = (name: string, functions: string) => `apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: ${name}
-info:
-  description: ${name} description
-pipeline:
-  mutators:
-${functions}`;
+const kptfile = (name: string, steps: FunctionStep[]) => pipelineKptfile(name, `${name} description`, steps);
+const FAIL: FunctionStep = { image: 'example.com/fns/fail:v1' };
+const SET_LABELS: FunctionStep = { image: 'gcr.io/kpt-fn/set-labels:v0.2.0', configMap: { app: 'web' } };
 
 /** set-namespace (from package-context.yaml), set-labels and apply-setters: the blueprint's pipeline. */
-const BLUEPRINT_FNS = `    - image: gcr.io/kpt-fn/set-namespace:v0.4.1
-    - image: gcr.io/kpt-fn/set-labels:v0.2.0
-      configMap:
-        app: web
-    - image: gcr.io/kpt-fn/apply-setters:v0.2.0
-      configMap:
-        replicas: "3"
-`;
+const BLUEPRINT_FNS: FunctionStep[] = [{ image: 'gcr.io/kpt-fn/set-namespace:v0.4.1' }, SET_LABELS, { image: 'gcr.io/kpt-fn/apply-setters:v0.2.0', configMap: { replicas: '3' } }];
 
 const DEPLOYMENT = `apiVersion: apps/v1
 kind: Deployment
@@ -64,30 +54,20 @@ spec:
 const CM = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: red\n';
 
 describe('rendering through kubectl', () => {
-  let dir: string;
+  const scope = e2eScope('porch-render-');
   let gitServer: GitServer;
   let server: DevServer;
   let runner: FunctionRunnerStandIn;
-  const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: server.kubeconfig, input });
-  const ok = async (args: string[], input?: string) => {
-    const r = await k(args, input);
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const session = kubectlAgainst(() => server.kubeconfig);
+  const { k, ok, publish } = session;
   const getPrr = async (name: string) => JSON.parse(await ok(['get', 'packagerevisionresources', name, '-o', 'json'])) as PRR;
   const create = (repo: string, pkg: string, ws: string, task: unknown, annotations?: Record<string, string>) =>
     ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default', annotations }, spec: { repository: repo, packageName: pkg, workspaceName: ws, tasks: [task] } }));
   const init = (repo: string, pkg: string, ws: string, annotations?: Record<string, string>) => create(repo, pkg, ws, { type: 'init', init: { description: `${pkg} description` } }, annotations);
   /** Every ref of the bare repository with the object it points at: what "nothing written" is checked against. */
-  const refs = (repo: string) => run('git', ['for-each-ref', '--format=%(refname) %(objectname)'], { cwd: join(dir, `${repo}.git`) }).then((r) => r.stdout);
+  const refs = (repo: string) => run('git', ['for-each-ref', '--format=%(refname) %(objectname)'], { cwd: join(scope.dir, `${repo}.git`) }).then((r) => r.stdout);
   const withFiles = (prr: PRR, files: Record<string, string>): PRR => ({ ...prr, status: undefined, spec: { ...prr.spec, resources: { ...prr.spec.resources, ...files } } });
   const parse = (text: string | undefined) => YAML.parse(text ?? '') as { metadata: { namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { replicas?: number }; data?: Record<string, string> };
-
-  async function publish(name: string): Promise<void> {
-    await ok(['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
-    const proposed = JSON.parse(await ok(['get', 'packagerevision', name, '-o', 'json'])) as { spec: Record<string, unknown> };
-    await ok(['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${name}/approval`, '-f', '-'], JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } }));
-  }
 
   /** A failed write: the Status message, and the repository's refs as they were. */
   async function refused(repo: string, args: string[], input: string): Promise<string> {
@@ -99,36 +79,24 @@ describe('rendering through kubectl', () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'porch-render-'));
-    porchRepo(dir, 'blueprints', []);
-    porchRepo(dir, 'deploy', []);
-    const recolor = join(dir, 'recolor.sh');
+    porchRepo(scope.dir, 'blueprints', []);
+    porchRepo(scope.dir, 'deploy', []);
+    const recolor = join(scope.dir, 'recolor.sh');
     await writeFile(recolor, '#!/bin/sh\nsed "s/color: red/color: blue/"\n');
-    const fail = join(dir, 'fail.sh');
+    const fail = join(scope.dir, 'fail.sh');
     await writeFile(fail, '#!/bin/sh\ncat >/dev/null\necho "quota exceeded for team" >&2\nexit 3\n');
     await chmod(recolor, 0o755);
     await chmod(fail, 0o755);
-    const config = join(dir, 'functions.yaml');
+    const config = join(scope.dir, 'functions.yaml');
     await writeFile(config, YAML.stringify({ functions: [{ image: 'example.com/fns/recolor', exec: recolor, timeout: '20s' }, { image: 'example.com/fns/fail:v1', exec: fail }] }));
-    runner = await startFunctionRunnerStandIn();
-    gitServer = await startGitServer({ root: dir });
-    server = await startDevServer({ args: ['--sync-interval', '0', '--function-config', config, '--function-runner', runner.address] });
-    await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: 'blueprints', namespace: 'default' }, spec: { type: 'git', git: { repo: `${gitServer.url}/blueprints.git`, branch: 'main' } } }));
-    await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: 'deploy', namespace: 'default' }, spec: { type: 'git', deployment: true, git: { repo: `${gitServer.url}/deploy.git`, branch: 'main' } } }));
-    const deadline = Date.now() + 90_000;
-    for (const repo of ['blueprints', 'deploy'])
-      while ((await k(['get', 'repository', repo, '-o', 'jsonpath={.status.conditions[0].status}'])).stdout !== 'True') {
-        if (Date.now() > deadline) throw new Error('repositories did not load');
-        await new Promise((r) => setTimeout(r, 200));
-      }
+    runner = scope.keep(await startFunctionRunnerStandIn());
+    gitServer = scope.keep(await startGitServer({ root: scope.dir }));
+    server = scope.keep(await startDevServer({ args: ['--sync-interval', '0', '--function-config', config, '--function-runner', runner.address] }));
+    await ok(['apply', '-f', '-'], repositoryYaml({ name: 'blueprints', repo: `${gitServer.url}/blueprints.git` }));
+    await ok(['apply', '-f', '-'], repositoryYaml({ name: 'deploy', repo: `${gitServer.url}/deploy.git`, deployment: true }));
+    for (const repo of ['blueprints', 'deploy']) await session.repositoryReady(repo);
   });
 
-  afterAll(async () => {
-    await server?.stop();
-    await gitServer?.stop();
-    runner?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('renders on kubectl apply of the resources and on clone; renderStatus lists every function', async () => {
     await init('blueprints', 'web', 'ws1');
@@ -154,9 +122,9 @@ describe('rendering through kubectl', () => {
       ['gcr.io/kpt-fn/apply-setters:v0.2.0', 0],
     ]);
     // What git holds is the rendered package: one "Rendering package" commit on the draft branch.
-    const log = await run('git', ['log', '-1', '--format=%s', 'drafts/web/ws1'], { cwd: join(dir, 'blueprints.git') });
+    const log = await run('git', ['log', '-1', '--format=%s', 'drafts/web/ws1'], { cwd: join(scope.dir, 'blueprints.git') });
     expect(log.stdout.trim()).toBe('Rendering package');
-    const committed = await run('git', ['show', 'drafts/web/ws1:web/deployment.yaml'], { cwd: join(dir, 'blueprints.git') });
+    const committed = await run('git', ['show', 'drafts/web/ws1:web/deployment.yaml'], { cwd: join(scope.dir, 'blueprints.git') });
     expect(committed.stdout).toBe(rendered.spec.resources['deployment.yaml']);
 
     await publish('blueprints.web.ws1');
@@ -177,7 +145,7 @@ describe('rendering through kubectl', () => {
   it('runs an operator-mapped executable and a function-runner image, with their logs in the results', async () => {
     await init('blueprints', 'external', 'ws1');
     const prr = await getPrr('blueprints.external.ws1');
-    const fns = '    - image: example.com/fns/recolor:v7\n    - image: example.com/fns/annotate:v1\n';
+    const fns = [{ image: 'example.com/fns/recolor:v7' }, { image: 'example.com/fns/annotate:v1' }];
     const out = JSON.parse(await ok(['replace', '-o', 'json', '-f', '-'], JSON.stringify(withFiles(prr, { Kptfile: kptfile('external', fns), 'cm.yaml': CM })))) as PRR;
     // The update's own answer carries the renderStatus, as Porch's does.
     expect(out.status?.renderStatus?.result?.items?.map((i) => [i.image, i.exitCode, i.stderr])).toEqual([
@@ -194,17 +162,17 @@ describe('rendering through kubectl', () => {
   it('fails a write whose render fails and writes nothing: 400 naming the function and its error', async () => {
     await init('blueprints', 'failing', 'ws1');
     const prr = await getPrr('blueprints.failing.ws1');
-    const failing = withFiles(prr, { Kptfile: kptfile('failing', '    - image: example.com/fns/fail:v1\n'), 'cm.yaml': CM });
+    const failing = withFiles(prr, { Kptfile: kptfile('failing', [FAIL]), 'cm.yaml': CM });
     const stderr = await refused('blueprints', ['replace', '-f', '-'], JSON.stringify(failing));
     expect(stderr).toContain(`Error from server (BadRequest): error when replacing "STDIN": ${PREFIX}: package ".": function "example.com/fns/fail:v1" failed: exit code 3: quota exceeded for team`);
     expect((await getPrr('blueprints.failing.ws1')).spec.resources).toEqual(prr.spec.resources);
 
     // The function runner reporting a failed function pod.
-    const broken = withFiles(prr, { Kptfile: kptfile('failing', '    - image: example.com/broken:v1\n'), 'cm.yaml': CM });
+    const broken = withFiles(prr, { Kptfile: kptfile('failing', [{ image: 'example.com/broken:v1' }]), 'cm.yaml': CM });
     expect(await refused('blueprints', ['replace', '-f', '-'], JSON.stringify(broken))).toContain(`${PREFIX}: package ".": function "example.com/broken:v1" failed: function pod exited with 1: broken on purpose`);
 
     // A clone of an upstream whose pipeline fails leaves no draft behind.
-    const up = withFiles(prr, { Kptfile: kptfile('failing', '    - image: example.com/fns/fail:v1\n'), 'cm.yaml': CM });
+    const up = withFiles(prr, { Kptfile: kptfile('failing', [FAIL]), 'cm.yaml': CM });
     await ok(['annotate', 'packagerevision', 'blueprints.failing.ws1', 'porch.kpt.dev/push-on-render-failure=true']);
     await ok(['replace', '-f', '-'], JSON.stringify({ ...up, metadata: { ...up.metadata, resourceVersion: undefined } }));
     await publish('blueprints.failing.ws1');
@@ -216,7 +184,7 @@ describe('rendering through kubectl', () => {
   it("renders when an update writes readiness gates into a Draft's Kptfile; a failure there saves no metadata either", async () => {
     await init('blueprints', 'gates', 'ws1', { 'porch.kpt.dev/push-on-render-failure': 'true' });
     const prr = await getPrr('blueprints.gates.ws1');
-    await ok(['replace', '-f', '-'], JSON.stringify(withFiles(prr, { Kptfile: kptfile('gates', '    - image: example.com/fns/fail:v1\n'), 'cm.yaml': CM })));
+    await ok(['replace', '-f', '-'], JSON.stringify(withFiles(prr, { Kptfile: kptfile('gates', [FAIL]), 'cm.yaml': CM })));
     await ok(['annotate', 'packagerevision', 'blueprints.gates.ws1', 'porch.kpt.dev/push-on-render-failure-']);
     const patch = JSON.stringify({ metadata: { labels: { team: 'a' } }, spec: { readinessGates: [{ conditionType: 'Ready' }] } });
     const stderr = await refused('blueprints', ['patch', 'packagerevision', 'blueprints.gates.ws1', '--type', 'merge', '-p', patch], '');
@@ -228,7 +196,7 @@ describe('rendering through kubectl', () => {
     // With a pipeline that passes, the same update commits the rendered package: the renderStatus
     // shown is the one of the commit that update made.
     const cur = await getPrr('blueprints.gates.ws1');
-    await ok(['replace', '-f', '-'], JSON.stringify(withFiles(cur, { Kptfile: kptfile('gates', '    - image: gcr.io/kpt-fn/set-labels:v0.2.0\n      configMap:\n        app: web\n') })));
+    await ok(['replace', '-f', '-'], JSON.stringify(withFiles(cur, { Kptfile: kptfile('gates', [SET_LABELS]) })));
     const before = await refs('blueprints');
     await ok(['patch', 'packagerevision', 'blueprints.gates.ws1', '--type', 'merge', '-p', patch]);
     expect(await refs('blueprints')).not.toBe(before);
@@ -240,7 +208,7 @@ describe('rendering through kubectl', () => {
   it('refuses a Kptfile exec: function with 422 before anything runs, writing nothing', async () => {
     await init('blueprints', 'refused', 'ws1');
     const prr = await getPrr('blueprints.refused.ws1');
-    const exec = withFiles(prr, { Kptfile: kptfile('refused', '    - exec: /bin/sh\n') });
+    const exec = withFiles(prr, { Kptfile: kptfile('refused', [{ exec: '/bin/sh' }]) });
     const stderr = await refused('blueprints', ['replace', '-f', '-'], JSON.stringify(exec));
     // kubectl prints an Invalid Status by its causes: the field, then the message.
     expect(stderr).toContain(`The PackageRevisionResources "blueprints.refused.ws1" is invalid: spec.resources[Kptfile]: ${PREFIX}: Kptfile: pipeline.mutators[0].exec: exec functions are not allowed; use an image`);
@@ -250,7 +218,7 @@ describe('rendering through kubectl', () => {
   it('with push-on-render-failure saves the unrendered resources and reports the error in renderStatus', async () => {
     await init('blueprints', 'pushed', 'ws1', { 'porch.kpt.dev/push-on-render-failure': 'true' });
     const prr = await getPrr('blueprints.pushed.ws1');
-    const files = { Kptfile: kptfile('pushed', '    - image: gcr.io/kpt-fn/set-labels:v0.2.0\n      configMap:\n        app: web\n    - image: example.com/fns/fail:v1\n'), 'cm.yaml': CM };
+    const files = { Kptfile: kptfile('pushed', [SET_LABELS, FAIL]), 'cm.yaml': CM };
     const before = await refs('blueprints');
     const out = JSON.parse(await ok(['replace', '-o', 'json', '-f', '-'], JSON.stringify(withFiles(prr, files)))) as PRR;
     expect(await refs('blueprints')).not.toBe(before);

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { kubectl, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { e2eScope } from '../support/e2e-scope.ts';
+import { kubectlAgainst } from '../support/kubectl-session.ts';
+import { repositoryYaml } from '../support/manifests.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
 
@@ -26,19 +27,15 @@ interface PRR {
 }
 
 describe('clone, edit and upgrade through kubectl and a git server', () => {
-  let dir: string;
+  const scope = e2eScope('porch-tasks-');
   let gitServer: GitServer;
   let server: DevServer;
-  const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: server.kubeconfig, input });
-  const ok = async (args: string[], input?: string) => {
-    const r = await k(args, input);
-    expect(r.code, `kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const session = kubectlAgainst(() => server.kubeconfig);
+  const { k, ok } = session;
   const getPr = async (name: string) => JSON.parse(await ok(['get', 'packagerevision', name, '-o', 'json'])) as PR;
   const getPrr = async (name: string) => JSON.parse(await ok(['get', 'packagerevisionresources', name, '-o', 'json'])) as PRR;
   /** git against the bare repository on disk (async: the git server runs in this process). */
-  const bare = (repo: string, ...args: string[]) => run('git', args, { cwd: join(dir, `${repo}.git`) }).then((r) => r.stdout.trim());
+  const bare = (repo: string, ...args: string[]) => run('git', args, { cwd: join(scope.dir, `${repo}.git`) }).then((r) => r.stdout.trim());
   /** What a client of the git server sees. */
   const lsRemote = (repo: string) => run('git', ['ls-remote', `${gitServer.url}/${repo}.git`]).then((r) => r.stdout.trim());
   const tagCommit = (repo: string, tag: string) => bare(repo, 'rev-parse', `${tag}^{commit}`);
@@ -46,14 +43,7 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
   const create = (repo: string, pkg: string, ws: string, task: unknown) =>
     k(['create', '-f', '-'], JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: 'default' }, spec: { repository: repo, packageName: pkg, workspaceName: ws, tasks: [task] } }));
 
-  async function publish(name: string): Promise<PR> {
-    await ok(['patch', 'packagerevision', name, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
-    const proposed = await getPr(name);
-    await ok(['replace', '--raw', `/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions/${name}/approval`, '-f', '-'], JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } }));
-    const done = await getPr(name);
-    expect(done.spec.lifecycle).toBe('Published');
-    return done;
-  }
+  const publish = async (name: string) => (await session.publish(name)) as PR;
 
   async function editResources(name: string, change: (files: Record<string, string>) => void): Promise<void> {
     const prr = await getPrr(name);
@@ -69,25 +59,15 @@ describe('clone, edit and upgrade through kubectl and a git server', () => {
   const data = (text: string | undefined) => (YAML.parse(text ?? '') as { data?: Record<string, string> }).data ?? {};
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'porch-tasks-'));
-    porchRepo(dir, 'blueprints', [{ path: 'basens', revisions: 1 }]);
-    porchRepo(dir, 'deploy', []);
-    gitServer = await startGitServer({ root: dir });
-    server = await startDevServer({ args: ['--sync-interval', '0'] });
-    for (const repo of ['blueprints', 'deploy'])
-      await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'config.porch.kpt.dev/v1alpha1', kind: 'Repository', metadata: { name: repo, namespace: 'default' }, spec: { type: 'git', git: { repo: `${gitServer.url}/${repo}.git`, branch: 'main' } } }));
-    const deadline = Date.now() + 90_000;
-    while ((await k(['get', 'packagerevision', 'blueprints.basens.v1'])).code !== 0 || (await k(['get', 'repository', 'deploy', '-o', 'jsonpath={.status.conditions[0].status}'])).stdout !== 'True') {
-      if (Date.now() > deadline) throw new Error('repositories did not load');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    porchRepo(scope.dir, 'blueprints', [{ path: 'basens', revisions: 1 }]);
+    porchRepo(scope.dir, 'deploy', []);
+    gitServer = scope.keep(await startGitServer({ root: scope.dir }));
+    server = scope.keep(await startDevServer({ args: ['--sync-interval', '0'] }));
+    for (const repo of ['blueprints', 'deploy']) await ok(['apply', '-f', '-'], repositoryYaml({ name: repo, repo: `${gitServer.url}/${repo}.git` }));
+    for (const repo of ['blueprints', 'deploy']) await session.repositoryReady(repo);
+    await ok(['get', 'packagerevision', 'blueprints.basens.v1']);
   });
 
-  afterAll(async () => {
-    await server?.stop();
-    await gitServer?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('clones a published blueprint from repository A into repository B with kpt’s upstream, upstreamLock and merge keys, then proposes and approves it', async () => {
     const r = await create('deploy', 'mybasens', 'ws1', { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.basens.v1' } } } });

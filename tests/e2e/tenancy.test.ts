@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigDocument } from '../../gateway/kubeconfig.ts';
-import { kubectlUsers, startDevServer, type DevServer } from '../support/dev-server.ts';
+import { startDevServer, type DevServer } from '../support/dev-server.ts';
+import { e2eScope } from '../support/e2e-scope.ts';
+import { kubectlUsers } from '../support/kubectl-session.ts';
+import { rbacFixture } from '../support/rbac-fixtures.ts';
 import { git, kptfile, porchRepo } from '../support/git-fixtures.ts';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 
@@ -16,56 +18,15 @@ import { startGitServer, type GitServer } from '../support/git-server.ts';
 
 const LIMIT = 256 * 1024;
 
-const TOKENS = `admin-token,admin,1,"system:masters"
-alice-token,alice,2,"tenants"
-bob-token,bob,3,"tenants"
-`;
-
-const RBAC = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: tenant }
-rules:
-- apiGroups: [config.porch.kpt.dev]
-  resources: [repositories]
-  verbs: [get, list, watch, create, update, patch, delete]
-- apiGroups: [porch.kpt.dev]
-  resources: [packagerevisions, packagerevisionresources]
-  verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: alice, namespace: team-a }
-subjects: [{ kind: User, name: alice }]
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tenant }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: secret-reader, namespace: team-a }
-rules: [{ apiGroups: [""], resources: [secrets], verbs: [get] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: alice-secrets, namespace: team-a }
-subjects: [{ kind: User, name: alice }]
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: bob, namespace: team-b }
-subjects: [{ kind: User, name: bob }]
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tenant }
-`;
-
 describe('tenant isolation: local paths, Secrets and sizes', () => {
-  let dir: string;
+  const scope = e2eScope('porch-tenancy-');
   let server: DevServer;
   let authed: GitServer;
   let open: GitServer;
   let mirror: string;
   const kc: Record<string, string> = {};
 
-  const { k, ok } = kubectlUsers(() => dir, kc);
+  const { as, k, ok } = kubectlUsers(() => scope.dir, kc);
   const fails = async (user: string, args: string[], input: string | undefined, message: RegExp) => {
     const r = await k(user, args, input);
     expect(r.code, `${user}: kubectl ${args.join(' ')} should fail\n${r.stdout}`).not.toBe(0);
@@ -77,42 +38,33 @@ describe('tenant isolation: local paths, Secrets and sizes', () => {
   const clone = (ns: string, repo: string, pkg: string, git: Record<string, unknown>) =>
     JSON.stringify({ apiVersion: 'porch.kpt.dev/v1alpha1', kind: 'PackageRevision', metadata: { namespace: ns }, spec: { repository: repo, packageName: pkg, workspaceName: 'ws', tasks: [{ type: 'clone', clone: { upstreamRef: { type: 'git', git: { ref: 'main', directory: 'pkg', ...git } } } }] } });
 
-  async function ready(user: string, ns: string, name: string): Promise<void> {
-    const deadline = Date.now() + 90_000;
-    while ((await k(user, ['get', 'repository', name, '-n', ns, '-o', 'jsonpath={.status.conditions[0].status}'])).stdout !== 'True') {
-      if (Date.now() > deadline) throw new Error(`repository ${ns}/${name} did not become ready`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const ready = (user: string, ns: string, name: string) => as(user).repositoryReady(name, ns);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'porch-tenancy-'));
-    await mkdir(join(dir, 'authed'));
-    await mkdir(join(dir, 'open'));
-    await mkdir(join(dir, 'local'));
-    porchRepo(join(dir, 'authed'), 'team-a-blueprints', [{ path: 'basens', revisions: 1 }]);
-    porchRepo(join(dir, 'local'), 'team-b-deploy', []);
+    await mkdir(join(scope.dir, 'authed'));
+    await mkdir(join(scope.dir, 'open'));
+    await mkdir(join(scope.dir, 'local'));
+    porchRepo(join(scope.dir, 'authed'), 'team-a-blueprints', [{ path: 'basens', revisions: 1 }]);
+    porchRepo(join(scope.dir, 'local'), 'team-b-deploy', []);
     // An upstream whose one package does not compress: its pack is bigger than the limit.
-    const work = join(dir, 'big-work');
+    const work = join(scope.dir, 'big-work');
     await mkdir(join(work, 'pkg'), { recursive: true });
     await writeFile(join(work, 'pkg', 'Kptfile'), kptfile('pkg'));
     await writeFile(join(work, 'pkg', 'blob.bin'), randomBytes(4 * 1024 * 1024));
-    git(dir, ['init', '-q', '--initial-branch=main', work]);
+    git(scope.dir, ['init', '-q', '--initial-branch=main', work]);
     git(work, ['add', '-A']);
     git(work, ['commit', '-q', '-m', 'big']);
-    git(dir, ['clone', '-q', '--bare', work, join(dir, 'open', 'big.git')]);
-    authed = await startGitServer({ root: join(dir, 'authed'), username: 'git-user', password: 'git-pass' });
-    open = await startGitServer({ root: join(dir, 'open') });
+    git(scope.dir, ['clone', '-q', '--bare', work, join(scope.dir, 'open', 'big.git')]);
+    authed = scope.keep(await startGitServer({ root: join(scope.dir, 'authed'), username: 'git-user', password: 'git-pass' }));
+    open = scope.keep(await startGitServer({ root: join(scope.dir, 'open') }));
 
-    await writeFile(join(dir, 'tokens.csv'), TOKENS);
-    await writeFile(join(dir, 'rbac.yaml'), RBAC);
-    server = await startDevServer({
-      args: ['--sync-interval', '0', '--tls', '--token-file', join(dir, 'tokens.csv'), '--rbac-file', join(dir, 'rbac.yaml'), '--max-package-bytes', String(LIMIT)],
-    });
+    server = scope.keep(await startDevServer({
+      args: ['--sync-interval', '0', '--tls', '--token-file', rbacFixture('tenancy-tokens.csv'), '--rbac-file', rbacFixture('tenancy.yaml'), '--max-package-bytes', String(LIMIT)],
+    }));
     const written = YAML.parse(await readFile(server.kubeconfig, 'utf8'));
     const caPem = Buffer.from(written.clusters[0].cluster['certificate-authority-data'], 'base64').toString('utf8');
     for (const user of ['admin', 'alice', 'bob']) {
-      kc[user] = join(dir, `kubeconfig-${user}`);
+      kc[user] = join(scope.dir, `kubeconfig-${user}`);
       await writeFile(kc[user], YAML.stringify(kubeconfigDocument(server.url, `${user}-token`, 'default', { caPem, userName: user })));
     }
     await ok('admin', ['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-b\n');
@@ -126,19 +78,13 @@ describe('tenant isolation: local paths, Secrets and sizes', () => {
     mirror = join(server.dataDir, 'git', 'team-a', 'blueprints', 'mirror.git');
     expect(existsSync(join(mirror, 'HEAD'))).toBe(true);
     // Team B's own repository, a local path outside the data directory (allowed in dev mode).
-    await ok('bob', ['create', '-f', '-'], repository('team-b', 'deploy', join(dir, 'local', 'team-b-deploy.git')));
+    await ok('bob', ['create', '-f', '-'], repository('team-b', 'deploy', join(scope.dir, 'local', 'team-b-deploy.git')));
     await ready('bob', 'team-b', 'deploy');
   });
 
-  afterAll(async () => {
-    await server?.stop();
-    await authed?.stop();
-    await open?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it("refuses another tenant's mirror as a Repository, however the path is spelled, and the same way when it does not exist", async () => {
-    const spellings = [mirror, `/proc/self/root${mirror}`, `file:///proc/self/root${mirror}`, `file://${mirror}/`, `${join(dir, 'local')}/${'../'.repeat(join(dir, 'local').split('/').filter(Boolean).length)}${server.dataDir.slice(1)}//git/team-a/blueprints/mirror.git/`];
+    const spellings = [mirror, `/proc/self/root${mirror}`, `file:///proc/self/root${mirror}`, `file://${mirror}/`, `${join(scope.dir, 'local')}/${'../'.repeat(join(scope.dir, 'local').split('/').filter(Boolean).length)}${server.dataDir.slice(1)}//git/team-a/blueprints/mirror.git/`];
     for (const [i, repo] of spellings.entries()) {
       const err = await fails('bob', ['create', '-f', '-'], repository('team-b', `stolen-${i}`, repo), /is invalid: spec\.git\.repo: Forbidden: .* is not an allowed local repository path/);
       expect(err).not.toContain('HEAD');

@@ -8,6 +8,7 @@ import type { AppContext } from '../../lib/context.ts';
 import { createLogger } from '../../lib/log.ts';
 import { jsonRequest, syncRepository, testContext } from '../support/context.ts';
 import { porchRepo } from '../support/git-fixtures.ts';
+import { until } from '../support/wait-for.ts';
 
 // The log lines operators rely on, captured from the real logger: one info line per engine
 // operation, sync results, replaced names, failing repositories, and why a request failed.
@@ -40,6 +41,9 @@ describe('operation logs', () => {
       spec: { type: 'git', git: { repo: bare, branch: 'main' } },
     });
     await syncRepository(ctx, repo);
+    // Creating the Repository also started a sync of its own (the scheduler's): the tests count lines
+    // after both are over.
+    await until('both syncs of the new repository to finish', () => find('repository sync finished').length >= 2);
   });
   afterEach(async () => {
     await cleanup();

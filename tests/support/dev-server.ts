@@ -1,4 +1,3 @@
-import { expect } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -341,18 +340,4 @@ export async function kubectl(args: string[], opts: KubectlOptions): Promise<Kub
   clearTimeout(timer);
   if (timedOut) stderr += `\n[kubectl timed out after ${timeoutMs} ms]`;
   return { code, stdout, stderr, timedOut };
-}
-
-/**
- * kubectl as one of several users of a test server: each user has its own kubeconfig (`kubeconfigs`,
- * filled by the test) and discovery cache under `dir()`; `ok` expects success and gives stdout.
- */
-export function kubectlUsers(dir: () => string, kubeconfigs: Record<string, string>) {
-  const k = (user: string, args: string[], input?: string) => kubectl(['--cache-dir', join(dir(), `cache-${user}`), ...args], { kubeconfig: kubeconfigs[user], input });
-  const ok = async (user: string, args: string[], input?: string) => {
-    const r = await k(user, args, input);
-    expect(r.code, `${user}: kubectl ${args.join(' ')}\n${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
-  return { k, ok };
 }

@@ -16,40 +16,48 @@ export interface EvaluateResponse {
   log: Uint8Array;
 }
 
-export function encodeRequest(req: EvaluateRequest): Buffer {
-  const w = new BinaryWriter();
-  w.tag(1, WireType.LengthDelimited).bytes(req.resourceList);
-  w.tag(2, WireType.LengthDelimited).string(req.image);
-  return Buffer.from(w.finish());
+/** How one length-delimited field is written and read, and its value when the message leaves it out. */
+interface FieldType<T> {
+  write(w: BinaryWriter, value: T): void;
+  read(r: BinaryReader): T;
+  absent(): T;
 }
 
-export function decodeRequest(buf: Uint8Array): EvaluateRequest {
-  const r = new BinaryReader(buf);
-  const out: EvaluateRequest = { resourceList: new Uint8Array(), image: '' };
-  while (r.pos < r.len) {
-    const [field, type] = r.tag();
-    if (field === 1 && type === WireType.LengthDelimited) out.resourceList = r.bytes();
-    else if (field === 2 && type === WireType.LengthDelimited) out.image = r.string();
-    else r.skip(type);
-  }
-  return out;
+const BYTES: FieldType<Uint8Array> = { write: (w, v) => w.bytes(v), read: (r) => r.bytes(), absent: () => new Uint8Array() };
+const STRING: FieldType<string> = { write: (w, v) => w.string(v), read: (r) => r.string(), absent: () => '' };
+
+type Fields<M> = { [K in keyof M]: readonly [number, FieldType<M[K]>] };
+
+/** Encoder and decoder of a message whose fields are all length-delimited; unknown fields are skipped. */
+function messageCodec<M extends object>(fields: Fields<M>) {
+  // Field order is the declaration order, which is field-number order here.
+  const entries = Object.entries(fields) as [string, readonly [number, FieldType<unknown>]][];
+  return {
+    encode(message: M): Buffer {
+      const w = new BinaryWriter();
+      const values = message as Record<string, unknown>;
+      for (const [name, [no, type]] of entries) type.write(w.tag(no, WireType.LengthDelimited), values[name]);
+      return Buffer.from(w.finish());
+    },
+    decode(buf: Uint8Array): M {
+      const r = new BinaryReader(buf);
+      const out: Record<string, unknown> = {};
+      for (const [name, [, type]] of entries) out[name] = type.absent();
+      while (r.pos < r.len) {
+        const [no, wire] = r.tag();
+        const field = wire === WireType.LengthDelimited ? entries.find(([, [n]]) => n === no) : undefined;
+        if (field) out[field[0]] = field[1][1].read(r);
+        else r.skip(wire);
+      }
+      return out as M;
+    },
+  };
 }
 
-export function encodeResponse(res: EvaluateResponse): Buffer {
-  const w = new BinaryWriter();
-  w.tag(1, WireType.LengthDelimited).bytes(res.resourceList);
-  w.tag(2, WireType.LengthDelimited).bytes(res.log);
-  return Buffer.from(w.finish());
-}
+const REQUEST = messageCodec<EvaluateRequest>({ resourceList: [1, BYTES], image: [2, STRING] });
+const RESPONSE = messageCodec<EvaluateResponse>({ resourceList: [1, BYTES], log: [2, BYTES] });
 
-export function decodeResponse(buf: Uint8Array): EvaluateResponse {
-  const r = new BinaryReader(buf);
-  const out: EvaluateResponse = { resourceList: new Uint8Array(), log: new Uint8Array() };
-  while (r.pos < r.len) {
-    const [field, type] = r.tag();
-    if (field === 1 && type === WireType.LengthDelimited) out.resourceList = r.bytes();
-    else if (field === 2 && type === WireType.LengthDelimited) out.log = r.bytes();
-    else r.skip(type);
-  }
-  return out;
-}
+export const encodeRequest = REQUEST.encode;
+export const decodeRequest = REQUEST.decode;
+export const encodeResponse = RESPONSE.encode;
+export const decodeResponse = RESPONSE.decode;
