@@ -47,8 +47,6 @@ const OID = /^[0-9a-f]{40}$/;
 const LOOSE_REFS_LIMIT = 256;
 /** Refs beyond which a first listing reads the packs whole (see ObjectReader.bulk). */
 const BULK_LISTING_REFS = 256;
-/** How fresh open()'s sync must be for the listing after it to list without fetching again. */
-const OPEN_SYNC_REUSE_MS = 1000;
 
 function isLocal(url: string): boolean {
   return url.startsWith('/') || url.startsWith('file://');
@@ -102,8 +100,6 @@ export class IsoGitRepository {
   private readonly kptfiles = new Map<string, string>();
   private readonly taskCache = new Map<string, TrailerTask[]>();
   private mirrorReady = false;
-  /** When open() last synced the mirror (performance.now()), until the listing after it. */
-  private openSyncedAt: number | undefined;
   /** Loose ref files seen by the last ref listing. */
   private looseRefs = 0;
   /** The placeholder walk's answer for the branch head it started from. */
@@ -449,16 +445,6 @@ export class IsoGitRepository {
     return fs.existsSync(join(this.gitdir, 'HEAD'));
   }
 
-  /**
-   * Whether open() synced the mirror a moment ago: the listing that follows it (a sync runner opens,
-   * then lists) takes that sync as its fetch rather than asking the remote again. Asked once.
-   */
-  private justOpened(): boolean {
-    const at = this.openSyncedAt;
-    this.openSyncedAt = undefined;
-    return at !== undefined && performance.now() - at < OPEN_SYNC_REUSE_MS;
-  }
-
   /** A local repository that vanished must fail the sync, not list as empty. */
   private checkLocal(): void {
     if (!fs.existsSync(join(this.gitdir, 'HEAD')) || !fs.existsSync(join(this.gitdir, 'objects')))
@@ -466,10 +452,8 @@ export class IsoGitRepository {
   }
 
   async open(): Promise<void> {
-    if (this.remote) {
-      await this.sync();
-      this.openSyncedAt = performance.now();
-    } else this.checkLocal();
+    if (this.remote) await this.sync();
+    else this.checkLocal();
     await removeStaleTemporaries(this.gitdir);
     await removeStaleLocks(this.gitdir);
     await this.lock.run(WRITE, async () => {
@@ -660,7 +644,7 @@ export class IsoGitRepository {
 
   async listRevisions(previous?: ReadonlyMap<string, GitPackageRevision>, opts: { fetch?: boolean } = {}): Promise<RevisionListing> {
     if (!this.remote) this.checkLocal();
-    else if (opts.fetch !== false && !this.justOpened()) await this.sync();
+    else if (opts.fetch !== false) await this.sync();
     else await this.ensureMirror();
     const refs = await this.allRefs();
     // A first listing of many refs reads objects from all over the packs: they are read whole.
