@@ -41,6 +41,7 @@ export interface RevisionContext {
 }
 
 interface Entry {
+  /** The latest record read: same object inputs as the one `object` was built from, maybe a later commit. */
   record: RevisionRecord;
   object: PackageRevision;
   /** With record: everything the object was built from (compared field by field; no string kept). */
@@ -297,7 +298,7 @@ export class RepositoryCache {
     const a = prev.record;
     return (
       a.git.ref === r.git.ref &&
-      a.git.commit === r.git.commit &&
+      sameContent(a.git, r.git) &&
       a.lifecycle === r.lifecycle &&
       (a.deletionRef ?? '') === (r.deletionRef ?? '') &&
       prev.latest === latest &&
@@ -315,7 +316,12 @@ export class RepositoryCache {
       const meta = this.hooks.meta(this.namespace, name);
       const metaRv = meta?.metadata.resourceVersion ?? '';
       const prev = this.entries.get(name);
-      if (prev && this.unchanged(prev, record, isLatest, metaRv)) continue;
+      if (prev && this.unchanged(prev, record, isLatest, metaRv)) {
+        // The same object, now read at a later commit (a placeholder when its branch moved). A new
+        // entry, not a changed one: a dry run's copy shares the entries it was copied with.
+        if (prev.record !== record) this.entries.set(name, { ...prev, record });
+        continue;
+      }
       const object = this.hooks.buildRevision(record, { namespace: this.namespace, repo: this.repo, latest: isLatest, meta, rv: this.hooks.nextRv() });
       this.entries.set(name, { record, object, latest: isLatest, metaRv, generation: this.repoGeneration });
       this.hooks.revisionChanged(prev ? 'MODIFIED' : 'ADDED', object, prev?.object);
@@ -368,6 +374,16 @@ export class RepositoryCache {
     this.packages.clear();
     await this.git.close();
   }
+}
+
+/**
+ * Whether two entries of one ref show as the same object. A placeholder's commit is its branch head,
+ * which every publish of another package moves: it shows the same as long as its package's tree, its
+ * Kptfile and the commit it was last changed by are the same, so no watcher hears of it.
+ */
+function sameContent(a: GitPackageRevision, b: GitPackageRevision): boolean {
+  if (a.commit === b.commit) return true;
+  return a.kind === 'placeholder' && b.kind === 'placeholder' && a.tree === b.tree && a.kptfile === b.kptfile && a.author.timestamp === b.author.timestamp && a.author.name === b.author.name && a.author.email === b.author.email;
 }
 
 function* mapValues<A, B>(it: Iterable<A>, fn: (a: A) => B): IterableIterator<B> {

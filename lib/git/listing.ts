@@ -24,7 +24,14 @@ export function applyListingChange(listing: ReadonlyMap<string, GitPackageRevisi
     if (r.kind === 'placeholder') placeholders.push(r);
     else if (!gone.has(key) && !put.has(key)) refs.push(r);
   }
-  refs.push(...put.values());
-  refs.sort((a, b) => compareRefNames(a.ref, b.ref));
-  return listingMap([...refs, ...(change.branch ? change.branch.placeholders : placeholders)]);
+  // The kept refs are in order already: the few written ones are merged in, not the whole list sorted.
+  const written = [...put.values()].sort((a, b) => compareRefNames(a.ref, b.ref));
+  const merged: GitPackageRevision[] = [];
+  let i = 0;
+  for (const r of refs) {
+    while (i < written.length && compareRefNames(written[i].ref, r.ref) < 0) merged.push(written[i++]);
+    merged.push(r);
+  }
+  merged.push(...written.slice(i));
+  return listingMap([...merged, ...(change.branch ? change.branch.placeholders : placeholders)]);
 }

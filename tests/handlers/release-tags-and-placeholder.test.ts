@@ -113,6 +113,19 @@ describe('release tags and the branch placeholder', () => {
     expect((await get('catalog.other.v1')).status).toBe(200);
   });
 
+  it("moves the branch without changing another package's placeholder, whose files still read", async () => {
+    const other = (await get('catalog.other.main')).body;
+    const duMain = (await get('catalog.workloads.oai.du.main')).body;
+    expect((await approval(duMain, 'DeletionProposed')).status).toBe(200);
+    expect((await del('catalog.workloads.oai.du.main')).status).toBe(200);
+    expect(git(catalog, ['log', '-1', '--format=%s', 'main'])).toBe('Delete workloads/oai/du');
+    // Nothing it shows changed, so it keeps its resourceVersion and no watcher hears of it.
+    expect((await get('catalog.other.main')).body).toEqual(other);
+    const res = await getPackageRevisionResources(ctx).request(jsonRequest('GET', `${NS}/packagerevisionresources/catalog.other.main`));
+    expect(res.status).toBe(200);
+    expect(Object.keys(((await res.json()) as { spec: { resources: Record<string, string> } }).spec.resources)).toContain('Kptfile');
+  });
+
   const repoStatus = async () => ((await ctx.store.get(REPOS, 'default', 'catalog'))?.status ?? {}) as { packageCount?: number; gitCommitHash?: string };
   const budget = { timeout: 20_000, interval: 50 };
 
