@@ -28,14 +28,14 @@ function timed(input: MergeInput): { ms: number; out: string } {
 describe('merging large packages', () => {
   it('merges a ConfigMap in time linear in its keys, every key as kpt does', () => {
     timed(bigConfigMap(2_000));
-    const small = Math.min(timed(bigConfigMap(10_000)).ms, timed(bigConfigMap(10_000)).ms);
-    const large = timed(bigConfigMap(40_000));
+    const small = Math.min(timed(bigConfigMap(5_000)).ms, timed(bigConfigMap(5_000)).ms);
+    const large = timed(bigConfigMap(20_000));
     // Four times the keys: about four times the time when linear, sixteen when quadratic.
     expect(large.ms / small).toBeLessThan(9);
     expect(large.ms).toBeLessThan(20_000);
     const lines = large.out.split('\n');
-    for (const kept of ['  k1: "b"', '  k3: "b"', '  k4: "a"', '  k6: "c"', '  k39999: "b"']) expect(lines).toContain(kept);
-    expect(lines.filter((l) => l.startsWith('  k'))).toHaveLength(40_000);
+    for (const kept of ['  k1: "b"', '  k3: "b"', '  k4: "a"', '  k6: "c"', '  k19999: "b"']) expect(lines).toContain(kept);
+    expect(lines.filter((l) => l.startsWith('  k'))).toHaveLength(20_000);
   });
 
   it('serves other work between the resources of an upgrade', async () => {
