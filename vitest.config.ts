@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './tests/support/sequencer.ts';
 
 // Budgets are for a busy 2-core CI machine, where a dev server can take many seconds to start and a
 // git command a second: tests wait on conditions, and these limits only end a test that hangs.
@@ -15,5 +16,6 @@ export default defineConfig({
     maxWorkers: 3,
     minWorkers: 1,
     reporters: ['default'],
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });
