@@ -7,36 +7,32 @@ import { parseAllDocuments } from '../../lib/yaml-parse.ts';
 import type { HandlerContext } from './env.ts';
 
 /**
- * A body over the limit is still read to its end (discarded), up to a bounded amount, before the 413 goes
- * out: a client still uploading when the server stops reading would see its connection reset instead of
- * the answer. Past that amount the upload is cut off.
+ * A body over the limit is still read to its end (discarded), up to this many times the limit, before
+ * the 413 goes out: a client still uploading when the server stops reading would see its connection
+ * reset instead of the answer. Past that amount the upload is cut off.
  */
 const DRAIN_FACTOR = 4;
 
 async function readBytes(c: HandlerContext, limit: number): Promise<Buffer> {
   const declared = Number(c.req.header('content-length') ?? '0');
   const body = c.req.raw.body;
-  if (!body) {
-    if (declared > limit) throw errors.tooLarge(limit);
-    return Buffer.alloc(0);
-  }
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  const drainLimit = DRAIN_FACTOR * limit;
   let over = declared > limit;
-  for (;;) {
-    if (total > DRAIN_FACTOR * limit || declared > DRAIN_FACTOR * limit) {
-      await reader.cancel().catch(() => undefined);
-      break;
+  if (body && !(declared > drainLimit)) {
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      total += r.value.byteLength;
+      over ||= total > limit;
+      if (total > drainLimit) break;
+      if (!over) chunks.push(r.value);
     }
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) over = true;
-    if (!over) chunks.push(value);
-  }
+    if (!over) return Buffer.concat(chunks);
+    if (total > drainLimit) await reader.cancel().catch(() => undefined);
+  } else await body?.cancel().catch(() => undefined);
   if (over) throw errors.tooLarge(limit);
-  return Buffer.concat(chunks);
+  return Buffer.alloc(0);
 }
 
 async function readText(c: HandlerContext, limit: number): Promise<string> {
