@@ -33,7 +33,7 @@ const { values: flags } = parseArgs({
 
 const QUICK = flags.quick === true;
 const SIZES = QUICK
-  ? { cold: { packages: 40, revisions: 3, drafts: 10 }, half: { packages: 30, revisions: 3, drafts: 10 }, listRuns: 5, getRuns: 40, opsSeq: 3, opsClients: 4, opsPerClient: 2, watchers: 50, watchRounds: 2, syncRounds: 2, baselineRuns: 1, renderRounds: 5 }
+  ? { cold: { packages: 12, revisions: 2, drafts: 4 }, half: { packages: 8, revisions: 2, drafts: 4 }, listRuns: 3, getRuns: 20, opsSeq: 1, opsClients: 2, opsPerClient: 1, watchers: 10, watchRounds: 1, syncRounds: 1, baselineRuns: 1, renderRounds: 1 }
   : { cold: { packages: 1000, revisions: 5, drafts: 250 }, half: { packages: 800, revisions: 5, drafts: 200 }, listRuns: 30, getRuns: 300, opsSeq: 20, opsClients: 8, opsPerClient: 5, watchers: 1000, watchRounds: 3, syncRounds: 5, baselineRuns: 3, renderRounds: 30 };
 const ONLY = flags.only ? new Set(flags.only.split(',')) : undefined;
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io';
