@@ -36,12 +36,11 @@ export function kubectlSession(k: Kubectl, who?: string): KubectlSession {
     ok,
     json,
     async publish(name, namespace = 'default') {
-      await ok(['patch', 'packagerevision', name, '-n', namespace, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
-      const proposed = await json(['get', 'packagerevision', name, '-n', namespace]);
+      // Each step's answer is the object as stored, so no get is needed to see it (a kubectl run each).
+      const proposed = await json(['patch', 'packagerevision', name, '-n', namespace, '--type', 'merge', '-p', '{"spec":{"lifecycle":"Proposed"}}']);
       expect(proposed.spec.lifecycle).toBe('Proposed');
       const approval = `/apis/porch.kpt.dev/v1alpha1/namespaces/${namespace}/packagerevisions/${name}/approval`;
-      await ok(['replace', '--raw', approval, '-f', '-'], JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } }));
-      const published = await json(['get', 'packagerevision', name, '-n', namespace]);
+      const published = JSON.parse(await ok(['replace', '--raw', approval, '-f', '-'], JSON.stringify({ ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } })));
       expect(published.spec.lifecycle).toBe('Published');
       return published;
     },
