@@ -17,5 +17,6 @@ export default defineConfig({
     minWorkers: 1,
     reporters: ['default'],
     sequence: { sequencer: SlowFirstSequencer },
+    globalSetup: ['tests/support/server-bundle.ts'],
   },
 });

@@ -4,17 +4,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 // The real dev server (gateway/main.ts) as a child process, and the real kubectl against it.
-// The server is one node process with tsx's loader (`node --import tsx`, not the tsx CLI, which would
-// start a second node under it); it still gets its own process group so stopping it can never leave
-// anything it started holding the port.
+// The server is one node process running the suite's bundle of gateway/main.ts (server-bundle.ts), or
+// with tsx's loader outside the suite (`node --import tsx`, not the tsx CLI, which would start a second
+// node under it); it still gets its own process group so stopping it can never leave anything it
+// started holding the port.
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Command and arguments that run a TypeScript entry point of this repository with node and tsx's loader. */
 export function typescriptCommand(entry: string, args: string[]): { command: string; args: string[] } {
   return { command: process.execPath, args: ['--import', 'tsx', entry, ...args] };
+}
+
+/** gateway/main.ts as the suite's global setup bundled it (server-bundle.ts), else through tsx. */
+function serverCommand(args: string[]): { command: string; args: string[] } {
+  const bundle = inject('serverBundle');
+  return bundle ? { command: process.execPath, args: [bundle, ...args] } : typescriptCommand(join('gateway', 'main.ts'), args);
 }
 
 /** gateway/main.ts's command line for a server on `port` with `dataDir`. */
@@ -126,7 +134,7 @@ function append(buf: string, chunk: string): string {
 
 async function launch(dataDir: string, port: number, opts: DevServerOptions): Promise<{ run: Running; url: string; kubeconfig: string; port: number }> {
   installExitHook();
-  const cmd = typescriptCommand(join('gateway', 'main.ts'), serverArgs(dataDir, port, opts));
+  const cmd = serverCommand(serverArgs(dataDir, port, opts));
   const child = spawn(cmd.command, cmd.args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
