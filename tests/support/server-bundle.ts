@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -33,10 +33,22 @@ async function bundle(outfile: string): Promise<void> {
   });
 }
 
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Under node_modules, so a require the bundle leaves to run time resolves as it would from the sources.
-  const dir = join(REPO_ROOT, 'node_modules', '.cache', 'porch-ts-tests', String(process.pid));
+  const parent = join(REPO_ROOT, 'node_modules', '.cache', 'porch-ts-tests');
+  const dir = join(parent, String(process.pid));
   await mkdir(dir, { recursive: true });
+  // What a run that was killed before its teardown left behind.
+  for (const name of await readdir(parent)) if (name !== String(process.pid) && !running(Number(name))) await rm(join(parent, name), { recursive: true, force: true });
   const outfile = join(dir, 'gateway.mjs');
   await bundle(outfile);
   // In watch mode the sources may have changed since.
