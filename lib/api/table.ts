@@ -57,23 +57,24 @@ export function tableColumns(res: ResourceDescriptor): TableColumnDefinition[] {
   return cols;
 }
 
-export function toTable(res: ResourceDescriptor, objects: KubeObject[], resourceVersion: string | undefined, include: IncludeObject = 'Metadata'): Table {
+/** One object's row; a table takes `now` once, so every row's age is counted from the same instant. */
+export function tableRow(res: ResourceDescriptor, obj: KubeObject, include: IncludeObject = 'Metadata', now = Date.now()): TableRow {
+  const cells: unknown[] = [obj.metadata.name ?? ''];
+  for (const c of res.printerColumns) cells.push(c.cell(obj));
+  if (hasAgeColumn(res)) cells.push(humanAge(obj.metadata.creationTimestamp, now));
+  const row: TableRow = { cells };
+  if (include === 'Object') row.object = obj;
+  else if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+  return row;
+}
+
+export function toTable(res: ResourceDescriptor, objects: readonly KubeObject[], resourceVersion: string | undefined, include: IncludeObject = 'Metadata'): Table {
   const now = Date.now();
-  const rows = objects.map((obj) => {
-    const cells: unknown[] = [obj.metadata.name ?? ''];
-    for (const c of res.printerColumns) cells.push(c.cell(obj));
-    if (hasAgeColumn(res)) cells.push(humanAge(obj.metadata.creationTimestamp, now));
-    const row: TableRow = { cells };
-    if (include === 'Object') row.object = obj;
-    else if (include === 'Metadata')
-      row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
-    return row;
-  });
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: resourceVersion ? { resourceVersion } : {},
     columnDefinitions: tableColumns(res),
-    rows,
+    rows: objects.map((obj) => tableRow(res, obj, include, now)),
   };
 }

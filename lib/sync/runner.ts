@@ -136,6 +136,7 @@ export class SyncRunner {
         reason: parsed && !parsed.ok ? 'Error' : 'Ready',
         message: parsed && !parsed.ok ? `invalid spec.sync.schedule "${schedule}": ${parsed.error}` : 'Repository Ready',
         ...cache.gitState,
+        currentGitState: () => cache.gitState,
         lastFullSyncTime: cache.lastSyncTime,
         skippedRefs: this.skippedRefs(cache),
         staleDrafts: this.staleDrafts(cache),

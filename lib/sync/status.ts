@@ -26,6 +26,11 @@ export interface SyncOutcome {
   generation?: number;
   packageCount?: number;
   gitCommitHash?: string;
+  /**
+   * The repository's git state when the status is written, read under the writer's lock: an API write
+   * that landed after the sync finished listing is then kept, not overwritten by the sync's older view.
+   */
+  currentGitState?: () => { packageCount: number; gitCommitHash: string };
   lastFullSyncTime?: Date;
   /** Absent: no sync is planned (the field is removed). */
   nextFullSyncTime?: Date;
@@ -86,8 +91,9 @@ export class RepositoryStatusWriter {
       }
       const next: RepositoryStatus = { ...cur, conditions };
       if (generation !== undefined) next.observedGeneration = generation;
-      if (outcome.packageCount !== undefined) next.packageCount = outcome.packageCount;
-      if (outcome.gitCommitHash !== undefined) next.gitCommitHash = outcome.gitCommitHash;
+      const git = outcome.currentGitState?.() ?? outcome;
+      if (git.packageCount !== undefined) next.packageCount = git.packageCount;
+      if (git.gitCommitHash !== undefined) next.gitCommitHash = git.gitCommitHash;
       if (outcome.lastFullSyncTime) next.lastFullSyncTime = nowTimestamp(outcome.lastFullSyncTime);
       if (outcome.nextFullSyncTime) next.nextFullSyncTime = nowTimestamp(outcome.nextFullSyncTime);
       else delete next.nextFullSyncTime;

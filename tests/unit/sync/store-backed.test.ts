@@ -8,6 +8,7 @@ import { silentLogger } from '../../../lib/log.ts';
 import { EmbeddedStore } from '../../../lib/store/embedded.ts';
 import { SyncPlanner, type SyncRequest } from '../../../lib/sync/planner.ts';
 import { pruneOrphanedPackageRevs } from '../../../lib/sync/prune.ts';
+import { RepositoryStatusWriter } from '../../../lib/sync/status.ts';
 import { followRepositories } from '../../../lib/sync/repository-feed.ts';
 import { FakeClock, settle } from './fake-clock.ts';
 
@@ -97,5 +98,18 @@ describe('lib/sync with the embedded store', () => {
     // Already being deleted: not touched again.
     const again = await pruneOrphanedPackageRevs({ store, namespace: 'default', repository: 'blue', exists, createdBefore: Date.now() + 5_000, log: silentLogger });
     expect(again).toEqual({ deleted: [], held: [] });
+  });
+
+  it("a sync's status takes the git state of when it is written: an API write that landed after the sync listed is kept", async () => {
+    const created = (await store.create(REPOS, repo('raced'))) as Repository;
+    const writer = new RepositoryStatusWriter(store, silentLogger);
+    let git = { packageCount: 1, gitCommitHash: 'a'.repeat(40) };
+    const outcome = { reason: 'Ready' as const, message: 'Repository Ready', ...git, currentGitState: () => git };
+    git = { packageCount: 2, gitCommitHash: 'b'.repeat(40) };
+    await writer.gitState(created, git);
+    await writer.write(created, outcome);
+    const status = ((await store.get(REPOS, 'default', 'raced')) as Repository).status;
+    expect(status).toMatchObject({ packageCount: 2, gitCommitHash: 'b'.repeat(40) });
+    expect(status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
   });
 });
