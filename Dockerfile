@@ -19,7 +19,10 @@ RUN npx tsc -p tsconfig.build.json
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY patches ./patches
+# No dependency's install scripts run here; our own patches to dependencies (patches/, what the
+# postinstall script applies after a plain `npm ci`) are applied explicitly.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npx --no-install patch-package --error-on-fail && npm cache clean --force
 
 FROM ${NODE_IMAGE}
 # openssl makes the self-signed serving certificate when no --tls-cert/--tls-key is given.

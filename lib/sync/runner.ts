@@ -182,8 +182,12 @@ export class SyncRunner {
 
   private async fetchAndList(cache: RepositoryCache): Promise<void> {
     if (!this.opened.has(cache)) {
+      // Opening brings a remote's mirror up to the remote: the first listing reads that mirror rather
+      // than asking for the ref advertisement (thousands of refs) a second time.
       await cache.open();
       this.opened.add(cache);
+      await cache.refresh(false);
+      return;
     }
     await cache.refresh(true);
   }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { isBuiltin } from 'node:module';
@@ -485,6 +485,9 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^RUN npm ci --ignore-scripts/m);
     expect(dockerfile).toMatch(/^RUN npx tsc -p tsconfig\.build\.json$/m);
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    // Dependency install scripts stay off, and our patches to dependencies are applied all the same.
+    expect(dockerfile).toMatch(/^COPY patches \.\/patches$/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev --ignore-scripts [^\n]*&& npx --no-install patch-package --error-on-fail /m);
     expect(dockerfile).toMatch(/^COPY --from=deps \/app\/node_modules/m);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/gateway\/main\.js"\]$/m);
@@ -517,10 +520,19 @@ describe('Dockerfile', () => {
       // run side by side (the install mostly waits on the disk, the build on the CPU).
       // Build stage: the same tsc invocation (the project's own devDependencies stand in for `npm ci`).
       const building = run(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], ROOT);
-      // Dependency stage: production dependencies only, from the lock file (from npm's cache where it can).
-      const installing = Promise.all([copyFile(join(ROOT, 'package.json'), join(dir, 'package.json')), copyFile(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json'))]).then(() =>
-        run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], dir),
-      );
+      // Dependency stage: production dependencies only, from the lock file (from npm's cache where it can),
+      // then our patches to them.
+      const installing = Promise.all([
+        copyFile(join(ROOT, 'package.json'), join(dir, 'package.json')),
+        copyFile(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json')),
+        cp(join(ROOT, 'patches'), join(dir, 'patches'), { recursive: true }),
+      ])
+        .then(async () => {
+          const ci = await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], dir);
+          if (ci.code !== 0) return ci;
+          const patching = await run('npx', ['--no-install', 'patch-package', '--error-on-fail'], dir);
+          return { code: patching.code, out: `${ci.out}\n${patching.out}` };
+        });
       const certifying = makeServingCertificate(dir);
       const [build, install, certs] = await Promise.all([building, installing, certifying]);
 
@@ -535,6 +547,10 @@ describe('Dockerfile', () => {
       for (const tool of ['tsx', 'vitest', 'ajv']) expect(devOnly).toContain(`node_modules/${tool}`);
       for (const path of devOnly) expect(() => statSync(join(dir, path, 'package.json')), `${path} is for development only`).toThrow();
       for (const p of Object.keys(pkg.dependencies)) expect(statSync(join(dir, 'node_modules', p, 'package.json')).isFile(), p).toBe(true);
+      // The patched library is the one the tests here run against (tests/unit/git/pack-index.test.ts).
+      expect(install.out).toMatch(/^isomorphic-git@[\d.]+ ✔$/m);
+      const patched = join('node_modules', 'isomorphic-git', 'index.cjs');
+      expect(readFileSync(join(dir, patched)).equals(readFileSync(join(ROOT, patched))), `${patched} is patched`).toBe(true);
 
       // Runtime stage: the entrypoint with the Deployment's TLS flags and a certificate made as README
       // "Deploying to a cluster" makes it; dev mode, as cluster mode needs a kube-apiserver.

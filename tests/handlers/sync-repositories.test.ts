@@ -19,6 +19,7 @@ import { patchStoreObject } from '../../handlers/store-object/patch.ts';
 import { FakeClock } from '../unit/sync/fake-clock.ts';
 import { jsonRequest } from '../support/context.ts';
 import { PorchRepoWriter } from '../support/git-fixtures.ts';
+import { startGitServer } from '../support/git-server.ts';
 import { until as pollUntil, type Check } from '../support/wait-for.ts';
 
 // The sync-repositories handler and the engine's sync behind it, with a real local bare repository
@@ -202,6 +203,24 @@ describe('sync-repositories handler and repository sync', () => {
     expect(byName.good).toMatchObject({ ready: true, message: 'Repository Ready', gitCommitHash: writer.head() });
     expect(byName.good.revisions).toBeGreaterThanOrEqual(3);
     expect(byName.stuck).toMatchObject({ ready: false, message: 'repository sync timed out after 3s', revisions: 0 });
+  });
+
+  it('a remote repository loads with one ref advertisement and one fetch; a later sync asks for the advertisement alone', async () => {
+    const server = await startGitServer({ root: dataDir });
+    try {
+      const c = await open();
+      await create(c, repository('remote', `${server.url}/good.git`));
+      await until('remote Ready', async () => ready(await status(c, 'remote'))?.status === 'True');
+      expect(await revisionNames(c)).toEqual(['remote.a.main', 'remote.a.v1', 'remote.b.main', 'remote.b.v1', 'remote.c.ws']);
+      const advertisement = 'GET /good.git/info/refs?service=git-upload-pack';
+      expect(server.requests).toEqual([advertisement, 'POST /good.git/git-upload-pack']);
+      const res = await syncRepositories(c).request(new Request(`http://internal${SYNC_PATH}`, { method: 'POST' }));
+      expect(res.status).toBe(200);
+      expect(server.requests).toEqual([advertisement, 'POST /good.git/git-upload-pack', advertisement]);
+    } finally {
+      await close();
+      await server.stop();
+    }
   });
 
   it('bad requests: name without namespace, unknown repository, runOnceAt that is not a time', async () => {
