@@ -2,7 +2,6 @@ import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commitBody, commitTree, deleteRef, parseTree, readLooseObject, readRef, treeBody, writeObject, writeRef, type Signature, type TreeEntry } from './git-objects.ts';
 
 // Repositories written with the git CLI the way Porch writes them, independent of lib/git, so tests
 // read what a real Porch left behind rather than what our own writer produces:
@@ -11,8 +10,7 @@ import { commitBody, commitTree, deleteRef, parseTree, readLooseObject, readRef,
 //   - approval: a merge commit on the branch, parents [branch head, draft head], message
 //     "Approving package revision <pkg>/<N>\n\nkpt:{…}\n", and a lightweight tag <dir>/<pkg>/v<N> on it;
 //   - deletion proposal: branch deletionProposed/<dir>/<pkg>/v<N> at the tagged commit.
-// Everything goes through plumbing (hash-object, mktree, commit-tree, update-ref) on a bare repository,
-// written in this process by git-objects.ts (the same bytes, without a git process per object).
+// Everything goes through plumbing (hash-object, mktree, commit-tree, update-ref) on a bare repository.
 
 export const PORCH = { name: 'Package Orchestration Service', email: 'porch@kpt.dev' };
 
@@ -121,15 +119,22 @@ export function approvalMessage(fullPath: string, revision: number, workspace: s
   return `Approving package revision ${fullPath}/${revision}\n\n${kptAnnotation({ package: fullPath, workspaceName: workspace, revision: String(revision) })}\n`;
 }
 
-export type { Signature };
+interface TreeEntry {
+  mode: string;
+  type: string;
+  oid: string;
+  name: string;
+}
+
+export interface Signature {
+  name: string;
+  email: string;
+}
 
 /** Writes Porch-shaped history into a bare repository with git plumbing. */
 export class PorchRepoWriter {
   /** Commit timestamps start here and advance a minute per commit, so history order is stable. */
   private clock = 1_700_000_000;
-  /** What this writer wrote: tree entries and commit trees, so reading them back needs no git. */
-  private trees = new Map<string, TreeEntry[]>();
-  private commitTrees = new Map<string, string>();
   readonly dir: string;
   readonly branch: string;
 
@@ -160,20 +165,7 @@ export class PorchRepoWriter {
     cpSync(this.gitdir, gitdir, { recursive: true });
     const w = new PorchRepoWriter(gitdir, { directory: this.dir, branch: this.branch });
     w.clock = this.clock;
-    w.trees = new Map(this.trees);
-    w.commitTrees = new Map(this.commitTrees);
     return w;
-  }
-
-  /** The object at `path` in `commit`'s tree (`git rev-parse <commit>:<path>`). */
-  private pathIn(commit: string, path: string): string {
-    let oid = this.treeOf(commit);
-    for (const name of path.split('/').filter(Boolean)) {
-      const entry = this.entries(oid).find((e) => e.name === name);
-      if (!entry) return this.git(['rev-parse', `${commit}:${path}`]);
-      oid = entry.oid;
-    }
-    return oid;
   }
 
   full(pkg: string): string {
@@ -181,12 +173,6 @@ export class PorchRepoWriter {
   }
 
   resolve(ref: string): string | undefined {
-    // A full ref name to a commit is read here; anything else (short names, tags to peel) is git's.
-    if (ref.startsWith('refs/')) {
-      const oid = readRef(this.gitdir, ref);
-      if (oid === undefined) return undefined;
-      if (this.commitTrees.has(oid) || readLooseObject(this.gitdir, oid)?.type === 'commit') return oid;
-    }
     try {
       return this.git(['rev-parse', '--verify', '-q', `${ref}^{commit}`]);
     } catch {
@@ -199,15 +185,11 @@ export class PorchRepoWriter {
   }
 
   blob(content: string): string {
-    return writeObject(this.gitdir, 'blob', Buffer.from(content));
+    return this.git(['hash-object', '-w', '--stdin'], { input: content });
   }
 
   private entries(tree: string | undefined): TreeEntry[] {
     if (!tree) return [];
-    const known = this.trees.get(tree);
-    if (known) return known;
-    const loose = readLooseObject(this.gitdir, tree);
-    if (loose?.type === 'tree') return parseTree(loose.body);
     const out = this.git(['ls-tree', tree]);
     if (!out) return [];
     return out.split('\n').map((line) => {
@@ -218,9 +200,7 @@ export class PorchRepoWriter {
   }
 
   private mktree(entries: TreeEntry[]): string {
-    const oid = writeObject(this.gitdir, 'tree', treeBody(entries));
-    this.trees.set(oid, entries);
-    return oid;
+    return this.git(['mktree'], { input: entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\n`).join('') });
   }
 
   /** A tree of `files` (path → content, nested paths allowed). */
@@ -250,26 +230,32 @@ export class PorchRepoWriter {
   }
 
   treeOf(commit: string): string {
-    const known = this.commitTrees.get(commit);
-    if (known) return known;
-    const loose = readLooseObject(this.gitdir, commit);
-    return loose?.type === 'commit' ? commitTree(loose.body) : this.git(['rev-parse', `${commit}^{tree}`]);
+    return this.git(['rev-parse', `${commit}^{tree}`]);
   }
 
   commit(args: { tree: string; parents: string[]; message: string; author?: Signature }): string {
     this.clock += 60;
-    const body = commitBody({ tree: args.tree, parents: args.parents, author: args.author ?? PORCH, committer: PORCH, date: `${this.clock} +0000`, message: args.message });
-    const oid = writeObject(this.gitdir, 'commit', body);
-    this.commitTrees.set(oid, args.tree);
-    return oid;
+    const author = args.author ?? PORCH;
+    const date = `${this.clock} +0000`;
+    return this.git(['commit-tree', args.tree, ...args.parents.flatMap((p) => ['-p', p])], {
+      input: args.message,
+      env: {
+        GIT_AUTHOR_NAME: author.name,
+        GIT_AUTHOR_EMAIL: author.email,
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_NAME: PORCH.name,
+        GIT_COMMITTER_EMAIL: PORCH.email,
+        GIT_COMMITTER_DATE: date,
+      },
+    });
   }
 
   updateRef(ref: string, oid: string): void {
-    writeRef(this.gitdir, ref, oid);
+    this.git(['update-ref', ref, oid]);
   }
 
   deleteRef(ref: string): void {
-    deleteRef(this.gitdir, ref);
+    this.git(['update-ref', '-d', ref]);
   }
 
   /** Porch's createBranch: README.md "Created by porch", "Initial commit: Creating main branch". */
@@ -319,7 +305,7 @@ export class PorchRepoWriter {
     const source = `refs/heads/${kind}/${this.full(pkg)}/${workspace}`;
     const draft = this.resolve(source)!;
     const head = this.head();
-    const pkgTree = this.pathIn(draft, this.full(pkg));
+    const pkgTree = this.git(['rev-parse', `${draft}:${this.full(pkg)}`]);
     const root = this.replaceDir(head ? this.treeOf(head) : undefined, this.full(pkg), pkgTree);
     const merge = this.commit({ tree: root, parents: head ? [head, draft] : [draft], message: approvalMessage(this.full(pkg), revision, workspace), author });
     this.updateRef(`refs/heads/${this.branch}`, merge);
