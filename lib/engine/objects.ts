@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ObjectMeta } from '../api/meta.ts';
 import {
   LATEST_REVISION_LABEL,
@@ -45,7 +46,8 @@ export function kptfileInfo(text: string): KptfileInfo {
   if (hit) return hit;
   const simple = text ? simpleYamlMapping(text) : undefined;
   const parsed = simple ? kptfileInfoOf(simple) : readKptfile(text);
-  const key = JSON.stringify(parsed);
+  // Keyed by digest: the texts themselves, thousands of them, would cost more than the sharing saves.
+  const key = createHash('sha1').update(JSON.stringify(parsed)).digest('base64');
   let info = sharedInfos.get(key);
   if (!info) {
     if (sharedInfos.size >= 4096) sharedInfos.delete(sharedInfos.keys().next().value as string);
