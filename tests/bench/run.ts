@@ -485,7 +485,42 @@ async function memoryCase(fx: Fixtures, dataDir: string): Promise<void> {
     ],
   };
   const total = input.repos.reduce((a, r) => a + r.expected, 0);
-  progress(`memory: loading ${total} revisions in a fresh process (node --expose-gc)`);
+  // RSS after the load moves by a kilobyte per revision from one process to the next (where the allocator
+  // happened to leave its arenas), so the full run takes the median of three processes.
+  const runs: MemoryOutput[] = [];
+  for (let i = 0; i < (QUICK ? 1 : 3); i++) {
+    progress(`memory: loading ${total} revisions in a fresh process (node --expose-gc), run ${i + 1}`);
+    runs.push(await memoryRun({ ...input, dataDir: `${dataDir}-${i}` }));
+  }
+  const perRevOf = (m: MemoryOutput) => (m.rssAfter - m.rssBefore) / m.revisions;
+  const sorted = [...runs].sort((a, b) => perRevOf(a) - perRevOf(b));
+  const m = sorted[Math.floor(sorted.length / 2)];
+  const perRev = perRevOf(m);
+  const jsonPerRev = m.jsonBytes / m.revisions;
+  record({
+    id: 'memory',
+    title: `memory: RSS growth per cached revision (${m.revisions} loaded and listed; median of ${runs.length} processes)`,
+    unit: 'B/rev',
+    value: perRev,
+    baseline: jsonPerRev,
+    baselineWhat: 'size of one revision in the JSON list response',
+    better: 'lower',
+    target: '≤ 4096 B/rev (4 KiB)',
+    met: perRev <= 4096,
+    details: {
+      everyRun: runs.map((r) => round(perRevOf(r), 0)),
+      rssBeforeMiB: round(m.rssBefore / 2 ** 20, 1),
+      rssAfterMiB: round(m.rssAfter / 2 ** 20, 1),
+      rssPerRevisionRightAfterLoad: round((m.rssLoaded - m.rssBefore) / m.revisions, 0),
+      idleMs: input.idleMs,
+      heapPerRevision: round((m.heapAfter - m.heapBefore) / m.revisions, 0),
+      externalPerRevision: round((m.externalAfter - m.externalBefore) / m.revisions, 0),
+      loadMs: round(m.loadMs),
+    },
+  });
+}
+
+async function memoryRun(input: MemoryInput): Promise<MemoryOutput> {
   const script = fileURLToPath(new URL('./memory.ts', import.meta.url));
   const out = await new Promise<string>((ok, fail) => {
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -496,29 +531,7 @@ async function memoryCase(fx: Fixtures, dataDir: string): Promise<void> {
   });
   const line = out.split('\n').find((l) => l.startsWith('MEMORY_RESULT '));
   if (!line) throw new Error(`memory child printed no result: ${out}`);
-  const m = JSON.parse(line.slice('MEMORY_RESULT '.length)) as MemoryOutput;
-  const perRev = (m.rssAfter - m.rssBefore) / m.revisions;
-  const jsonPerRev = m.jsonBytes / m.revisions;
-  record({
-    id: 'memory',
-    title: `memory: RSS growth per cached revision (${m.revisions} loaded and listed)`,
-    unit: 'B/rev',
-    value: perRev,
-    baseline: jsonPerRev,
-    baselineWhat: 'size of one revision in the JSON list response',
-    better: 'lower',
-    target: '≤ 4096 B/rev (4 KiB)',
-    met: perRev <= 4096,
-    details: {
-      rssBeforeMiB: round(m.rssBefore / 2 ** 20, 1),
-      rssAfterMiB: round(m.rssAfter / 2 ** 20, 1),
-      rssPerRevisionRightAfterLoad: round((m.rssLoaded - m.rssBefore) / m.revisions, 0),
-      idleMs: input.idleMs,
-      heapPerRevision: round((m.heapAfter - m.heapBefore) / m.revisions, 0),
-      externalPerRevision: round((m.externalAfter - m.externalBefore) / m.revisions, 0),
-      loadMs: round(m.loadMs),
-    },
-  });
+  return JSON.parse(line.slice('MEMORY_RESULT '.length)) as MemoryOutput;
 }
 
 // ---- 7. incremental sync ----
