@@ -15,11 +15,11 @@ export const JSON_TYPE = 'application/json';
  * much again as serialising it.
  */
 export function jsonResponse(body: unknown, code = 200, contentType = JSON_TYPE): Response {
-  return jsonTextResponse(JSON.stringify(body), code, contentType);
+  return jsonTextResponse(JSON.stringify(body), code, { 'content-type': contentType });
 }
 
-function jsonTextResponse(text: string, code = 200, contentType = JSON_TYPE): Response {
-  return new Response(Buffer.from(text), { status: code, headers: { 'content-type': contentType } });
+function jsonTextResponse(text: string, code = 200, headers: Record<string, string> = { 'content-type': JSON_TYPE }): Response {
+  return new Response(Buffer.from(text), { status: code, headers });
 }
 
 export function statusResponse(err: unknown, log?: Logger): Response {
@@ -27,7 +27,7 @@ export function statusResponse(err: unknown, log?: Logger): Response {
   if (se.code >= 500 && log) log.error('request failed', { code: se.code, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   const headers: Record<string, string> = { 'content-type': JSON_TYPE };
   if (se.details?.retryAfterSeconds) headers['retry-after'] = String(se.details.retryAfterSeconds);
-  return new Response(JSON.stringify(se.toStatus()), { status: se.code, headers });
+  return jsonTextResponse(JSON.stringify(se.toStatus()), se.code, headers);
 }
 
 interface MediaChoice {

@@ -47,23 +47,23 @@ export function listJsonStream<T extends object>(head: Record<string, unknown>, 
         let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
         let used = 0;
         for (;;) {
-          const text = pending ?? source.next().value;
+          const piece = pending ?? source.next().value;
           pending = undefined;
-          if (text === undefined) {
+          if (piece === undefined) {
             if (used > 0) controller.enqueue(chunk.subarray(0, used));
             controller.close();
             return;
           }
-          const room = text.length * MAX_BYTES_PER_UNIT;
+          const room = piece.length * MAX_BYTES_PER_UNIT;
           if (used + room > chunk.length) {
             if (used > 0) {
-              pending = text;
+              pending = piece;
               controller.enqueue(chunk.subarray(0, used));
               return;
             }
             chunk = Buffer.allocUnsafe(room);
           }
-          used += chunk.write(text, used);
+          used += chunk.write(piece, used);
         }
       },
     },
