@@ -1,8 +1,67 @@
+import * as crypto from 'node:crypto';
+
 /** RFC 3339 with second precision, as Kubernetes prints metav1.Time. */
 export function nowTimestamp(date = new Date()): string {
   const iso = date.toISOString();
   // Years 0–9999 always give "YYYY-MM-DDTHH:MM:SS.sssZ".
   return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Seconds since the epoch from which secondsTimestamp writes the text itself: years 1970–9999. */
+const LAST_SECOND = 253_402_300_799;
+const stamp = Buffer.alloc(20);
+let stampDay = Number.NaN;
+
+/**
+ * nowTimestamp of a time in whole seconds (a commit's), as one flat string. Every cached revision has
+ * one, so it is written into a buffer (the date part once per day) rather than formatted by Date.
+ */
+export function secondsTimestamp(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > LAST_SECOND) return flatString(nowTimestamp(new Date(seconds * 1000)));
+  const day = Math.floor(seconds / 86_400);
+  if (day !== stampDay) {
+    stamp.write(new Date(day * 86_400_000).toISOString().slice(0, 11), 0, 'latin1');
+    stampDay = day;
+  }
+  const inDay = seconds - day * 86_400;
+  twoDigits(11, Math.floor(inDay / 3600));
+  stamp[13] = 0x3a;
+  twoDigits(14, Math.floor(inDay / 60) % 60);
+  stamp[16] = 0x3a;
+  twoDigits(17, inDay % 60);
+  stamp[19] = 0x5a;
+  return stamp.toString('latin1');
+}
+
+function twoDigits(at: number, n: number): void {
+  stamp[at] = 0x30 + Math.floor(n / 10);
+  stamp[at + 1] = 0x30 + (n % 10);
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** The SHA-1 of a text (as UTF-8): one call where Node has crypto.hash (20.12+), a Hash object before. */
+export function sha1(text: string): Buffer {
+  return typeof crypto.hash === 'function' ? crypto.hash('sha1', text, 'buffer') : crypto.createHash('sha1').update(text).digest();
+}
+
+/**
+ * Bytes as lowercase hex, with a '-' before each byte index in `dashesBefore` (ascending), as one flat
+ * string (a UUID's text without a concatenation per group).
+ */
+export function hexWithDashes(bytes: Uint8Array, dashesBefore: readonly number[]): string {
+  const out = Buffer.allocUnsafe(bytes.length * 2 + dashesBefore.length);
+  let o = 0;
+  let d = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (dashesBefore[d] === i) {
+      out[o++] = 0x2d;
+      d++;
+    }
+    out[o++] = HEX_DIGITS[bytes[i] >> 4];
+    out[o++] = HEX_DIGITS[bytes[i] & 15];
+  }
+  return out.toString('latin1', 0, o);
 }
 
 /** A path without leading or trailing slashes ("/a/b/" → "a/b", "/" → ""): how directories are compared and joined. */

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { dnsLabelProblem, dnsSubdomainProblem } from './meta.ts';
 import type { StatusCause } from '../errors.ts';
+import { hexWithDashes, sha1 } from '../util.ts';
 
 // Porch's naming: <repo>.<path segments>.<package>.<workspace>, "/" in the package path becoming ".".
 
@@ -14,12 +14,13 @@ export function packageName(repository: string, packagePath: string): string {
 
 /** Deterministic UIDs (a name-based UUID from SHA-1), so a revision keeps its UID across restarts. */
 export function deterministicUid(kind: string, namespace: string, name: string): string {
-  const h = createHash('sha1').update(`${kind}:porch.kpt.dev/v1alpha1/${namespace}/${name}`).digest();
+  const h = sha1(`${kind}:porch.kpt.dev/v1alpha1/${namespace}/${name}`);
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
-  const hex = h.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return hexWithDashes(h.subarray(0, 16), UUID_DASHES);
 }
+
+const UUID_DASHES = [4, 6, 8, 10];
 
 /** Checks on the parts a new revision's name is made of, as Porch validates them. */
 export function nameCauses(repository: string, packagePath: string, workspace: string): StatusCause[] {

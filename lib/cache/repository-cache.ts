@@ -6,6 +6,7 @@ import type { PackageContents } from '../git/file-origin.ts';
 import { applyListingChange, listingMap } from '../git/listing.ts';
 import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, SkippedRef, TrailerTask } from '../git/types.ts';
 import { packageName } from '../api/names.ts';
+import { secondsTimestamp } from '../util.ts';
 import { latestRevisions, recordsFromListing } from './records.ts';
 import type { RevisionRecord } from './types.ts';
 
@@ -348,7 +349,7 @@ export class RepositoryCache {
       const latestRev = latest.get(path)?.revision ?? 0;
       const prev = this.packages.get(name);
       if (prev && (prev.status.latestRevision ?? 0) === latestRev) continue;
-      const created_ = prev?.metadata.creationTimestamp ?? new Date(created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const created_ = prev?.metadata.creationTimestamp ?? secondsTimestamp(created);
       const obj = this.hooks.buildPackage(this.namespace, this.name, path, latestRev, this.hooks.nextRv(), created_);
       this.packages.set(name, obj);
       this.hooks.packageChanged(prev ? 'MODIFIED' : 'ADDED', obj, prev);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ObjectMeta } from '../api/meta.ts';
 import {
   LATEST_REVISION_LABEL,
@@ -12,7 +11,7 @@ import type { Repository } from '../api/repository.ts';
 import type { RevisionContext } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
 import { simpleYamlMapping } from '../api/yaml-subset.ts';
-import { deepFreeze, flatString, nowTimestamp, trimSlashes } from '../util.ts';
+import { deepFreeze, flatString, secondsTimestamp, sha1, trimSlashes } from '../util.ts';
 import { kptfileInfoOf, readKptfile, type KptfileInfo } from './kptfile.ts';
 import { deterministicUid, packageName } from '../api/names.ts';
 
@@ -24,7 +23,7 @@ function repoDirectory(repo: Repository): string {
 /** RFC 3339 of a commit time; many revisions share one (a commit and its tag), so one string each. */
 let lastTimestamp = { seconds: Number.NaN, text: '' };
 function timestamp(seconds: number): string {
-  if (lastTimestamp.seconds !== seconds) lastTimestamp = { seconds, text: flatString(nowTimestamp(new Date(seconds * 1000))) };
+  if (lastTimestamp.seconds !== seconds) lastTimestamp = { seconds, text: secondsTimestamp(seconds) };
   return lastTimestamp.text;
 }
 
@@ -47,7 +46,7 @@ export function kptfileInfo(text: string): KptfileInfo {
   const simple = text ? simpleYamlMapping(text) : undefined;
   const parsed = simple ? kptfileInfoOf(simple) : readKptfile(text);
   // Keyed by digest: the texts themselves, thousands of them, would cost more than the sharing saves.
-  const key = createHash('sha1').update(JSON.stringify(parsed)).digest('base64');
+  const key = sha1(JSON.stringify(parsed)).toString('base64');
   let info = sharedInfos.get(key);
   if (!info) {
     if (sharedInfos.size >= 4096) sharedInfos.delete(sharedInfos.keys().next().value as string);
@@ -79,7 +78,7 @@ export function buildPackageRevision(r: RevisionRecord, b: RevisionContext): Pac
   const metadata: ObjectMeta = {
     name: r.name,
     namespace: b.namespace,
-    uid: flatString(deterministicUid('packagerevision', b.namespace, r.name)),
+    uid: deterministicUid('packagerevision', b.namespace, r.name),
     resourceVersion: String(b.rv),
     creationTimestamp: b.meta?.metadata.creationTimestamp ?? timestamp(r.git.author.timestamp),
   };
@@ -147,7 +146,7 @@ export function buildPackage(namespace: string, repository: string, packagePath:
   return deepFreeze({
     apiVersion: PORCH_API_VERSION,
     kind: 'PorchPackage',
-    metadata: { name: flatString(name), namespace, uid: flatString(deterministicUid('package', namespace, name)), resourceVersion: String(rv), creationTimestamp: created },
+    metadata: { name: flatString(name), namespace, uid: deterministicUid('package', namespace, name), resourceVersion: String(rv), creationTimestamp: created },
     spec: { packageName: packagePath, repository },
     status: latestRevision > 0 ? { latestRevision } : {},
   });
