@@ -38,30 +38,9 @@ function twoDigits(at: number, n: number): void {
   stamp[at + 1] = 0x30 + (n % 10);
 }
 
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-
 /** The SHA-1 of a text (as UTF-8): one call where Node has crypto.hash (20.12+), a Hash object before. */
-export function sha1(text: string): Buffer {
-  return typeof crypto.hash === 'function' ? crypto.hash('sha1', text, 'buffer') : crypto.createHash('sha1').update(text).digest();
-}
-
-/**
- * Bytes as lowercase hex, with a '-' before each byte index in `dashesBefore` (ascending), as one flat
- * string (a UUID's text without a concatenation per group).
- */
-export function hexWithDashes(bytes: Uint8Array, dashesBefore: readonly number[]): string {
-  const out = Buffer.allocUnsafe(bytes.length * 2 + dashesBefore.length);
-  let o = 0;
-  let d = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (dashesBefore[d] === i) {
-      out[o++] = 0x2d;
-      d++;
-    }
-    out[o++] = HEX_DIGITS[bytes[i] >> 4];
-    out[o++] = HEX_DIGITS[bytes[i] & 15];
-  }
-  return out.toString('latin1', 0, o);
+export function sha1(text: string, encoding: 'hex' | 'base64'): string {
+  return typeof crypto.hash === 'function' ? crypto.hash('sha1', text, encoding) : crypto.createHash('sha1').update(text).digest(encoding);
 }
 
 /** A path without leading or trailing slashes ("/a/b/" → "a/b", "/" → ""): how directories are compared and joined. */
@@ -78,10 +57,15 @@ export function flatString(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
+/**
+ * Freezes a JSON value and everything in it; a frozen object is taken to be frozen throughout. Walked
+ * with for-in, which allocates nothing (JSON objects have no enumerable properties but their own).
+ */
 export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const v of Object.values(value as object)) deepFreeze(v);
+    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+    else for (const k in value) deepFreeze(value[k]);
   }
   return value;
 }

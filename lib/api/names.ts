@@ -1,6 +1,6 @@
 import { dnsLabelProblem, dnsSubdomainProblem } from './meta.ts';
 import type { StatusCause } from '../errors.ts';
-import { hexWithDashes, sha1 } from '../util.ts';
+import { sha1 } from '../util.ts';
 
 // Porch's naming: <repo>.<path segments>.<package>.<workspace>, "/" in the package path becoming ".".
 
@@ -12,15 +12,24 @@ export function packageName(repository: string, packagePath: string): string {
   return `${repository}.${packagePath.split('/').join('.')}`;
 }
 
-/** Deterministic UIDs (a name-based UUID from SHA-1), so a revision keeps its UID across restarts. */
-export function deterministicUid(kind: string, namespace: string, name: string): string {
-  const h = sha1(`${kind}:porch.kpt.dev/v1alpha1/${namespace}/${name}`);
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  return hexWithDashes(h.subarray(0, 16), UUID_DASHES);
-}
+const uuid = Buffer.alloc(36);
 
-const UUID_DASHES = [4, 6, 8, 10];
+/**
+ * Deterministic UIDs (a name-based UUID from SHA-1), so a revision keeps its UID across restarts.
+ * Every cached revision has one: written into a buffer and read out as one string, not concatenated.
+ */
+export function deterministicUid(kind: string, namespace: string, name: string): string {
+  const hex = sha1(`${kind}:porch.kpt.dev/v1alpha1/${namespace}/${name}`, 'hex');
+  let o = 0;
+  for (let i = 0; i < 32; i++) {
+    if (i === 8 || i === 12 || i === 16 || i === 20) uuid[o++] = 0x2d;
+    uuid[o++] = hex.charCodeAt(i);
+  }
+  // Version 5 in the high nibble of byte 6, the RFC 4122 variant in the two high bits of byte 8.
+  uuid[14] = 0x35;
+  uuid[19] = '89ab'.charCodeAt(Number.parseInt(hex[16], 16) & 3);
+  return uuid.toString('latin1');
+}
 
 /** Checks on the parts a new revision's name is made of, as Porch validates them. */
 export function nameCauses(repository: string, packagePath: string, workspace: string): StatusCause[] {

@@ -34,25 +34,33 @@ function timestamp(seconds: number): string {
 // simpleYamlMapping (lib/api/yaml-subset.ts) gives the value YAML.parse would, and anything else goes
 // to readKptfile unchanged. Results are shared by identical Kptfile texts.
 
-const kptfileInfos = new Map<string, KptfileInfo>();
+/** By Kptfile text, in two generations of at most TEXTS_PER_GENERATION (evicting one entry per insert walks the deleted ones). */
+const TEXTS_PER_GENERATION = 512;
+let kptfileInfos = new Map<string, KptfileInfo>();
+let olderKptfileInfos = new Map<string, KptfileInfo>();
 /** Equal infos as one object: Kptfiles differ per revision (descriptions), what a revision shows rarely does. */
 const sharedInfos = new Map<string, KptfileInfo>();
 const packageMetadatas = new WeakMap<KptfileInfo, NonNullable<PackageRevision['spec']['packageMetadata']>>();
 
 /** readKptfile, with the fast path above and results shared by identical texts and equal contents (they end up frozen). */
 export function kptfileInfo(text: string): KptfileInfo {
-  const hit = kptfileInfos.get(text);
+  const hit = kptfileInfos.get(text) ?? olderKptfileInfos.get(text);
   if (hit) return hit;
   const simple = text ? simpleYamlMapping(text) : undefined;
   const parsed = simple ? kptfileInfoOf(simple) : readKptfile(text);
-  // Keyed by digest: the texts themselves, thousands of them, would cost more than the sharing saves.
-  const key = sha1(JSON.stringify(parsed)).toString('base64');
+  // Keyed by the contents themselves when they are short (most are), else by their digest: thousands
+  // of long ones (an upstreamLock each) would cost more than the sharing saves. No digest is a JSON object.
+  const json = JSON.stringify(parsed);
+  const key = json.length <= 128 ? json : sha1(json, 'base64');
   let info = sharedInfos.get(key);
   if (!info) {
     if (sharedInfos.size >= 4096) sharedInfos.delete(sharedInfos.keys().next().value as string);
     sharedInfos.set(key, (info = deepFreeze(parsed)));
   }
-  if (kptfileInfos.size >= 1024) kptfileInfos.delete(kptfileInfos.keys().next().value as string);
+  if (kptfileInfos.size >= TEXTS_PER_GENERATION) {
+    olderKptfileInfos = kptfileInfos;
+    kptfileInfos = new Map();
+  }
   kptfileInfos.set(text, info);
   return info;
 }
@@ -69,25 +77,43 @@ function packageMetadata(kpt: KptfileInfo): PackageRevision['spec']['packageMeta
   return pm;
 }
 
+/** The labels of every revision without metadata of its own that is its package's latest: one frozen object shared by all. */
+const LATEST_ONLY: Record<string, string> = Object.freeze({ [LATEST_REVISION_LABEL]: 'true' });
+
+/** A revision's labels: its PackageRev's, without internal ones, and the latest-revision label as `latest` says. */
+function revisionLabels(fromMeta: Record<string, string> | null | undefined, latest: boolean): Record<string, string> | undefined {
+  if (!fromMeta) return latest ? LATEST_ONLY : undefined;
+  const labels: Record<string, string> = { ...fromMeta };
+  for (const k of Object.keys(labels)) if (k.startsWith('internal.porch.kpt.dev/')) delete labels[k];
+  if (latest) labels[LATEST_REVISION_LABEL] = 'true';
+  else delete labels[LATEST_REVISION_LABEL];
+  return Object.keys(labels).length ? labels : undefined;
+}
+
+/** A release's ref as selfLock shows it: without refs/tags/ or refs/heads/. */
+function shortRef(ref: string): string {
+  return ref.startsWith('refs/tags/') ? ref.slice(10) : ref.startsWith('refs/heads/') ? ref.slice(11) : ref;
+}
+
 export function buildPackageRevision(r: RevisionRecord, b: RevisionContext): PackageRevision {
   const kpt = kptfileInfo(r.git.kptfile);
-  const labels: Record<string, string> = { ...(b.meta?.metadata.labels ?? {}) };
-  for (const k of Object.keys(labels)) if (k.startsWith('internal.porch.kpt.dev/')) delete labels[k];
-  if (b.latest) labels[LATEST_REVISION_LABEL] = 'true';
-  else delete labels[LATEST_REVISION_LABEL];
+  const meta = b.meta?.metadata;
   const metadata: ObjectMeta = {
     name: r.name,
     namespace: b.namespace,
     uid: deterministicUid('packagerevision', b.namespace, r.name),
     resourceVersion: String(b.rv),
-    creationTimestamp: b.meta?.metadata.creationTimestamp ?? timestamp(r.git.author.timestamp),
+    creationTimestamp: meta?.creationTimestamp ?? timestamp(r.git.author.timestamp),
   };
-  if (Object.keys(labels).length) metadata.labels = labels;
-  if (b.meta?.metadata.annotations && Object.keys(b.meta.metadata.annotations).length) metadata.annotations = { ...b.meta.metadata.annotations };
-  const finalizers = (b.meta?.metadata.finalizers ?? []).filter((f) => !f.startsWith('internal.porch.kpt.dev/'));
-  if (finalizers.length) metadata.finalizers = finalizers;
-  if (b.meta?.metadata.ownerReferences?.length) metadata.ownerReferences = structuredClone(b.meta.metadata.ownerReferences);
-  if (b.meta?.metadata.deletionTimestamp) metadata.deletionTimestamp = b.meta.metadata.deletionTimestamp;
+  const labels = revisionLabels(meta?.labels, b.latest);
+  if (labels) metadata.labels = labels;
+  if (meta) {
+    if (meta.annotations && Object.keys(meta.annotations).length) metadata.annotations = { ...meta.annotations };
+    const finalizers = (meta.finalizers ?? []).filter((f) => !f.startsWith('internal.porch.kpt.dev/'));
+    if (finalizers.length) metadata.finalizers = finalizers;
+    if (meta.ownerReferences?.length) metadata.ownerReferences = structuredClone(meta.ownerReferences);
+    if (meta.deletionTimestamp) metadata.deletionTimestamp = meta.deletionTimestamp;
+  }
 
   const spec: PackageRevision['spec'] = {
     packageName: r.packagePath,
@@ -107,22 +133,29 @@ export function buildPackageRevision(r: RevisionRecord, b: RevisionContext): Pac
   // A tag not named vN (revision -1) is a release too; the registered branch's placeholder is not.
   if (published && r.git.kind !== 'placeholder') {
     const dir = repoDirectory(b.repo);
-    status.selfLock = {
+    status.selfLock = Object.freeze({
       type: 'git',
-      git: {
+      git: Object.freeze({
         repo: b.repo.spec.git?.repo ?? '',
         directory: dir ? `${dir}/${r.packagePath}` : r.packagePath,
-        ref: r.git.ref.replace(/^refs\/(tags|heads)\//, ''),
+        ref: shortRef(r.git.ref),
         commit: r.git.commit,
-      },
-    };
+      }),
+    });
     status.publishedBy = r.git.author.name || r.git.author.email;
     status.publishTimestamp = timestamp(r.git.author.timestamp);
   }
   status.deployment = b.repo.spec.deployment === true;
   if (kpt.conditions?.length) status.conditions = kpt.conditions;
 
-  return deepFreeze({ apiVersion: PORCH_API_VERSION, kind: 'PackageRevision', metadata, spec, status });
+  // Frozen as deepFreeze would, but by hand: what comes from the Kptfile is frozen already (kptfileInfo,
+  // packageMetadata), and walking every object of every revision is a good part of a cold load.
+  if (meta) deepFreeze(metadata);
+  else Object.freeze(metadata);
+  deepFreeze(spec.tasks);
+  Object.freeze(spec);
+  Object.freeze(status);
+  return Object.freeze({ apiVersion: PORCH_API_VERSION, kind: 'PackageRevision', metadata, spec, status });
 }
 
 export function buildResources(pr: PackageRevision, resources: Record<string, string>): PackageRevisionResources {
