@@ -48,13 +48,19 @@ export function trimSlashes(path: string): string {
   return path.replace(/^\/+|\/+$/g, '');
 }
 
+/** Strings up to this long are flattened through one buffer (3 bytes a UTF-16 unit at most) instead of a new one each. */
+const FLAT_SCRATCH_CHARS = 1024;
+const flatScratch = Buffer.alloc(3 * FLAT_SCRATCH_CHARS);
+
 /**
  * `s` as one flat string. Names and uids are built by concatenation, which V8 keeps as a tree of
  * pieces (several times the size of the text) for as long as the string lives; cached objects keep
  * theirs for as long as they are cached.
  */
 export function flatString(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
+  if (s.length > FLAT_SCRATCH_CHARS) return Buffer.from(s, 'utf8').toString('utf8');
+  const n = flatScratch.write(s, 0, 'utf8');
+  return flatScratch.toString('utf8', 0, n);
 }
 
 /**

@@ -21,12 +21,15 @@ const NON_STRING = [
   /^[-+]?\.(?:inf|Inf|INF)$/,
   /^\.(?:nan|NaN|NAN)$/,
 ];
-/** The first characters a NON_STRING scalar can start with (the empty one aside). */
-const NON_STRING_START = /^[~nNtTfF0-9+.-]/;
 const PLAIN_VALUE = /^[A-Za-z0-9_/][A-Za-z0-9 _./@=+,()%~:-]*$/;
 
+/** Whether NON_STRING holds `raw`; most keys and values rule it out by their first character. */
 function nonString(raw: string): boolean {
-  return raw === '' || (NON_STRING_START.test(raw) && NON_STRING.some((re) => re.test(raw)));
+  if (raw === '') return true;
+  const c = raw.charCodeAt(0);
+  const candidate =
+    c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46 || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+  return candidate && NON_STRING.some((re) => re.test(raw));
 }
 
 function scalar(raw: string): string | undefined {
@@ -54,13 +57,33 @@ function keyChar(c: number, rest: boolean): boolean {
 
 export type SimpleMap = { [key: string]: SimpleMap | string | null };
 
-/** A document of nested block mappings with string leaves, or undefined when it is anything more. */
-export function simpleYamlMapping(text: string): SimpleMap | undefined {
+/** One open mapping while reading: its indentation, its keys so far (for duplicates), and, when building, the object. */
+interface Level {
+  indent: number;
+  keys: string[];
+  map: SimpleMap | undefined;
+}
+
+/** Where a wanted section started: its header line, and the indentation its block is deeper than. */
+interface OpenSection {
+  tag: number;
+  start: number;
+  indent: number;
+}
+
+/**
+ * Reads a document of the subset. With `build`, answers its value; with `sections` (paths of keys),
+ * answers the text of those of them it holds, each block as written followed by a tab, its index and a
+ * tab (no tab is in the subset), which determines their values without building anything. undefined when the document is anything more.
+ */
+function scan(text: string, build: boolean, sections: readonly (readonly string[])[] = []): SimpleMap | string | undefined {
   // Document markers and directives (---, ..., %) need no check of their own: no key starts with them.
   if (OUTSIDE.test(text)) return undefined;
-  const root: SimpleMap = {};
-  const stack: { indent: number; map: SimpleMap }[] = [{ indent: 0, map: root }];
-  let pending: { map: SimpleMap; key: string; indent: number } | undefined;
+  const root: SimpleMap | undefined = build ? {} : undefined;
+  const stack: Level[] = [{ indent: 0, keys: [], map: root }];
+  let pending: { level: Level; key: string; indent: number } | undefined;
+  let open: OpenSection | undefined;
+  let found = '';
   let lines = 0;
   for (let pos = 0, end = 0; pos <= text.length; pos = end + 1) {
     end = text.indexOf('\n', pos);
@@ -72,11 +95,15 @@ export function simpleYamlMapping(text: string): SimpleMap | undefined {
     const indent = i - pos;
     if (pending) {
       if (indent > pending.indent) {
-        const child: SimpleMap = {};
-        pending.map[pending.key] = child;
-        stack.push({ indent, map: child });
-      } else pending.map[pending.key] = null;
+        const child: SimpleMap | undefined = build ? {} : undefined;
+        if (pending.level.map) pending.level.map[pending.key] = child ?? null;
+        stack.push({ indent, keys: [], map: child });
+      } else if (pending.level.map) pending.level.map[pending.key] = null;
       pending = undefined;
+    }
+    if (open && indent <= open.indent) {
+      found += `${text.slice(open.start, pos)}\t${open.tag}\t`;
+      open = undefined;
     }
     while (indent < stack[stack.length - 1].indent) stack.pop();
     const top = stack[stack.length - 1];
@@ -86,20 +113,53 @@ export function simpleYamlMapping(text: string): SimpleMap | undefined {
     while (colon < end && keyChar(text.charCodeAt(colon), true)) colon++;
     if (colon === end || text.charCodeAt(colon) !== COLON) return undefined;
     const key = text.slice(i, colon);
-    if (key === '__proto__' || nonString(key) || Object.hasOwn(top.map, key)) return undefined;
-    if (colon + 1 === end) pending = { map: top.map, key, indent };
+    if (key === '__proto__' || nonString(key) || top.keys.includes(key)) return undefined;
+    top.keys.push(key);
+    if (!open && sections.length) {
+      const tag = sectionAt(stack, key, sections);
+      if (tag >= 0) open = { tag, start: pos, indent };
+    }
+    if (colon + 1 === end) pending = { level: top, key, indent };
     else {
       if (text.charCodeAt(colon + 1) !== SPACE) return undefined;
       let v = colon + 2;
       while (text.charCodeAt(v) === SPACE) v++;
       const value = scalar(text.slice(v, end));
       if (value === undefined) return undefined;
-      top.map[key] = value;
+      if (top.map) top.map[key] = value;
     }
     lines++;
   }
-  if (pending) pending.map[pending.key] = null;
-  return lines ? root : undefined;
+  if (pending?.level.map) pending.level.map[pending.key] = null;
+  if (open) found += `${text.slice(open.start)}\t${open.tag}\t`;
+  if (!lines) return undefined;
+  return build ? root : found;
+}
+
+/** The index of the section whose path ends in `key` under the keys the stack is open at, or -1. */
+function sectionAt(stack: readonly Level[], key: string, sections: readonly (readonly string[])[]): number {
+  for (let s = 0; s < sections.length; s++) {
+    const path = sections[s];
+    if (path.length !== stack.length || path[path.length - 1] !== key) continue;
+    let d = 1;
+    while (d < stack.length && path[d - 1] === stack[d - 1].keys[stack[d - 1].keys.length - 1]) d++;
+    if (d === stack.length) return s;
+  }
+  return -1;
+}
+
+/** A document of nested block mappings with string leaves, or undefined when it is anything more. */
+export function simpleYamlMapping(text: string): SimpleMap | undefined {
+  return scan(text, true) as SimpleMap | undefined;
+}
+
+/**
+ * For a document simpleYamlMapping reads, a text that tells the values at the given key paths apart:
+ * documents with the same text have the same values there (absent, a string, null or a mapping). It is
+ * those sections as written, so it costs no objects; undefined when the document is not in the subset.
+ */
+export function simpleYamlSections(text: string, sections: readonly (readonly string[])[]): string | undefined {
+  return scan(text, false, sections) as string | undefined;
 }
 
 export function isMap(v: SimpleMap | string | null | undefined): v is SimpleMap {

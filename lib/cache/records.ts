@@ -25,7 +25,8 @@ export function recordsFromListing(repository: string, listing: readonly GitPack
   const out = new Map<string, RevisionRecord>();
   for (const g of listing) {
     if (g.kind === 'deletionProposed') continue;
-    const dp = g.deletionMark !== undefined && (g.kind === 'published' || g.kind === 'placeholder') && deletionProposed.has(g.deletionMark) ? g.deletionMark : undefined;
+    const dp =
+      deletionProposed.size > 0 && g.deletionMark !== undefined && (g.kind === 'published' || g.kind === 'placeholder') && deletionProposed.has(g.deletionMark) ? g.deletionMark : undefined;
     let rec = built.get(g);
     // Repository names are DNS labels, so the prefix tells which repository a record was built for.
     if (!rec || !rec.name.startsWith(`${repository}.`) || rec.deletionRef !== dp) {

@@ -68,7 +68,8 @@ export class Engine {
   private readonly revisionOrder = new KeyOrderedView(() => [...this.repos.values()].flatMap((c) => [...c.revisions()]));
   private readonly packageOrder = new KeyOrderedView(() => [...this.repos.values()].flatMap((c) => [...c.allPackages()]));
   private readonly identities = new Map<string, string>();
-  private readonly metas = new Map<string, KubeObject>();
+  /** PackageRevs by namespace, then name: looked up once per revision built, so without a key string each time. */
+  private readonly metas = new Map<string, Map<string, KubeObject>>();
   private readonly repoLocks = new KeyedMutex();
   private unwatch: Unsubscribe[] = [];
   /** Background repository work started by watch events; stop() waits for it. */
@@ -110,7 +111,7 @@ export class Engine {
    */
   async start(): Promise<void> {
     const revs = await this.store.list(PACKAGEREVS);
-    for (const m of revs.items) this.metas.set(key(m.metadata.namespace ?? '', m.metadata.name ?? ''), m);
+    for (const m of revs.items) this.setMeta(m.metadata.namespace ?? '', m.metadata.name ?? '', m);
     this.unwatch.push(
       this.store.watch(PACKAGEREVS, {
         resourceVersion: revs.resourceVersion,
@@ -160,21 +161,28 @@ export class Engine {
   // ---- metadata (PackageRev) ----
 
   meta(namespace: string, name: string): KubeObject | undefined {
-    return this.metas.get(key(namespace, name));
+    return this.metas.get(namespace)?.get(name);
+  }
+
+  private setMeta(namespace: string, name: string, obj: KubeObject): void {
+    let names = this.metas.get(namespace);
+    if (!names) this.metas.set(namespace, (names = new Map()));
+    names.set(name, obj);
   }
 
   /** Take in a PackageRev change; idempotent, so the write path and the store watch may both call it. */
   applyMeta(obj: KubeObject, deleted = false): void {
     const ns = obj.metadata.namespace ?? '';
     const name = obj.metadata.name ?? '';
-    const k = key(ns, name);
-    const cur = this.metas.get(k);
+    const cur = this.meta(ns, name);
     if (deleted) {
       if (!cur) return;
-      this.metas.delete(k);
+      const names = this.metas.get(ns);
+      names?.delete(name);
+      if (names?.size === 0) this.metas.delete(ns);
     } else {
       if (cur && Number(cur.metadata.resourceVersion) >= Number(obj.metadata.resourceVersion)) return;
-      this.metas.set(k, obj);
+      this.setMeta(ns, name, obj);
     }
     const repo = obj.metadata.labels?.[REPOSITORY_LABEL];
     const candidates = repo ? [this.repos.get(key(ns, repo))] : [...this.repos.values()].filter((r) => r.namespace === ns);

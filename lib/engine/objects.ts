@@ -10,7 +10,7 @@ import {
 import type { Repository } from '../api/repository.ts';
 import type { RevisionContext } from '../cache/repository-cache.ts';
 import type { RevisionRecord } from '../cache/types.ts';
-import { simpleYamlMapping } from '../api/yaml-subset.ts';
+import { simpleYamlMapping, simpleYamlSections } from '../api/yaml-subset.ts';
 import { deepFreeze, flatString, secondsTimestamp, sha1, trimSlashes } from '../util.ts';
 import { kptfileInfoOf, readKptfile, type KptfileInfo } from './kptfile.ts';
 import { deterministicUid, packageName } from '../api/names.ts';
@@ -29,37 +29,68 @@ function timestamp(seconds: number): string {
 
 // ---- Kptfiles: a fast path for the common shape ----
 //
-// Every revision's Kptfile is parsed when its object is built, and YAML.parse dominates a cold load.
+// Every revision's Kptfile is read when its object is built, and YAML.parse dominates a cold load.
 // Most Kptfiles are plain block mappings of plain or simply quoted scalars; for exactly those,
 // simpleYamlMapping (lib/api/yaml-subset.ts) gives the value YAML.parse would, and anything else goes
-// to readKptfile unchanged. Results are shared by identical Kptfile texts.
+// to readKptfile unchanged. What a revision shows of such a Kptfile lies in a few sections, and
+// Kptfiles that differ elsewhere (names, descriptions) share them: simpleYamlSections checks a text is
+// in the subset and gives those sections' text, and the info is built once per distinct sections.
 
-/** By Kptfile text, in two generations of at most TEXTS_PER_GENERATION (evicting one entry per insert walks the deleted ones). */
-const TEXTS_PER_GENERATION = 512;
-let kptfileInfos = new Map<string, KptfileInfo>();
-let olderKptfileInfos = new Map<string, KptfileInfo>();
+/** What kptfileInfoOf reads of a document that simpleYamlMapping reads (sequences, such as readinessGates, are not in the subset). */
+const INFO_SECTIONS = [['upstream'], ['upstreamLock'], ['metadata', 'labels'], ['metadata', 'annotations']];
+
+/** At most this many entries in each generation of a cache (evicting one entry per insert walks the deleted ones). */
+const PER_GENERATION = 512;
+
+/** A map bounded by keeping two generations of at most PER_GENERATION entries. */
+class GenerationCache<V> {
+  private current = new Map<string, V>();
+  private older = new Map<string, V>();
+
+  get(key: string): V | undefined {
+    return this.current.get(key) ?? this.older.get(key);
+  }
+
+  set(key: string, value: V): void {
+    if (this.current.size >= PER_GENERATION) {
+      this.older = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
+  }
+}
+
+/** By Kptfile text. */
+const kptfileInfos = new GenerationCache<KptfileInfo>();
+/** By the text of a simple Kptfile's INFO_SECTIONS (short ones as they are, long ones by digest). */
+const sectionInfos = new GenerationCache<KptfileInfo>();
 /** Equal infos as one object: Kptfiles differ per revision (descriptions), what a revision shows rarely does. */
 const sharedInfos = new Map<string, KptfileInfo>();
 const packageMetadatas = new WeakMap<KptfileInfo, NonNullable<PackageRevision['spec']['packageMetadata']>>();
 
+/** Short keys as they are, long ones by digest, so thousands of long ones cost little. No digest holds a tab or a brace. */
+function cacheKey(text: string): string {
+  return text.length <= 128 ? text : sha1(text, 'base64');
+}
+
 /** readKptfile, with the fast path above and results shared by identical texts and equal contents (they end up frozen). */
 export function kptfileInfo(text: string): KptfileInfo {
-  const hit = kptfileInfos.get(text) ?? olderKptfileInfos.get(text);
+  const hit = kptfileInfos.get(text);
   if (hit) return hit;
-  const simple = text ? simpleYamlMapping(text) : undefined;
-  const parsed = simple ? kptfileInfoOf(simple) : readKptfile(text);
-  // Keyed by the contents themselves when they are short (most are), else by their digest: thousands
-  // of long ones (an upstreamLock each) would cost more than the sharing saves. No digest is a JSON object.
-  const json = JSON.stringify(parsed);
-  const key = json.length <= 128 ? json : sha1(json, 'base64');
-  let info = sharedInfos.get(key);
+  const sections = text ? simpleYamlSections(text, INFO_SECTIONS) : undefined;
+  const sectionsKey = sections === undefined ? undefined : cacheKey(sections);
+  let info = sectionsKey === undefined ? undefined : sectionInfos.get(sectionsKey);
   if (!info) {
-    if (sharedInfos.size >= 4096) sharedInfos.delete(sharedInfos.keys().next().value as string);
-    sharedInfos.set(key, (info = deepFreeze(parsed)));
-  }
-  if (kptfileInfos.size >= TEXTS_PER_GENERATION) {
-    olderKptfileInfos = kptfileInfos;
-    kptfileInfos = new Map();
+    const simple = sections === undefined ? undefined : simpleYamlMapping(text);
+    const parsed = simple ? kptfileInfoOf(simple) : readKptfile(text);
+    const key = cacheKey(JSON.stringify(parsed));
+    info = sharedInfos.get(key);
+    if (!info) {
+      if (sharedInfos.size >= 4096) sharedInfos.delete(sharedInfos.keys().next().value as string);
+      sharedInfos.set(key, (info = deepFreeze(parsed)));
+    }
+    // Flat: a slice of the Kptfile's text would keep all of it.
+    if (sectionsKey !== undefined) sectionInfos.set(flatString(sectionsKey), info);
   }
   kptfileInfos.set(text, info);
   return info;

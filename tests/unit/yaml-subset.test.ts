@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { simpleYamlMapping } from '../../lib/api/yaml-subset.ts';
+import { simpleYamlMapping, simpleYamlSections } from '../../lib/api/yaml-subset.ts';
 
 describe('simpleYamlMapping', () => {
   it('reads nested block mappings of string scalars as YAML.parse does', () => {
@@ -32,5 +32,38 @@ describe('simpleYamlMapping', () => {
     ['a value with ": "', 'a: b: c\n'],
   ])('leaves %s to the full parser', (_what, text) => {
     expect(simpleYamlMapping(text)).toBeUndefined();
+  });
+});
+
+describe('simpleYamlSections', () => {
+  const SECTIONS = [['upstream'], ['metadata', 'labels']];
+  const doc = (labels: string, rest = '') => `apiVersion: v1\nmetadata:\n  name: a\n${labels}${rest}info:\n  description: d\n`;
+
+  it('gives the same text for documents that differ outside the sections', () => {
+    const a = simpleYamlSections(doc('  labels:\n    x: "1"\n'), SECTIONS);
+    const b = simpleYamlSections(doc('  labels:\n    x: "1"\n').replace('description: d', 'description: e').replace('name: a', 'name: b'), SECTIONS);
+    expect(a).toBeDefined();
+    expect(a).toBe(b);
+  });
+
+  it('gives different texts when a section differs or is missing; labels under another key are no section', () => {
+    const texts = [
+      doc('  labels:\n    x: "1"\n'),
+      doc('  labels:\n    x: "2"\n'),
+      doc('  labels:\n    x: "1"\n    y: z\n'),
+      doc(''),
+      doc('  labels:\n'),
+      doc('', 'other:\n  labels:\n    x: "1"\n'),
+      doc('  labels:\n    x: "1"\n', 'upstream:\n  type: git\n'),
+    ].map((t) => simpleYamlSections(t, SECTIONS));
+    expect(texts.every((t) => t !== undefined)).toBe(true);
+    expect(texts[5]).toBe(texts[3]);
+    expect(new Set(texts.filter((_, i) => i !== 5)).size).toBe(texts.length - 1);
+  });
+
+  it('answers undefined exactly where simpleYamlMapping does', () => {
+    for (const text of ['a: b\na: c\n', 'a: [b]\n', 'a:\n  b: c\n   d: e\n', 'metadata:\n  labels:\n    x: 1\n', doc('  labels:\n    x: "1"\n')]) {
+      expect(simpleYamlSections(text, SECTIONS) === undefined).toBe(simpleYamlMapping(text) === undefined);
+    }
   });
 });
