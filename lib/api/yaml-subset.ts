@@ -21,8 +21,6 @@ const NON_STRING = [
   /^[-+]?\.(?:inf|Inf|INF)$/,
   /^\.(?:nan|NaN|NAN)$/,
 ];
-const PLAIN_VALUE = /^[A-Za-z0-9_/][A-Za-z0-9 _./@=+,()%~:-]*$/;
-
 /** Whether NON_STRING holds `raw`; most keys and values rule it out by their first character. */
 function nonString(raw: string): boolean {
   if (raw === '') return true;
@@ -32,59 +30,61 @@ function nonString(raw: string): boolean {
   return candidate && NON_STRING.some((re) => re.test(raw));
 }
 
-function scalar(raw: string): string | undefined {
-  if (raw.length >= 2 && raw[0] === '"' && raw.endsWith('"')) {
-    const inner = raw.slice(1, -1);
-    return /["\\]/.test(inner) ? undefined : inner;
-  }
-  if (raw.length >= 2 && raw[0] === "'" && raw.endsWith("'")) {
-    const inner = raw.slice(1, -1);
-    return inner.includes("'") ? undefined : inner;
-  }
-  if (!PLAIN_VALUE.test(raw) || raw.endsWith(' ') || raw.endsWith(':') || raw.includes(': ')) return undefined;
-  return nonString(raw) ? undefined : raw;
-}
+// Keys and scalars are matched in place (sticky, from lastIndex): one native call each, and nothing
+// cut out of the text unless it is kept.
+
+/** A plain key and its colon. */
+const KEY = /[A-Za-z0-9_][A-Za-z0-9_./-]*:/y;
+/** A plain scalar: no ": " in it (checked here), and not ending in ":" (checked by the caller). */
+const PLAIN = /[A-Za-z0-9_/](?:[A-Za-z0-9 _./@=+,()%~-]|:(?! ))*/y;
+/** Quoted scalars without escapes. */
+const DOUBLE_QUOTED = /"[^"\\]*"/y;
+const SINGLE_QUOTED = /'[^']*'/y;
 
 const SPACE = 0x20;
 const COLON = 0x3a;
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
 
-/** Whether `c` may start a plain key ([A-Za-z0-9_]), or (`rest`) continue one ([A-Za-z0-9_./-]). */
-function keyChar(c: number, rest: boolean): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || (rest && (c === 0x2e || c === 0x2f || c === 0x2d))
-  );
+function matchesTo(re: RegExp, text: string, from: number, to: number): boolean {
+  re.lastIndex = from;
+  return re.test(text) && re.lastIndex === to;
+}
+
+/** The string scalar text[from, to) stands for, or undefined when it is anything more. */
+function scalarAt(text: string, from: number, to: number): string | undefined {
+  const c = text.charCodeAt(from);
+  if (c === DOUBLE_QUOTE) return matchesTo(DOUBLE_QUOTED, text, from, to) ? text.slice(from + 1, to - 1) : undefined;
+  if (c === SINGLE_QUOTE) return matchesTo(SINGLE_QUOTED, text, from, to) ? text.slice(from + 1, to - 1) : undefined;
+  if (!matchesTo(PLAIN, text, from, to) || text.charCodeAt(to - 1) === COLON) return undefined;
+  const raw = text.slice(from, to);
+  return nonString(raw) ? undefined : raw;
 }
 
 export type SimpleMap = { [key: string]: SimpleMap | string | null };
 
-/** One open mapping while reading: its indentation, its keys so far (for duplicates), and, when building, the object. */
-interface Level {
-  indent: number;
-  keys: string[];
-  map: SimpleMap | undefined;
-}
-
-/** Where a wanted section started: its header line, and the indentation its block is deeper than. */
-interface OpenSection {
-  tag: number;
-  start: number;
-  indent: number;
-}
-
 /**
  * Reads a document of the subset. With `build`, answers its value; with `sections` (paths of keys),
  * answers the text of those of them it holds, each block as written followed by a tab, its index and a
- * tab (no tab is in the subset), which determines their values without building anything. undefined when the document is anything more.
+ * tab (no tab is in the subset), which determines their values without building anything. undefined
+ * when the document is anything more.
  */
 function scan(text: string, build: boolean, sections: readonly (readonly string[])[] = []): SimpleMap | string | undefined {
   // Document markers and directives (---, ..., %) need no check of their own: no key starts with them.
   if (OUTSIDE.test(text)) return undefined;
-  const root: SimpleMap | undefined = build ? {} : undefined;
-  const stack: Level[] = [{ indent: 0, keys: [], map: root }];
-  let pending: { level: Level; key: string; indent: number } | undefined;
-  let open: OpenSection | undefined;
+  // The open mappings, outermost first: indentation, where their keys start in `keys` (the key a
+  // mapping belongs to is the one just before), and when building, the objects.
+  const indents = [0];
+  const firstKey = [0];
+  const keys: string[] = [];
+  const maps: SimpleMap[] = build ? [{}] : [];
+  /** A key whose value (a mapping, or null) is told by the next line; its indentation, or -1. */
+  let pendingIndent = -1;
+  let sectionTag = -1;
+  let sectionStart = 0;
+  let sectionIndent = 0;
   let found = '';
-  let lines = 0;
+  let read = 0;
   for (let pos = 0, end = 0; pos <= text.length; pos = end + 1) {
     end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
@@ -93,57 +93,67 @@ function scan(text: string, build: boolean, sections: readonly (readonly string[
     if (i === end) continue;
     if (text.charCodeAt(end - 1) === SPACE) return undefined;
     const indent = i - pos;
-    if (pending) {
-      if (indent > pending.indent) {
-        const child: SimpleMap | undefined = build ? {} : undefined;
-        if (pending.level.map) pending.level.map[pending.key] = child ?? null;
-        stack.push({ indent, keys: [], map: child });
-      } else if (pending.level.map) pending.level.map[pending.key] = null;
-      pending = undefined;
+    if (pendingIndent >= 0) {
+      const child = indent > pendingIndent;
+      if (child) {
+        indents.push(indent);
+        firstKey.push(keys.length);
+      }
+      if (build) {
+        const map = maps[maps.length - 1];
+        const value: SimpleMap | null = child ? {} : null;
+        map[keys[keys.length - 1]] = value;
+        if (value) maps.push(value);
+      }
+      pendingIndent = -1;
     }
-    if (open && indent <= open.indent) {
-      found += `${text.slice(open.start, pos)}\t${open.tag}\t`;
-      open = undefined;
+    if (sectionTag >= 0 && indent <= sectionIndent) {
+      found += `${text.slice(sectionStart, pos)}\t${sectionTag}\t`;
+      sectionTag = -1;
     }
-    while (indent < stack[stack.length - 1].indent) stack.pop();
-    const top = stack[stack.length - 1];
-    if (indent !== top.indent) return undefined;
-    if (!keyChar(text.charCodeAt(i), false)) return undefined;
-    let colon = i + 1;
-    while (colon < end && keyChar(text.charCodeAt(colon), true)) colon++;
-    if (colon === end || text.charCodeAt(colon) !== COLON) return undefined;
+    while (indent < indents[indents.length - 1]) {
+      indents.pop();
+      keys.length = firstKey.pop() ?? 0;
+      if (build) maps.pop();
+    }
+    if (indent !== indents[indents.length - 1]) return undefined;
+    KEY.lastIndex = i;
+    if (!KEY.test(text)) return undefined;
+    const colon = KEY.lastIndex - 1;
     const key = text.slice(i, colon);
-    if (key === '__proto__' || nonString(key) || top.keys.includes(key)) return undefined;
-    top.keys.push(key);
-    if (!open && sections.length) {
-      const tag = sectionAt(stack, key, sections);
-      if (tag >= 0) open = { tag, start: pos, indent };
+    if (key === '__proto__' || nonString(key)) return undefined;
+    for (let k = firstKey[firstKey.length - 1]; k < keys.length; k++) if (keys[k] === key) return undefined;
+    if (sectionTag < 0 && sections.length) {
+      sectionTag = sectionAt(keys, firstKey, key, sections);
+      sectionStart = pos;
+      sectionIndent = indent;
     }
-    if (colon + 1 === end) pending = { level: top, key, indent };
+    keys.push(key);
+    if (colon + 1 === end) pendingIndent = indent;
     else {
       if (text.charCodeAt(colon + 1) !== SPACE) return undefined;
       let v = colon + 2;
       while (text.charCodeAt(v) === SPACE) v++;
-      const value = scalar(text.slice(v, end));
+      const value = scalarAt(text, v, end);
       if (value === undefined) return undefined;
-      if (top.map) top.map[key] = value;
+      if (build) maps[maps.length - 1][key] = value;
     }
-    lines++;
+    read++;
   }
-  if (pending?.level.map) pending.level.map[pending.key] = null;
-  if (open) found += `${text.slice(open.start)}\t${open.tag}\t`;
-  if (!lines) return undefined;
-  return build ? root : found;
+  if (pendingIndent >= 0 && build) maps[maps.length - 1][keys[keys.length - 1]] = null;
+  if (sectionTag >= 0) found += `${text.slice(sectionStart)}\t${sectionTag}\t`;
+  if (!read) return undefined;
+  return build ? maps[0] : found;
 }
 
-/** The index of the section whose path ends in `key` under the keys the stack is open at, or -1. */
-function sectionAt(stack: readonly Level[], key: string, sections: readonly (readonly string[])[]): number {
+/** The index of the section whose path is the keys the open mappings belong to and then `key`, or -1. */
+function sectionAt(keys: readonly string[], firstKey: readonly number[], key: string, sections: readonly (readonly string[])[]): number {
   for (let s = 0; s < sections.length; s++) {
     const path = sections[s];
-    if (path.length !== stack.length || path[path.length - 1] !== key) continue;
+    if (path.length !== firstKey.length || path[path.length - 1] !== key) continue;
     let d = 1;
-    while (d < stack.length && path[d - 1] === stack[d - 1].keys[stack[d - 1].keys.length - 1]) d++;
-    if (d === stack.length) return s;
+    while (d < firstKey.length && path[d - 1] === keys[firstKey[d] - 1]) d++;
+    if (d === firstKey.length) return s;
   }
   return -1;
 }
