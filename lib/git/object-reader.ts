@@ -226,6 +226,32 @@ function applyDelta(delta: Buffer, base: Buffer): Buffer {
   return out;
 }
 
+/** Objects resolved while a pack just fetched was indexed, readable by id (see fetchedObjects). */
+export interface ResolvedObjects {
+  read(oid: string): RawObject | undefined;
+}
+
+/**
+ * Where isomorphic-git (as patched here, see patches/) leaves the objects it resolved while indexing a
+ * fetched pack: on the `cache` object the fetch was given. A listing right after the fetch reads them
+ * from there instead of inflating every object of the pack a second time.
+ */
+const FETCHED_OBJECTS = Symbol.for('isomorphic-git.fetchedObjects');
+
+export function fetchedObjects(cache: object): ResolvedObjects | undefined {
+  const found: unknown = (cache as Record<symbol, unknown>)[FETCHED_OBJECTS];
+  if (!found || typeof (found as { read?: unknown }).read !== 'function') return undefined;
+  const source = found as { read(oid: string): unknown };
+  return {
+    read(oid) {
+      const o = source.read(oid) as { type?: unknown; object?: unknown } | undefined;
+      if (!o || !(o.object instanceof Uint8Array) || (o.type !== 'commit' && o.type !== 'tree' && o.type !== 'blob' && o.type !== 'tag')) return undefined;
+      const body = Buffer.isBuffer(o.object) ? o.object : Buffer.from(o.object.buffer, o.object.byteOffset, o.object.byteLength);
+      return { type: o.type, body };
+    },
+  };
+}
+
 /**
  * Raw object reads from a git directory: packs (looked up first) and loose objects. Returns undefined
  * when the object is not found, so callers can defer to isomorphic-git. Decoded pack objects are kept
@@ -246,6 +272,8 @@ export class ObjectReader {
   private young = new Map<number, RawObject>();
   private old = new Map<number, RawObject>();
   private youngBytes = 0;
+  /** Objects of packs just fetched, read before the packs themselves until trim(). */
+  private fetched: ResolvedObjects[] = [];
 
   constructor(
     readonly gitdir: string,
@@ -299,8 +327,17 @@ export class ObjectReader {
     for (const p of this.packs ?? []) p.hold();
   }
 
+  /** Objects a fetch resolved while indexing its pack: read from there until trim(). */
+  adopt(objects: ResolvedObjects): void {
+    this.fetched.push(objects);
+  }
+
   read(oid: string): RawObject | undefined {
     if (oid.length !== 40) return undefined;
+    for (const f of this.fetched) {
+      const hit = f.read(oid);
+      if (hit) return hit;
+    }
     const bin = Buffer.from(oid, 'hex');
     if (bin.length !== 20) return undefined;
     if (!this.packs) this.scanPacks();
@@ -361,6 +398,7 @@ export class ObjectReader {
   /** Drop decoded objects and the packs read whole, and end bulk reading (pack indexes stay open). */
   trim(): void {
     this.bulkReads = false;
+    this.fetched = [];
     for (const p of this.packs ?? []) p.release();
     this.young = new Map();
     this.old = new Map();

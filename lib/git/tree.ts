@@ -2,7 +2,7 @@ import { gitFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
 import { chooseBlob, NO_ORIGINS, presentText, writesBackAsIs, type FileOrigin, type FileOrigins, type PackageContents } from './file-origin.ts';
 import { isGitDirName } from '../api/safe-path.ts';
-import { ObjectReader, type RawObject } from './object-reader.ts';
+import { fetchedObjects, ObjectReader, type RawObject } from './object-reader.ts';
 
 // Tree reading and writing. Writes go through isomorphic-git: paths are replaced by rebuilding only the
 // trees on the way down to them, so unchanged siblings keep their object ids. Reads go through
@@ -287,6 +287,12 @@ export class TreeIO {
     const { type, object } = await git.readObject({ fs: gitFs, gitdir: this.gitdir, oid, format: 'parsed' });
     if (type === 'tag') return this.peel((object as { object: string }).object);
     return oid;
+  }
+
+  /** The objects a fetch given `cache` resolved, read from memory until trim(). */
+  adoptFetched(cache: object): void {
+    const objects = fetchedObjects(cache);
+    if (objects) this.objects.adopt(objects);
   }
 
   /** Many objects are about to be read (a listing), until trim(). */
