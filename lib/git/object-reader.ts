@@ -272,6 +272,8 @@ export class ObjectReader {
   private young = new Map<number, RawObject>();
   private old = new Map<number, RawObject>();
   private youngBytes = 0;
+  /** Loose object directories as the last has() with a rescan found them. */
+  private looseDirs: Set<string> | undefined;
   /** Objects of packs just fetched, read before the packs themselves until trim(). */
   private fetched: ResolvedObjects[] = [];
 
@@ -356,11 +358,25 @@ export class ObjectReader {
    */
   has(oid: string, rescan = true): boolean | undefined {
     if (!OID_HEX.test(oid)) return undefined;
-    if (rescan || !this.packs) this.scanPacks();
+    if (rescan || !this.packs || !this.looseDirs) {
+      this.scanPacks();
+      this.looseDirs = this.scanLooseDirs();
+    }
     const bin = Buffer.from(oid, 'hex');
     if (this.packs!.some((p) => p.find(bin) >= 0)) return true;
-    if (fs.existsSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
+    // Asked about thousands of objects of a mirror just created (or with everything packed), no
+    // file system call is made for a loose object whose directory is not even there.
+    if (this.looseDirs.has(oid.slice(0, 2)) && fs.existsSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
     return this.unreadablePacks ? undefined : false;
+  }
+
+  /** The fan-out directories of loose objects (objects/xx) there are. */
+  private scanLooseDirs(): Set<string> {
+    try {
+      return new Set(fs.readdirSync(join(this.gitdir, 'objects')).filter((n) => n.length === 2));
+    } catch {
+      return new Set();
+    }
   }
 
   private fromPacks(bin: Buffer): RawObject | undefined {
