@@ -25,6 +25,8 @@ const WINDOW_BYTES = 16 * 1024;
 /** Packs up to this size are read whole while an ObjectReader is told to read in bulk. */
 const WHOLE_PACK_BYTES = 64 * 1024 * 1024;
 const OID_HEX = /^[0-9a-f]{40}$/;
+/** Sets of fetched objects read from memory at once (see ObjectReader.adopt). */
+const ADOPTED_SETS = 4;
 
 /** One pack: its .idx kept as the raw buffer (binary search), the .pack read at offsets on demand. */
 class Pack {
@@ -331,7 +333,10 @@ export class ObjectReader {
 
   /** Objects a fetch resolved while indexing its pack: read from there until trim(). */
   adopt(objects: ResolvedObjects): void {
+    // A sync fetching many tags one by one adopts as many small sets: only the last few are kept, so
+    // a read never asks more than a handful (anything else is still read from its pack).
     this.fetched.push(objects);
+    if (this.fetched.length > ADOPTED_SETS) this.fetched.shift();
   }
 
   read(oid: string): RawObject | undefined {
