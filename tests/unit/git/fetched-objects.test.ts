@@ -88,6 +88,13 @@ describe('objects a fetch resolved while indexing its pack', () => {
     expect(reader.read(kptfile.oid)).toBeUndefined();
   });
 
+  it('are read from the last few fetches only: older sets are left to the packs', () => {
+    const reader = new ObjectReader(join(tmp.path, 'no-such.git'));
+    const oids = Array.from({ length: 6 }, (_, i) => String(i).repeat(40));
+    for (const oid of oids) reader.adopt({ read: (o) => (o === oid ? { type: 'blob', body: Buffer.from(oid) } : undefined) });
+    expect(oids.map((oid) => reader.read(oid) !== undefined)).toEqual([false, false, true, true, true, true]);
+  });
+
   it('are not there for a fetch given no cache, nor for a cache no fetch used', () => {
     expect(fetchedObjects({})).toBeUndefined();
     expect(fetchedObjects({ [Symbol.for('isomorphic-git.fetchedObjects')]: { read: 'not a function' } })).toBeUndefined();
