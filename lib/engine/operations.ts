@@ -338,12 +338,25 @@ export class RevisionOperations {
   }
 
   private async publish(cache: RepositoryCache, rec: RevisionRecord, user: UserInfo): Promise<void> {
-    // Sync first so a revision number taken by someone pushing to git directly is not reused.
-    await cache.refresh(true).catch(() => undefined);
-    let highest = 0;
-    for (const r of cache.records())
-      if (r.packagePath === rec.packagePath && (r.lifecycle === 'Published' || r.lifecycle === 'DeletionProposed') && r.revision > highest) highest = r.revision;
-    await git(rec.name, () => cache.publish(rec, highest + 1, author(cache, user)));
+    const next = () => {
+      let highest = 0;
+      for (const r of cache.records())
+        if (r.packagePath === rec.packagePath && (r.lifecycle === 'Published' || r.lifecycle === 'DeletionProposed') && r.revision > highest) highest = r.revision;
+      return highest + 1;
+    };
+    const revision = next();
+    try {
+      await cache.publish(rec, revision, author(cache, user));
+    } catch (err) {
+      // The tag of that number was taken by someone pushing to git directly, which git refused to
+      // overwrite: once the cache has seen it, the next number is free. Syncing only then, rather than
+      // before every approval, spares each approval a round trip to the remote.
+      if (!(err instanceof GitConflictError)) return git(rec.name, () => Promise.reject(err));
+      await cache.refresh(true).catch(() => undefined);
+      const again = next();
+      if (again === revision) return git(rec.name, () => Promise.reject(err));
+      await git(rec.name, () => cache.publish(rec, again, author(cache, user)));
+    }
   }
 
   // ---- approval subresource ----

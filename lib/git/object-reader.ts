@@ -25,6 +25,8 @@ const WINDOW_BYTES = 16 * 1024;
 /** Packs up to this size are read whole while an ObjectReader is told to read in bulk. */
 const WHOLE_PACK_BYTES = 64 * 1024 * 1024;
 const OID_HEX = /^[0-9a-f]{40}$/;
+/** Sets of fetched objects read from memory at once (see ObjectReader.adopt). */
+const ADOPTED_SETS = 4;
 
 /** One pack: its .idx kept as the raw buffer (binary search), the .pack read at offsets on demand. */
 class Pack {
@@ -226,6 +228,32 @@ function applyDelta(delta: Buffer, base: Buffer): Buffer {
   return out;
 }
 
+/** Objects resolved while a pack just fetched was indexed, readable by id (see fetchedObjects). */
+export interface ResolvedObjects {
+  read(oid: string): RawObject | undefined;
+}
+
+/**
+ * Where isomorphic-git (as patched here, see patches/) leaves the objects it resolved while indexing a
+ * fetched pack: on the `cache` object the fetch was given. A listing right after the fetch reads them
+ * from there instead of inflating every object of the pack a second time.
+ */
+const FETCHED_OBJECTS = Symbol.for('isomorphic-git.fetchedObjects');
+
+export function fetchedObjects(cache: object): ResolvedObjects | undefined {
+  const found: unknown = (cache as Record<symbol, unknown>)[FETCHED_OBJECTS];
+  if (!found || typeof (found as { read?: unknown }).read !== 'function') return undefined;
+  const source = found as { read(oid: string): unknown };
+  return {
+    read(oid) {
+      const o = source.read(oid) as { type?: unknown; object?: unknown } | undefined;
+      if (!o || !(o.object instanceof Uint8Array) || (o.type !== 'commit' && o.type !== 'tree' && o.type !== 'blob' && o.type !== 'tag')) return undefined;
+      const body = Buffer.isBuffer(o.object) ? o.object : Buffer.from(o.object.buffer, o.object.byteOffset, o.object.byteLength);
+      return { type: o.type, body };
+    },
+  };
+}
+
 /**
  * Raw object reads from a git directory: packs (looked up first) and loose objects. Returns undefined
  * when the object is not found, so callers can defer to isomorphic-git. Decoded pack objects are kept
@@ -246,6 +274,10 @@ export class ObjectReader {
   private young = new Map<number, RawObject>();
   private old = new Map<number, RawObject>();
   private youngBytes = 0;
+  /** Loose object directories as the last has() with a rescan found them. */
+  private looseDirs: Set<string> | undefined;
+  /** Objects of packs just fetched, read before the packs themselves until trim(). */
+  private fetched: ResolvedObjects[] = [];
 
   constructor(
     readonly gitdir: string,
@@ -299,8 +331,20 @@ export class ObjectReader {
     for (const p of this.packs ?? []) p.hold();
   }
 
+  /** Objects a fetch resolved while indexing its pack: read from there until trim(). */
+  adopt(objects: ResolvedObjects): void {
+    // A sync fetching many tags one by one adopts as many small sets: only the last few are kept, so
+    // a read never asks more than a handful (anything else is still read from its pack).
+    this.fetched.push(objects);
+    if (this.fetched.length > ADOPTED_SETS) this.fetched.shift();
+  }
+
   read(oid: string): RawObject | undefined {
     if (oid.length !== 40) return undefined;
+    for (const f of this.fetched) {
+      const hit = f.read(oid);
+      if (hit) return hit;
+    }
     const bin = Buffer.from(oid, 'hex');
     if (bin.length !== 20) return undefined;
     if (!this.packs) this.scanPacks();
@@ -319,11 +363,25 @@ export class ObjectReader {
    */
   has(oid: string, rescan = true): boolean | undefined {
     if (!OID_HEX.test(oid)) return undefined;
-    if (rescan || !this.packs) this.scanPacks();
+    if (rescan || !this.packs || !this.looseDirs) {
+      this.scanPacks();
+      this.looseDirs = this.scanLooseDirs();
+    }
     const bin = Buffer.from(oid, 'hex');
     if (this.packs!.some((p) => p.find(bin) >= 0)) return true;
-    if (fs.existsSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
+    // Asked about thousands of objects of a mirror just created (or with everything packed), no
+    // file system call is made for a loose object whose directory is not even there.
+    if (this.looseDirs.has(oid.slice(0, 2)) && fs.existsSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
     return this.unreadablePacks ? undefined : false;
+  }
+
+  /** The fan-out directories of loose objects (objects/xx) there are. */
+  private scanLooseDirs(): Set<string> {
+    try {
+      return new Set(fs.readdirSync(join(this.gitdir, 'objects')).filter((n) => n.length === 2));
+    } catch {
+      return new Set();
+    }
   }
 
   private fromPacks(bin: Buffer): RawObject | undefined {
@@ -361,6 +419,7 @@ export class ObjectReader {
   /** Drop decoded objects and the packs read whole, and end bulk reading (pack indexes stay open). */
   trim(): void {
     this.bulkReads = false;
+    this.fetched = [];
     for (const p of this.packs ?? []) p.release();
     this.young = new Map();
     this.old = new Map();

@@ -224,8 +224,8 @@ export class IsoGitRepository {
     const anchor = want.has(this.branchRef()) ? this.branchRef() : [...want.keys()].find((r) => r.startsWith('refs/heads/'));
     if (anchor) {
       await this.prepareShadow(shadow, haves.map((oid, i) => [`refs/haves/h${i}`, oid]));
-      await this.fetchAdvertised((o) =>
-        git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: false, tags: false, remoteRef: anchor, cache: {} }),
+      await this.fetchAdvertised((o, cache) =>
+        git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: false, tags: false, remoteRef: anchor, cache }),
       );
     }
     // Tags whose objects no branch reaches (annotated tags, tags on abandoned commits): one by one,
@@ -237,8 +237,8 @@ export class IsoGitRepository {
       if (!unreached.has(oid) || (await this.hasObject(oid))) continue;
       const base = have.get(this.branchRef()) ?? haves[0];
       await this.prepareShadow(shadow, base ? [[ref, base]] : []);
-      await this.fetchAdvertised((o) =>
-        git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: true, tags: false, ref, remoteRef: ref, cache: {} }),
+      await this.fetchAdvertised((o, cache) =>
+        git.fetch({ fs: gitFs, gitdir: shadow, url: o.url, http: o.http, headers: o.headers, onAuth: o.onAuth, singleBranch: true, tags: false, ref, remoteRef: ref, cache }),
       );
     }
   }
@@ -248,13 +248,20 @@ export class IsoGitRepository {
    * the remote refuse what that advertisement offered (a ref forced elsewhere meanwhile), the fetch is
    * done once more from a fresh advertisement.
    */
-  private async fetchAdvertised(fetch: (o: NetOptions) => Promise<unknown>): Promise<void> {
+  private async fetchAdvertised(fetch: (o: NetOptions, cache: object) => Promise<unknown>): Promise<void> {
     const remote = this.remote!;
+    // The objects the fetch resolved while indexing its pack are left on its cache: the listing that
+    // follows reads them from there rather than inflating them from the pack again.
+    const fetchAndAdopt = async (o: NetOptions) => {
+      const cache = {};
+      await fetch(o, cache);
+      this.io.adoptFetched(cache);
+    };
     try {
-      await remote.call('fetch from', fetch, 'reuse');
+      await remote.call('fetch from', fetchAndAdopt, 'reuse');
     } catch (err) {
       if (!(err instanceof GitUnavailableError) || err.authFailed || /timed out/.test(err.message)) throw err;
-      await remote.call('fetch from', fetch);
+      await remote.call('fetch from', fetchAndAdopt);
     }
   }
 

@@ -2,7 +2,7 @@ import { gitFs } from './atomic-fs.ts';
 import git from 'isomorphic-git';
 import { chooseBlob, NO_ORIGINS, presentText, writesBackAsIs, type FileOrigin, type FileOrigins, type PackageContents } from './file-origin.ts';
 import { isGitDirName } from '../api/safe-path.ts';
-import { ObjectReader, type RawObject } from './object-reader.ts';
+import { fetchedObjects, ObjectReader, type RawObject } from './object-reader.ts';
 
 // Tree reading and writing. Writes go through isomorphic-git: paths are replaced by rebuilding only the
 // trees on the way down to them, so unchanged siblings keep their object ids. Reads go through
@@ -73,12 +73,33 @@ function own(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
-/** The type a tree entry mode stands for, checked on the bytes (the modes TREE_MODES accepts). */
+/** `text` (ASCII) is at `start` in `b`. */
+function bytesAre(b: Buffer, start: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (b[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The type a tree entry mode stands for, checked on the bytes (the modes TREE_MODES accepts): a tree
+ * search meets thousands of entries, and no string is made for any of them.
+ */
 function modeType(b: Buffer, start: number, end: number): TreeEntry['type'] | undefined {
   const len = end - start;
-  if (len === 5) return b.toString('latin1', start, end) === '40000' ? 'tree' : undefined;
+  if (len === 5) return bytesAre(b, start, '40000') ? 'tree' : undefined;
   if (len !== 6) return undefined;
-  return TREE_MODES.get(b.toString('latin1', start, end));
+  if (bytesAre(b, start, '100644') || bytesAre(b, start, '100755') || bytesAre(b, start, '120000')) return 'blob';
+  if (bytesAre(b, start, '040000')) return 'tree';
+  return bytesAre(b, start, '160000') ? 'commit' : undefined;
+}
+
+/**
+ * Whether the name at [start, end) could be one git refuses as its own directory (`.git` or its 8.3
+ * short form `git~N`, in any case, with trailing dots or spaces): only those are looked at closely.
+ */
+function mayBeGitDir(b: Buffer, start: number, end: number): boolean {
+  const first = b[start];
+  if (first === 0x2e) return end - start >= 4;
+  return (first === 0x67 || first === 0x47) && end - start >= 5 && b[start + 4] === 0x7e;
 }
 
 /**
@@ -102,7 +123,7 @@ function findInTree(body: Buffer, name: string): TreeEntry | undefined | null {
     const first = body[sp + 1];
     const len = nul - sp - 1;
     if (len === 0 || (first === 0x2e && (len === 1 || (len === 2 && body[sp + 2] === 0x2e)))) return null;
-    if (first === 0x2e || first === 0x67 || first === 0x47) {
+    if (mayBeGitDir(body, sp + 1, nul)) {
       const lower = body.toString('latin1', sp + 1, nul).toLowerCase().replace(/[. ]+$/, '');
       if (lower === '.git' || /^\.?git~[1-9]$/.test(lower)) return null;
     }
@@ -287,6 +308,12 @@ export class TreeIO {
     const { type, object } = await git.readObject({ fs: gitFs, gitdir: this.gitdir, oid, format: 'parsed' });
     if (type === 'tag') return this.peel((object as { object: string }).object);
     return oid;
+  }
+
+  /** The objects a fetch given `cache` resolved, read from memory until trim(). */
+  adoptFetched(cache: object): void {
+    const objects = fetchedObjects(cache);
+    if (objects) this.objects.adopt(objects);
   }
 
   /** Many objects are about to be read (a listing), until trim(). */

@@ -95,6 +95,35 @@ describe('indexing a received pack (patched isomorphic-git)', () => {
     }
   });
 
+  it('refuses a pack damaged in its middle, and indexes what precedes a cut at the offsets git gives', async () => {
+    const pack = packOf(source, true);
+    // The first objects are read straight from the buffer; from the damage on, the stream reader
+    // takes over and reports it as unpatched isomorphic-git does.
+    const damaged = Buffer.from(pack);
+    damaged[Math.floor(pack.length * 0.6)] ^= 0xff;
+    await expect(bothIndexes(damaged, 'damaged')).rejects.toThrow();
+
+    const { gits } = await bothIndexes(pack, 'whole');
+    const offsetsOf = (idx: Buffer) => {
+      const n = idx.readUInt32BE(8 + 255 * 4);
+      const names = 8 + 256 * 4;
+      const at = new Map<string, number>();
+      for (let i = 0; i < n; i++) at.set(idx.toString('hex', names + i * 20, names + i * 20 + 20), idx.readUInt32BE(names + n * 24 + i * 4));
+      return at;
+    };
+    const cutAt = Math.floor(pack.length / 2);
+    const dir = join(tmp.path, 'cut');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'p.pack'), pack.subarray(0, cutAt));
+    await git.indexPack({ fs, dir, gitdir: dir, filepath: 'p.pack' });
+    const partial = offsetsOf(readFileSync(join(dir, 'p.idx')));
+    const whole = offsetsOf(gits);
+    const before = [...whole].filter(([, offset]) => offset < cutAt);
+    expect(partial.size).toBeGreaterThan(0);
+    expect(partial.size).toBeLessThanOrEqual(before.length);
+    for (const [oid, offset] of partial) expect(whole.get(oid)).toBe(offset);
+  });
+
   it('is patched for the isomorphic-git version the lock file installs', () => {
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
     const version = lock.packages['node_modules/isomorphic-git'].version;
