@@ -5,7 +5,7 @@ import { sha1 } from '../util.ts';
 // Porch's naming: <repo>.<path segments>.<package>.<workspace>, "/" in the package path becoming ".".
 
 export function packageRevisionName(repository: string, packagePath: string, workspace: string): string {
-  return `${repository}.${packagePath.split('/').join('.')}.${workspace}`;
+  return `${packageName(repository, packagePath)}.${workspace}`;
 }
 
 export function packageName(repository: string, packagePath: string): string {

@@ -27,7 +27,9 @@ function nonString(raw: string): boolean {
   const c = raw.charCodeAt(0);
   const candidate =
     c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46 || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
-  return candidate && NON_STRING.some((re) => re.test(raw));
+  if (!candidate) return false;
+  for (let i = 0; i < NON_STRING.length; i++) if (NON_STRING[i].test(raw)) return true;
+  return false;
 }
 
 // Keys and scalars are matched in place (sticky, from lastIndex): one native call each, and nothing
@@ -69,14 +71,19 @@ export type SimpleMap = { [key: string]: SimpleMap | string | null };
  * tab (no tab is in the subset), which determines their values without building anything. undefined
  * when the document is anything more.
  */
+// The open mappings of the document being read, outermost first: their indentation, where their keys
+// start in `keys` (the key a mapping belongs to is the one just before). Shared by every scan, which
+// runs to its end without calling out, so reading a document allocates no arrays.
+const indents: number[] = [0];
+const firstKeys: number[] = [0];
+const keys: string[] = [];
+
 function scan(text: string, build: boolean, sections: readonly (readonly string[])[] = []): SimpleMap | string | undefined {
   // Document markers and directives (---, ..., %) need no check of their own: no key starts with them.
   if (OUTSIDE.test(text)) return undefined;
-  // The open mappings, outermost first: indentation, where their keys start in `keys` (the key a
-  // mapping belongs to is the one just before), and when building, the objects.
-  const indents = [0];
-  const firstKey = [0];
-  const keys: string[] = [];
+  let depth = 0;
+  let keyCount = 0;
+  /** When building, the objects of the open mappings. */
   const maps: SimpleMap[] = build ? [{}] : [];
   /** A key whose value (a mapping, or null) is told by the next line; its indentation, or -1. */
   let pendingIndent = -1;
@@ -94,41 +101,32 @@ function scan(text: string, build: boolean, sections: readonly (readonly string[
     if (text.charCodeAt(end - 1) === SPACE) return undefined;
     const indent = i - pos;
     if (pendingIndent >= 0) {
-      const child = indent > pendingIndent;
-      if (child) {
-        indents.push(indent);
-        firstKey.push(keys.length);
-      }
-      if (build) {
-        const map = maps[maps.length - 1];
-        const value: SimpleMap | null = child ? {} : null;
-        map[keys[keys.length - 1]] = value;
-        if (value) maps.push(value);
-      }
+      if (indent > pendingIndent) {
+        if (build) maps[depth + 1] = maps[depth][keys[keyCount - 1]] = {};
+        depth++;
+        indents[depth] = indent;
+        firstKeys[depth] = keyCount;
+      } else if (build) maps[depth][keys[keyCount - 1]] = null;
       pendingIndent = -1;
     }
     if (sectionTag >= 0 && indent <= sectionIndent) {
       found += `${text.slice(sectionStart, pos)}\t${sectionTag}\t`;
       sectionTag = -1;
     }
-    while (indent < indents[indents.length - 1]) {
-      indents.pop();
-      keys.length = firstKey.pop() ?? 0;
-      if (build) maps.pop();
-    }
-    if (indent !== indents[indents.length - 1]) return undefined;
+    while (indent < indents[depth]) keyCount = firstKeys[depth--];
+    if (indent !== indents[depth]) return undefined;
     KEY.lastIndex = i;
     if (!KEY.test(text)) return undefined;
     const colon = KEY.lastIndex - 1;
     const key = text.slice(i, colon);
     if (key === '__proto__' || nonString(key)) return undefined;
-    for (let k = firstKey[firstKey.length - 1]; k < keys.length; k++) if (keys[k] === key) return undefined;
+    for (let k = firstKeys[depth]; k < keyCount; k++) if (keys[k] === key) return undefined;
     if (sectionTag < 0 && sections.length) {
-      sectionTag = sectionAt(keys, firstKey, key, sections);
+      sectionTag = sectionAt(depth, key, sections);
       sectionStart = pos;
       sectionIndent = indent;
     }
-    keys.push(key);
+    keys[keyCount++] = key;
     if (colon + 1 === end) pendingIndent = indent;
     else {
       if (text.charCodeAt(colon + 1) !== SPACE) return undefined;
@@ -136,24 +134,24 @@ function scan(text: string, build: boolean, sections: readonly (readonly string[
       while (text.charCodeAt(v) === SPACE) v++;
       const value = scalarAt(text, v, end);
       if (value === undefined) return undefined;
-      if (build) maps[maps.length - 1][key] = value;
+      if (build) maps[depth][key] = value;
     }
     read++;
   }
-  if (pendingIndent >= 0 && build) maps[maps.length - 1][keys[keys.length - 1]] = null;
+  if (pendingIndent >= 0 && build) maps[depth][keys[keyCount - 1]] = null;
   if (sectionTag >= 0) found += `${text.slice(sectionStart)}\t${sectionTag}\t`;
   if (!read) return undefined;
   return build ? maps[0] : found;
 }
 
-/** The index of the section whose path is the keys the open mappings belong to and then `key`, or -1. */
-function sectionAt(keys: readonly string[], firstKey: readonly number[], key: string, sections: readonly (readonly string[])[]): number {
+/** The index of the section whose path is the keys the open mappings (to `depth`) belong to and then `key`, or -1. */
+function sectionAt(depth: number, key: string, sections: readonly (readonly string[])[]): number {
   for (let s = 0; s < sections.length; s++) {
     const path = sections[s];
-    if (path.length !== firstKey.length || path[path.length - 1] !== key) continue;
+    if (path.length !== depth + 1 || path[depth] !== key) continue;
     let d = 1;
-    while (d < firstKey.length && path[d - 1] === keys[firstKey[d] - 1]) d++;
-    if (d === firstKey.length) return s;
+    while (d <= depth && path[d - 1] === keys[firstKeys[d] - 1]) d++;
+    if (d > depth) return s;
   }
   return -1;
 }

@@ -1,5 +1,5 @@
 import type { GitPackageRevision } from '../git/types.ts';
-import { packageRevisionName } from '../api/names.ts';
+import { packageName } from '../api/names.ts';
 import { flatString } from '../util.ts';
 import type { RevisionRecord } from './types.ts';
 
@@ -20,10 +20,14 @@ const built = new WeakMap<GitPackageRevision, RevisionRecord>();
  */
 export function recordsFromListing(repository: string, listing: readonly GitPackageRevision[]): Map<string, RevisionRecord> {
   const deletionProposed = new Set<string>();
-  for (const g of listing) if (g.kind === 'deletionProposed') deletionProposed.add(g.ref);
+  for (let i = 0; i < listing.length; i++) if (listing[i].kind === 'deletionProposed') deletionProposed.add(listing[i].ref);
 
   const out = new Map<string, RevisionRecord>();
-  for (const g of listing) {
+  /** Names by package path: a package has several revisions. */
+  const packageNames = new Map<string, string>();
+  // Indexed: a cold load runs this before it is optimised, when each step of an iterator is an object.
+  for (let i = 0; i < listing.length; i++) {
+    const g = listing[i];
     if (g.kind === 'deletionProposed') continue;
     const dp =
       deletionProposed.size > 0 && g.deletionMark !== undefined && (g.kind === 'published' || g.kind === 'placeholder') && deletionProposed.has(g.deletionMark) ? g.deletionMark : undefined;
@@ -31,7 +35,7 @@ export function recordsFromListing(repository: string, listing: readonly GitPack
     // Repository names are DNS labels, so the prefix tells which repository a record was built for.
     if (!rec || !rec.name.startsWith(`${repository}.`) || rec.deletionRef !== dp) {
       rec = {
-        name: rec?.name.startsWith(`${repository}.`) ? rec.name : flatString(packageRevisionName(repository, g.packagePath, g.workspace)),
+        name: rec?.name.startsWith(`${repository}.`) ? rec.name : flatString(`${namedPackage(packageNames, repository, g.packagePath)}.${g.workspace}`),
         packagePath: g.packagePath,
         workspace: g.workspace,
         revision: g.kind === 'placeholder' ? -1 : g.revision,
@@ -46,6 +50,13 @@ export function recordsFromListing(repository: string, listing: readonly GitPack
     out.set(rec.name, rec);
   }
   return out;
+}
+
+/** packageName(repository, path), the first part of packageRevisionName, once per path. */
+function namedPackage(names: Map<string, string>, repository: string, path: string): string {
+  let name = names.get(path);
+  if (name === undefined) names.set(path, (name = packageName(repository, path)));
+  return name;
 }
 
 /** The name of the latest published revision of each package path. */

@@ -311,7 +311,10 @@ export class RepositoryCache {
   private apply(listing: readonly GitPackageRevision[], only?: Set<string>): void {
     const records = recordsFromListing(this.name, listing);
     const latest = latestRevisions(records.values());
-    for (const [name, record] of records) {
+    // Loops over thousands of revisions go by values() or keys() (a cold load runs them before the
+    // code is optimised, and each [key, value] pair would be an object).
+    for (const record of records.values()) {
+      const name = record.name;
       if (only && !only.has(name)) continue;
       const isLatest = latest.get(record.packagePath)?.name === name;
       const meta = this.hooks.meta(this.namespace, name);
@@ -328,8 +331,9 @@ export class RepositoryCache {
       this.hooks.revisionChanged(prev ? 'MODIFIED' : 'ADDED', object, prev?.object);
     }
     if (!only) {
-      for (const [name, prev] of this.entries) {
+      for (const name of this.entries.keys()) {
         if (records.has(name)) continue;
+        const prev = this.entries.get(name) as Entry;
         this.entries.delete(name);
         this.hooks.revisionChanged('DELETED', { ...prev.object, metadata: { ...prev.object.metadata, resourceVersion: String(this.hooks.nextRv()) } });
       }
@@ -338,14 +342,18 @@ export class RepositoryCache {
   }
 
   private applyPackages(records: Map<string, RevisionRecord>, latest: Map<string, RevisionRecord>): void {
-    const seen = new Map<string, { path: string; created: number }>();
+    /** Each package's earliest revision (a package's creation time is its earliest commit's). */
+    const seen = new Map<string, RevisionRecord>();
     for (const r of records.values()) {
       let name = this.packageNames.get(r.packagePath);
       if (name === undefined) this.packageNames.set(r.packagePath, (name = packageName(this.name, r.packagePath)));
       const s = seen.get(name);
-      if (!s || r.git.author.timestamp < s.created) seen.set(name, { path: r.packagePath, created: r.git.author.timestamp });
+      if (!s || r.git.author.timestamp < s.git.author.timestamp) seen.set(name, r);
     }
-    for (const [name, { path, created }] of seen) {
+    for (const name of seen.keys()) {
+      const earliest = seen.get(name) as RevisionRecord;
+      const path = earliest.packagePath;
+      const created = earliest.git.author.timestamp;
       const latestRev = latest.get(path)?.revision ?? 0;
       const prev = this.packages.get(name);
       if (prev && (prev.status.latestRevision ?? 0) === latestRev) continue;

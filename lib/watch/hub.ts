@@ -52,7 +52,8 @@ export class WatchHub<T extends KubeObject = KubeObject> {
       this.history[this.start] = ev;
       this.start = (this.start + 1) % size;
     }
-    for (const sub of this.subscribers) deliver(sub, ev);
+    // Most changes have no watcher (a cold load publishes thousands): no iterator for an empty set.
+    if (this.subscribers.size) for (const sub of this.subscribers) deliver(sub, ev);
   }
 
   subscribe(sub: Subscription<T>): Unsubscribe {
