@@ -21,6 +21,7 @@ const NON_STRING = [
   /^[-+]?\.(?:inf|Inf|INF)$/,
   /^\.(?:nan|NaN|NAN)$/,
 ];
+
 /** Whether NON_STRING holds `raw`; most keys and values rule it out by their first character. */
 function nonString(raw: string): boolean {
   if (raw === '') return true;
@@ -33,7 +34,7 @@ function nonString(raw: string): boolean {
 }
 
 // Keys and scalars are matched in place (sticky, from lastIndex): one native call each, and nothing
-// cut out of the text unless it is kept.
+// is cut out of the text but keys and the values a build keeps.
 
 /** A plain key and its colon. */
 const KEY = /[A-Za-z0-9_][A-Za-z0-9_./-]*:/y;
@@ -65,19 +66,19 @@ function scalarAt(text: string, from: number, to: number): string | undefined {
 
 export type SimpleMap = { [key: string]: SimpleMap | string | null };
 
+// The open mappings of the document being read, outermost first: their indentation, where their keys
+// start in `keys` (the key a mapping belongs to is the one just before). Shared by every scan (none starts
+// while another runs: nothing a scan calls reads YAML), so reading a document allocates no arrays.
+const indents: number[] = [0];
+const firstKeys: number[] = [0];
+const keys: string[] = [];
+
 /**
  * Reads a document of the subset. With `build`, answers its value; with `sections` (paths of keys),
  * answers the text of those of them it holds, each block as written followed by a tab, its index and a
  * tab (no tab is in the subset), which determines their values without building anything. undefined
  * when the document is anything more.
  */
-// The open mappings of the document being read, outermost first: their indentation, where their keys
-// start in `keys` (the key a mapping belongs to is the one just before). Shared by every scan, which
-// runs to its end without calling out, so reading a document allocates no arrays.
-const indents: number[] = [0];
-const firstKeys: number[] = [0];
-const keys: string[] = [];
-
 function scan(text: string, build: boolean, sections: readonly (readonly string[])[] = []): SimpleMap | string | undefined {
   // Document markers and directives (---, ..., %) need no check of their own: no key starts with them.
   if (OUTSIDE.test(text)) return undefined;
