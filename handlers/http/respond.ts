@@ -74,7 +74,7 @@ export function listResponse(c: HandlerContext, res: ResourceDescriptor, items: 
   if (negotiate(c).table) {
     const include = includeObject(c);
     const now = Date.now();
-    body = listJsonStream({ ...toTable(res, [], resourceVersion, include) }, items, { key: 'rows', text: (obj) => JSON.stringify(tableRow(res, obj, include, now)) });
+    body = listJsonStream(toTable(res, [], resourceVersion, include), items, { key: 'rows', text: (obj) => JSON.stringify(tableRow(res, obj, include, now)) });
   } else body = listJsonStream({ apiVersion: apiVersionOf(res), kind: res.listKind, metadata: { resourceVersion } }, items);
   return new Response(body, { status: 200, headers: { 'content-type': JSON_TYPE } });
 }

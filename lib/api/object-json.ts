@@ -27,11 +27,11 @@ export interface ListJsonOptions<T> {
  * fresh memory as large as the answer, which costs more than serialising it, and hold the event loop while
  * it does.
  */
-export function listJsonStream<T extends object>(head: Record<string, unknown>, items: readonly T[], opts: ListJsonOptions<T> = {}): ReadableStream<Uint8Array> {
+export function listJsonStream<T extends object>(head: object, items: readonly T[], opts: ListJsonOptions<T> = {}): ReadableStream<Uint8Array> {
   const key = opts.key ?? 'items';
   const text = opts.text ?? objectJson;
   // The list goes last whatever the head holds, so its closing `[]}` is where the elements go.
-  const rest = { ...head };
+  const rest: Record<string, unknown> = { ...head };
   delete rest[key];
   const open = JSON.stringify({ ...rest, [key]: [] }).slice(0, -2);
   const parts = function* (): Generator<string> {

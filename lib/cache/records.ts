@@ -18,13 +18,16 @@ const built = new WeakMap<GitPackageRevision, RevisionRecord>();
  * when a crash left two refs for one name (a draft next to the tag it was published as), the later
  * lifecycle wins.
  */
-export function recordsFromListing(repository: string, listing: readonly GitPackageRevision[]): Map<string, RevisionRecord> {
+export function recordsFromListing(
+  repository: string,
+  listing: readonly GitPackageRevision[],
+  /** Package names by path, kept by the caller across listings (a package has several revisions). */
+  packageNames = new Map<string, string>(),
+): Map<string, RevisionRecord> {
   const deletionProposed = new Set<string>();
   for (let i = 0; i < listing.length; i++) if (listing[i].kind === 'deletionProposed') deletionProposed.add(listing[i].ref);
 
   const out = new Map<string, RevisionRecord>();
-  /** Names by package path: a package has several revisions. */
-  const packageNames = new Map<string, string>();
   // Indexed: a cold load runs this before it is optimised, when each step of an iterator is an object.
   for (let i = 0; i < listing.length; i++) {
     const g = listing[i];
@@ -52,8 +55,8 @@ export function recordsFromListing(repository: string, listing: readonly GitPack
   return out;
 }
 
-/** packageName(repository, path), the first part of packageRevisionName, once per path. */
-function namedPackage(names: Map<string, string>, repository: string, path: string): string {
+/** packageName(repository, path), the first part of packageRevisionName, made once per path in `names`. */
+export function namedPackage(names: Map<string, string>, repository: string, path: string): string {
   let name = names.get(path);
   if (name === undefined) names.set(path, (name = packageName(repository, path)));
   return name;

@@ -5,9 +5,8 @@ import type { Lifecycle } from '../api/porch.ts';
 import type { PackageContents } from '../git/file-origin.ts';
 import { applyListingChange, listingMap } from '../git/listing.ts';
 import type { CommitAuthor, GitPackageRevision, GitRepository, ListingChange, NewDraft, SkippedRef, TrailerTask } from '../git/types.ts';
-import { packageName } from '../api/names.ts';
 import { secondsTimestamp } from '../util.ts';
-import { latestRevisions, recordsFromListing } from './records.ts';
+import { latestRevisions, namedPackage, recordsFromListing } from './records.ts';
 import type { RevisionRecord } from './types.ts';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -309,7 +308,7 @@ export class RepositoryCache {
   }
 
   private apply(listing: readonly GitPackageRevision[], only?: Set<string>): void {
-    const records = recordsFromListing(this.name, listing);
+    const records = recordsFromListing(this.name, listing, this.packageNames);
     const latest = latestRevisions(records.values());
     // Loops over thousands of revisions go by values() or keys() (a cold load runs them before the
     // code is optimised, and each [key, value] pair would be an object).
@@ -345,8 +344,7 @@ export class RepositoryCache {
     /** Each package's earliest revision (a package's creation time is its earliest commit's). */
     const seen = new Map<string, RevisionRecord>();
     for (const r of records.values()) {
-      let name = this.packageNames.get(r.packagePath);
-      if (name === undefined) this.packageNames.set(r.packagePath, (name = packageName(this.name, r.packagePath)));
+      const name = namedPackage(this.packageNames, this.name, r.packagePath);
       const s = seen.get(name);
       if (!s || r.git.author.timestamp < s.git.author.timestamp) seen.set(name, r);
     }

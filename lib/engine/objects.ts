@@ -39,20 +39,22 @@ function timestamp(seconds: number): string {
 /** What kptfileInfoOf reads of a document that simpleYamlMapping reads (sequences, such as readinessGates, are not in the subset). */
 const INFO_SECTIONS = [['upstream'], ['upstreamLock'], ['metadata', 'labels'], ['metadata', 'annotations']];
 
-/** At most this many entries in each generation of a cache (evicting one entry per insert walks the deleted ones). */
-const PER_GENERATION = 512;
-
-/** A map bounded by keeping two generations of at most PER_GENERATION entries. */
+/**
+ * A map bounded by keeping two generations of at most `perGeneration` entries (evicting one entry per
+ * insert instead walks the deleted ones).
+ */
 class GenerationCache<V> {
   private current = new Map<string, V>();
   private older = new Map<string, V>();
+
+  constructor(private readonly perGeneration: number) {}
 
   get(key: string): V | undefined {
     return this.current.get(key) ?? this.older.get(key);
   }
 
   set(key: string, value: V): void {
-    if (this.current.size >= PER_GENERATION) {
+    if (this.current.size >= this.perGeneration) {
       this.older = this.current;
       this.current = new Map();
     }
@@ -61,11 +63,11 @@ class GenerationCache<V> {
 }
 
 /** By Kptfile text. */
-const kptfileInfos = new GenerationCache<KptfileInfo>();
+const kptfileInfos = new GenerationCache<KptfileInfo>(512);
 /** By the text of a simple Kptfile's INFO_SECTIONS (short ones as they are, long ones by digest). */
-const sectionInfos = new GenerationCache<KptfileInfo>();
+const sectionInfos = new GenerationCache<KptfileInfo>(512);
 /** Equal infos as one object: Kptfiles differ per revision (descriptions), what a revision shows rarely does. */
-const sharedInfos = new Map<string, KptfileInfo>();
+const sharedInfos = new GenerationCache<KptfileInfo>(2048);
 const packageMetadatas = new WeakMap<KptfileInfo, NonNullable<PackageRevision['spec']['packageMetadata']>>();
 
 /** Short keys as they are, long ones by digest, so thousands of long ones cost little. No digest holds a tab or a brace. */
@@ -85,10 +87,7 @@ export function kptfileInfo(text: string): KptfileInfo {
     const parsed = simple ? kptfileInfoOf(simple) : readKptfile(text);
     const key = cacheKey(JSON.stringify(parsed));
     info = sharedInfos.get(key);
-    if (!info) {
-      if (sharedInfos.size >= 4096) sharedInfos.delete(sharedInfos.keys().next().value as string);
-      sharedInfos.set(key, (info = deepFreeze(parsed)));
-    }
+    if (!info) sharedInfos.set(key, (info = deepFreeze(parsed)));
     // Flat: a slice of the Kptfile's text would keep all of it.
     if (sectionsKey !== undefined) sectionInfos.set(flatString(sectionsKey), info);
   }

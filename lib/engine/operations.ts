@@ -344,19 +344,21 @@ export class RevisionOperations {
         if (r.packagePath === rec.packagePath && (r.lifecycle === 'Published' || r.lifecycle === 'DeletionProposed') && r.revision > highest) highest = r.revision;
       return highest + 1;
     };
-    const revision = next();
-    try {
-      await cache.publish(rec, revision, author(cache, user));
-    } catch (err) {
-      // The tag of that number was taken by someone pushing to git directly, which git refused to
-      // overwrite: once the cache has seen it, the next number is free. Syncing only then, rather than
-      // before every approval, spares each approval a round trip to the remote.
-      if (!(err instanceof GitConflictError)) return git(rec.name, () => Promise.reject(err));
-      await cache.refresh(true).catch(() => undefined);
-      const again = next();
-      if (again === revision) return git(rec.name, () => Promise.reject(err));
-      await git(rec.name, () => cache.publish(rec, again, author(cache, user)));
-    }
+    await git(rec.name, async () => {
+      const revision = next();
+      try {
+        await cache.publish(rec, revision, author(cache, user));
+      } catch (err) {
+        // The tag of that number was taken by someone pushing to git directly, which git refused to
+        // overwrite: once the cache has seen it, the next number is free. Syncing only then, rather than
+        // before every approval, spares each approval a round trip to the remote.
+        if (!(err instanceof GitConflictError)) throw err;
+        await cache.refresh(true).catch(() => undefined);
+        const again = next();
+        if (again === revision) throw err;
+        await cache.publish(rec, again, author(cache, user));
+      }
+    });
   }
 
   // ---- approval subresource ----

@@ -73,6 +73,8 @@ function own(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
+const MODE_LIST = [...TREE_MODES];
+
 /** `text` (ASCII) is at `start` in `b`. */
 function bytesAre(b: Buffer, start: number, text: string): boolean {
   for (let i = 0; i < text.length; i++) if (b[start + i] !== text.charCodeAt(i)) return false;
@@ -84,12 +86,8 @@ function bytesAre(b: Buffer, start: number, text: string): boolean {
  * search meets thousands of entries, and no string is made for any of them.
  */
 function modeType(b: Buffer, start: number, end: number): TreeEntry['type'] | undefined {
-  const len = end - start;
-  if (len === 5) return bytesAre(b, start, '40000') ? 'tree' : undefined;
-  if (len !== 6) return undefined;
-  if (bytesAre(b, start, '100644') || bytesAre(b, start, '100755') || bytesAre(b, start, '120000')) return 'blob';
-  if (bytesAre(b, start, '040000')) return 'tree';
-  return bytesAre(b, start, '160000') ? 'commit' : undefined;
+  for (const [mode, type] of MODE_LIST) if (mode.length === end - start && bytesAre(b, start, mode)) return type;
+  return undefined;
 }
 
 /**
